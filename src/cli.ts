@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// mailroom <command>: start (everything in one process), server, worker, migrate, db-env.
+import { ConfigError, loadConfig } from "./config.ts";
+import { openDatabase } from "./db/database.ts";
+import { migrateDatabase } from "./db/migrate.ts";
+import { createLog } from "./log.ts";
+import { startMailroom, type MailroomOptions } from "./app.ts";
+
+const USAGE = `Usage: mailroom <command>
+
+Commands:
+  start     migrate, then run the worker and the HTTP server in one process (default)
+  server    migrate, then run the HTTP server only
+  worker    migrate, then run the worker only
+  migrate   apply the committed migrations and exit
+  db-env    print DATABASE_URL, SHADOW_DATABASE_URL and ROOT_DATABASE_URL for the
+            embedded database (for the graphile-migrate CLI), then keep it running
+
+Settings come from the environment; see README.md.`;
+
+const modes: Record<string, MailroomOptions> = {
+  start: { server: true, worker: true, migrate: true },
+  server: { server: true, worker: false, migrate: true },
+  worker: { server: false, worker: true, migrate: true },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? "start";
+  if (command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLog(config.logLevel, config.logFormat);
+
+  const mode = modes[command];
+  if (mode) {
+    const mailroom = await startMailroom(config, log, mode);
+    if (mailroom.url) {
+      log.info(`health: ${mailroom.url}/healthz  readiness: ${mailroom.url}/readyz`);
+    }
+    log.info("press Ctrl-C to stop");
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      log.info(`${signal}: shutting down`);
+      mailroom.stop().then(
+        () => {
+          log.info("stopped");
+          log.flush();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    return -1; // keep running
+  }
+
+  if (command === "migrate") {
+    const database = await openDatabase(config, log);
+    try {
+      await migrateDatabase(database.ownerUrl, database.roles, log);
+      log.info("migrations applied");
+    } finally {
+      await database.stop();
+    }
+    return 0;
+  }
+
+  if (command === "db-env") {
+    const database = await openDatabase(config, log);
+    if (!database.embedded) {
+      console.error("db-env is for the embedded database; DATABASE_URL is set already");
+      await database.stop();
+      return 2;
+    }
+    const owner = new URL(database.ownerUrl);
+    const shadow = new URL(database.ownerUrl);
+    shadow.pathname = `${owner.pathname}_shadow`;
+    const root = new URL(database.embedded.superuserUrl);
+    root.pathname = "/template1";
+    console.log(`export DATABASE_URL='${owner}'`);
+    console.log(`export SHADOW_DATABASE_URL='${shadow}'`);
+    console.log(`export ROOT_DATABASE_URL='${root}'`);
+    console.log(`export DATABASE_AUTHENTICATOR='${database.roles.authenticator}'`);
+    console.log(`export DATABASE_ADMIN='${database.roles.admin}'`);
+    console.log(`export DATABASE_READONLY='${database.roles.readonly}'`);
+    const stop = () => void database.stop().then(() => process.exit(0));
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    return -1;
+  }
+
+  console.error(`Unknown command: ${command}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(`mailroom: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,149 @@
+// Every setting Mailroom reads from the environment, parsed and checked in one place.
+// An invalid value throws a ConfigError whose message is one line naming the variable,
+// what was given (never the value of a secret) and what is expected.
+import path from "node:path";
+
+export type LogFormat = "pretty" | "json";
+
+export interface Config {
+  /** Owner connection (migrations, worker). Unset: the embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** Authenticator connection (GraphQL requests). Unset: derived for the embedded database. */
+  authDatabaseUrl: string | undefined;
+  /** ACS connection string. Unset: the local sandbox emulates ACS and Event Grid. */
+  acsConnectionString: string | undefined;
+  host: string;
+  port: number;
+  webhookSecrets: string[];
+  logLevel: string;
+  logFormat: LogFormat;
+  /** Where the embedded database and other local state live. */
+  dataDir: string;
+  embeddedPgPort: number;
+  /** Directory of the PostgreSQL server binaries for the embedded database (default: the npm package's). */
+  embeddedPgBinDir: string | undefined;
+  workerConcurrency: number;
+  shutdownTimeoutMs: number;
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(message);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const SECRET_VARIABLES = new Set([
+  "DATABASE_URL",
+  "AUTH_DATABASE_URL",
+  "ACS_CONNECTION_STRING",
+  "WEBHOOK_SECRETS",
+]);
+
+function shown(variable: string, value: string): string {
+  return SECRET_VARIABLES.has(variable) ? "(hidden)" : JSON.stringify(value);
+}
+
+function invalid(variable: string, value: string, expected: string): ConfigError {
+  return new ConfigError(
+    variable,
+    `Invalid configuration: ${variable}=${shown(variable, value)}; expected ${expected}.`,
+  );
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw invalid(name, raw, `an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw invalid(name, raw, `one of ${allowed.join(", ")}`);
+  }
+  return raw as T;
+}
+
+function postgresUrl(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid(name, raw, "a URL such as postgres://user:password@host:5432/database");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw invalid(name, raw, "a postgres:// or postgresql:// URL");
+  }
+  if (url.pathname.length <= 1) {
+    throw invalid(name, raw, "a URL that names the database, such as postgres://user@host/mailroom");
+  }
+  return raw;
+}
+
+/** Checks the shape of an ACS connection string: endpoint=https://NAME.communication.azure.com/;accesskey=BASE64 */
+export function parseAcsConnectionString(raw: string): { endpoint: string; accessKey: string } {
+  const parts = new Map<string, string>();
+  for (const piece of raw.split(";")) {
+    if (piece.trim() === "") continue;
+    const eq = piece.indexOf("=");
+    if (eq <= 0) throw invalid("ACS_CONNECTION_STRING", raw, "endpoint=https://NAME.communication.azure.com/;accesskey=KEY");
+    parts.set(piece.slice(0, eq).trim().toLowerCase(), piece.slice(eq + 1).trim());
+  }
+  const endpoint = parts.get("endpoint");
+  const accessKey = parts.get("accesskey");
+  if (!endpoint || !accessKey || !/^https?:\/\//.test(endpoint)) {
+    throw invalid("ACS_CONNECTION_STRING", raw, "endpoint=https://NAME.communication.azure.com/;accesskey=KEY");
+  }
+  return { endpoint, accessKey };
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const databaseUrl = postgresUrl(env, "DATABASE_URL");
+  const authDatabaseUrl = postgresUrl(env, "AUTH_DATABASE_URL");
+  const acsConnectionString = nonEmpty(env, "ACS_CONNECTION_STRING");
+  if (acsConnectionString !== undefined) parseAcsConnectionString(acsConnectionString);
+
+  const secretsRaw = nonEmpty(env, "WEBHOOK_SECRETS");
+  const webhookSecrets = secretsRaw === undefined ? [] : secretsRaw.split(",").map((s) => s.trim());
+  if (webhookSecrets.some((s) => s.length < 16)) {
+    throw invalid("WEBHOOK_SECRETS", secretsRaw ?? "", "comma-separated secrets of at least 16 characters each");
+  }
+
+  const production = env.NODE_ENV === "production";
+  const dataDir = path.resolve(cwd, nonEmpty(env, "MAILROOM_DATA_DIR") ?? ".data");
+  const embeddedPgBinDir = nonEmpty(env, "EMBEDDED_PG_BIN_DIR");
+
+  return {
+    databaseUrl,
+    authDatabaseUrl,
+    acsConnectionString,
+    host: nonEmpty(env, "HOST") ?? "127.0.0.1",
+    port: integer(env, "PORT", 3000, 0, 65535),
+    webhookSecrets,
+    logLevel: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
+    logFormat: oneOf(env, "LOG_FORMAT", ["pretty", "json"], process.stdout.isTTY && !production ? "pretty" : "json"),
+    dataDir,
+    embeddedPgPort: integer(env, "EMBEDDED_PG_PORT", 54320, 1024, 65535),
+    embeddedPgBinDir: embeddedPgBinDir === undefined ? undefined : path.resolve(cwd, embeddedPgBinDir),
+    workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
+    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 0, 600000),
+    production,
+  };
+}

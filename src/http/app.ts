@@ -1,0 +1,54 @@
+// The Express application: health and readiness now; the webhook receiver, GraphQL and the
+// unsubscribe endpoint mount here.
+import express from "express";
+import type pg from "pg";
+import type { Log } from "../log.ts";
+
+export interface HttpDependencies {
+  pool: pg.Pool;
+  log: Log;
+  /** Whether this process's worker is running (undefined when the process runs no worker). */
+  workerRunning?: () => boolean;
+  /** Set while the process shuts down: readiness turns 503 so load balancers stop sending. */
+  shuttingDown: () => boolean;
+}
+
+export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+    });
+    await Promise.race([pool.query("select 1"), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createHttpApp(deps: HttpDependencies): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  // Liveness: the process answers. Never touches the database.
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  // Readiness: the database answers and, where this process runs one, the worker runs.
+  app.get("/readyz", async (_req, res) => {
+    const database = await databaseAnswers(deps.pool);
+    const worker = deps.workerRunning === undefined ? "not in this process" : deps.workerRunning() ? "ok" : "stopped";
+    const ready = database && worker !== "stopped" && !deps.shuttingDown();
+    res.status(ready ? 200 : 503).json({
+      status: ready ? "ready" : "not ready",
+      database: database ? "ok" : "unreachable",
+      worker,
+      ...(deps.shuttingDown() ? { shutdown: "in progress" } : {}),
+    });
+  });
+
+  return app;
+}
