@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import JSON5 from "json5";
-import { migrate, type Settings } from "graphile-migrate";
+import { migrate, watch, type Settings } from "graphile-migrate";
 import { runMigrations } from "graphile-worker";
 import type { Log } from "../log.ts";
 import { graphileLogger, workerLogger } from "../log.ts";
@@ -29,9 +29,20 @@ export function migrateSettings(connectionString: string, roles: DatabaseRoles, 
   };
 }
 
-export async function migrateDatabase(connectionString: string, roles: DatabaseRoles, log?: Log): Promise<void> {
+/**
+ * Applies graphile-worker's schema and the committed migrations; with `current`, also the work in
+ * progress in migrations/current.sql (the test harness does this, so that tests see it before it is
+ * committed; CI requires current.sql to be empty).
+ */
+export async function migrateDatabase(
+  connectionString: string,
+  roles: DatabaseRoles,
+  log?: Log,
+  options: { current?: boolean } = {},
+): Promise<void> {
   await runMigrations({ connectionString, ...(log ? { logger: workerLogger(log.child({ component: "worker-schema" })) } : {}) });
   await migrate(migrateSettings(connectionString, roles, log));
+  if (options.current) await watch(migrateSettings(connectionString, roles, log), true);
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
   await new Promise((resolve) => setTimeout(resolve, 300));

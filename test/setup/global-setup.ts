@@ -53,7 +53,7 @@ export default async function setup(project: TestProject) {
   await ensureRoles(server.superuserUrl, templateRoles, TEST_PASSWORDS);
   await ensureDatabase(server.superuserUrl, templateRoles);
   const ownerUrl = withCredentials(server.superuserUrl, templateRoles.owner, TEST_PASSWORDS.owner, TEMPLATE_DATABASE);
-  await migrateDatabase(ownerUrl, templateRoles);
+  await migrateDatabase(ownerUrl, templateRoles, undefined, { current: true });
   // The template must have no connections left when files clone it.
   const client = new pg.Client({ connectionString: server.superuserUrl });
   await client.connect();
