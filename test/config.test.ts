@@ -1,0 +1,79 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+function failure(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, "/srv/mailroom");
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  test("defaults: embedded database, sandbox, port 3000, no webhook secrets", () => {
+    const config = loadConfig({}, "/srv/mailroom");
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.acsConnectionString).toBeUndefined();
+    expect(config.port).toBe(3000);
+    expect(config.webhookSecrets).toEqual([]);
+    expect(config.dataDir).toBe("/srv/mailroom/.data");
+    expect(config.embeddedPgPort).toBe(54320);
+  });
+
+  test("reads every documented variable", () => {
+    const config = loadConfig(
+      {
+        DATABASE_URL: "postgres://mailroom:pw@db.example:5432/mailroom",
+        AUTH_DATABASE_URL: "postgres://mailroom_authenticator:pw@db.example:5432/mailroom",
+        ACS_CONNECTION_STRING: "endpoint=https://example.communication.azure.com/;accesskey=a2V5",
+        PORT: "8080",
+        HOST: "0.0.0.0",
+        WEBHOOK_SECRETS: "first-secret-0123456789, second-secret-0123456789",
+        LOG_LEVEL: "debug",
+        LOG_FORMAT: "json",
+        MAILROOM_DATA_DIR: "/var/lib/mailroom",
+        EMBEDDED_PG_PORT: "55432",
+        WORKER_CONCURRENCY: "8",
+        SHUTDOWN_TIMEOUT_MS: "2000",
+        NODE_ENV: "production",
+      },
+      "/srv/mailroom",
+    );
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      webhookSecrets: ["first-secret-0123456789", "second-secret-0123456789"],
+      logLevel: "debug",
+      logFormat: "json",
+      dataDir: "/var/lib/mailroom",
+      embeddedPgPort: 55432,
+      workerConcurrency: 8,
+      shutdownTimeoutMs: 2000,
+      production: true,
+    });
+  });
+
+  test("an invalid value gives one line naming the variable, the value and what is expected", () => {
+    const error = failure({ PORT: "eighty" });
+    expect(error.variable).toBe("PORT");
+    expect(error.message).toBe('Invalid configuration: PORT="eighty"; expected an integer from 0 to 65535.');
+    expect(error.message).not.toContain("\n");
+    expect(failure({ LOG_LEVEL: "loud" }).message).toContain('LOG_LEVEL="loud"; expected one of trace, debug');
+    expect(failure({ DATABASE_URL: "mysql://x/y" }).message).toContain("expected a postgres:// or postgresql:// URL");
+  });
+
+  test("secrets are never echoed in errors", () => {
+    const secret = "postgres-password-that-must-not-leak";
+    const db = failure({ DATABASE_URL: `mysql://user:${secret}@host/db` });
+    expect(db.message).not.toContain(secret);
+    expect(db.message).toContain("DATABASE_URL=(hidden)");
+    const acs = failure({ ACS_CONNECTION_STRING: `accesskey=${secret}` });
+    expect(acs.message).not.toContain(secret);
+    const hooks = failure({ WEBHOOK_SECRETS: "short" });
+    expect(hooks.message).toBe(
+      "Invalid configuration: WEBHOOK_SECRETS=(hidden); expected comma-separated secrets of at least 16 characters each.",
+    );
+  });
+});

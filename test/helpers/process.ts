@@ -1,0 +1,79 @@
+// Runs `mailroom <command>` as a child process, as a user would, and watches what it says.
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { projectRoot } from "../../src/db/migrate.ts";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MailroomProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+export function runMailroom(args: string[], env: Record<string, string>): MailroomProcess {
+  const child = spawn(process.execPath, [path.join(projectRoot, "src/cli.ts"), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, LOG_FORMAT: "json", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    for (const listener of listeners) listener();
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const exited = new Promise<number | string>((resolve) => {
+    child.on("exit", (code, signal) => {
+      resolve(code ?? signal ?? "unknown");
+      for (const listener of listeners) listener();
+    });
+  });
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(output)) {
+            done();
+            resolve();
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(new Error(`process exited before printing ${pattern}; output:\n${output}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for ${pattern}; output:\n${output}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}

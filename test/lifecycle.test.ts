@@ -1,0 +1,163 @@
+// The embedded database's life as a user meets it: first start, restart, crashes, a second
+// process, a busy port, a bad setting; and /healthz and /readyz throughout.
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterEach, describe, expect, test } from "vitest";
+import { freePort, getJson, runMailroom, type MailroomProcess } from "./helpers/process.ts";
+
+const running: MailroomProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const p of running.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill("SIGTERM");
+      await p.exited;
+    }
+  }
+  for (const dir of dirs.splice(0)) {
+    // A test that killed Mailroom may have left its PostgreSQL running: stop it before removing the files.
+    const pidFile = path.join(dir, "pg/data/postmaster.pid");
+    if (fs.existsSync(pidFile)) {
+      const pid = Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]);
+      try {
+        process.kill(pid, "SIGQUIT");
+      } catch {
+        // not running
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function setting() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-lifecycle-"));
+  fs.chmodSync(dir, 0o755);
+  dirs.push(dir);
+  return { MAILROOM_DATA_DIR: dir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
+}
+
+async function start(env: Record<string, string>): Promise<MailroomProcess> {
+  const p = runMailroom(["start"], env);
+  running.push(p);
+  await p.waitFor(/Mailroom is ready/, 90_000);
+  return p;
+}
+
+function ownerUrl(env: Record<string, string>): string {
+  const credentials = JSON.parse(fs.readFileSync(path.join(env.MAILROOM_DATA_DIR, "credentials.json"), "utf8"));
+  return `postgres://mailroom:${encodeURIComponent(credentials.owner)}@127.0.0.1:${env.EMBEDDED_PG_PORT}/mailroom`;
+}
+
+async function query(env: Record<string, string>, sql: string) {
+  const client = new pg.Client({ connectionString: ownerUrl(env) });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe("embedded database lifecycle", () => {
+  test("first start creates the database, a clean stop stops it, the next start reuses the data", async () => {
+    const env = await setting();
+    const first = await start(env);
+    expect(first.output()).toMatch(/"created":true/);
+    const base = `http://127.0.0.1:${env.PORT}`;
+    expect(await getJson(`${base}/healthz`)).toEqual({ status: 200, body: { status: "ok" } });
+    expect(await getJson(`${base}/readyz`)).toEqual({
+      status: 200,
+      body: { status: "ready", database: "ok", worker: "ok" },
+    });
+    await query(env, "create table app_private.kept (note text); insert into app_private.kept values ('survives a restart')");
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toMatch(/"msg":"stopped"/);
+    expect(fs.existsSync(path.join(env.MAILROOM_DATA_DIR, "pg/data/postmaster.pid"))).toBe(false);
+
+    const second = await start(env);
+    expect(second.output()).toMatch(/"created":false/);
+    expect((await query(env, "select note from app_private.kept")).rows).toEqual([{ note: "survives a restart" }]);
+    second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+  });
+
+  test("Mailroom killed with kill -9: the next start finds its PostgreSQL still running and recovers", async () => {
+    const env = await setting();
+    const first = await start(env);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const orphan = Number(fs.readFileSync(path.join(env.MAILROOM_DATA_DIR, "pg/data/postmaster.pid"), "utf8").split("\n")[0]);
+    expect(() => process.kill(orphan, 0)).not.toThrow();
+
+    const second = await start(env);
+    expect(second.output()).toMatch(/still running from an earlier Mailroom process/);
+    expect((await getJson(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+  });
+
+  test("PostgreSQL killed with kill -9: /readyz says 503 while it is down, the next start recovers the stale pid file", async () => {
+    const env = await setting();
+    const first = await start(env);
+    const base = `http://127.0.0.1:${env.PORT}`;
+    const postmaster = Number(fs.readFileSync(path.join(env.MAILROOM_DATA_DIR, "pg/data/postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(postmaster, "SIGKILL");
+
+    const down = await eventually(() => getJson(`${base}/readyz`), (r) => r.status === 503);
+    expect(down).toMatchObject({ status: 503, body: { status: "not ready", database: "unreachable" } });
+    expect((await getJson(`${base}/healthz`)).status).toBe(200);
+    first.child.kill("SIGTERM");
+    await first.exited;
+    expect(fs.existsSync(path.join(env.MAILROOM_DATA_DIR, "pg/data/postmaster.pid"))).toBe(true);
+
+    const second = await start(env);
+    expect(second.output()).toMatch(/stale postmaster.pid/);
+    expect((await getJson(`${base}/readyz`)).status).toBe(200);
+  });
+
+  test("a second Mailroom on the same data directory says clearly that the first is running", async () => {
+    const env = await setting();
+    const first = await start(env);
+    const second = runMailroom(["start"], { ...env, PORT: String(await freePort()) });
+    running.push(second);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`already in use by another Mailroom process (pid ${first.child.pid})`);
+    expect((await getJson(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+  });
+
+  test("the embedded database's port taken by another program: a clear message naming the port and the setting", async () => {
+    const env = await setting();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(env.EMBEDDED_PG_PORT), "127.0.0.1", resolve));
+    try {
+      const p = runMailroom(["start"], env);
+      running.push(p);
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toContain(`port ${env.EMBEDDED_PG_PORT} on 127.0.0.1 is in use by another program`);
+      expect(p.output()).toContain("EMBEDDED_PG_PORT");
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("a bad setting stops start-up with one clear line and exit code 2", async () => {
+    const env = await setting();
+    const p = runMailroom(["start"], { ...env, WORKER_CONCURRENCY: "lots" });
+    running.push(p);
+    expect(await p.exited).toBe(2);
+    expect(p.output().trim()).toBe('Invalid configuration: WORKER_CONCURRENCY="lots"; expected an integer from 1 to 256.');
+  });
+});
