@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { createHttpApp } from "./http/app.ts";
+import { createWebhookAuthenticator } from "./http/webhook-auth.ts";
 import type { Log } from "./log.ts";
 import { startWorker } from "./worker.ts";
 
@@ -96,9 +97,14 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     }
     let url: string | undefined;
     if (options.server) {
+      const authenticator = createWebhookAuthenticator(config.webhookSecrets, config.entra);
+      if (!authenticator.configured) {
+        log.warn("no WEBHOOK_SECRETS and no Entra settings: POST /webhooks/acs refuses every delivery with 401");
+      }
       const app = createHttpApp({
         pool,
         log,
+        webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes },
         workerRunning: options.worker ? () => workerRunning : undefined,
         shuttingDown: () => shuttingDown,
       });

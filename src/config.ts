@@ -23,8 +23,20 @@ export interface Config {
   /** Directory of the PostgreSQL server binaries for the embedded database (default: the npm package's). */
   embeddedPgBinDir: string | undefined;
   workerConcurrency: number;
+  /** Largest webhook request body accepted (bytes). */
+  webhookMaxBodyBytes: number;
+  /** Microsoft Entra authentication of Event Grid deliveries (bearer JWT); undefined when not configured. */
+  entra: EntraConfig | undefined;
   shutdownTimeoutMs: number;
   production: boolean;
+}
+
+export interface EntraConfig {
+  tenantId: string;
+  /** The application id or App ID URI configured on the Event Grid subscription. */
+  audience: string;
+  issuer: string;
+  jwksUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +139,34 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
 
   const production = env.NODE_ENV === "production";
+
+  const tenantId = nonEmpty(env, "ENTRA_TENANT_ID");
+  const audience = nonEmpty(env, "ENTRA_AUDIENCE");
+  if ((tenantId === undefined) !== (audience === undefined)) {
+    const missing = tenantId === undefined ? "ENTRA_TENANT_ID" : "ENTRA_AUDIENCE";
+    throw new ConfigError(
+      missing,
+      `Invalid configuration: ${missing} is unset; expected ENTRA_TENANT_ID and ENTRA_AUDIENCE to be set together (or neither).`,
+    );
+  }
+  const url = (name: string, fallback: string): string => {
+    const raw = nonEmpty(env, name) ?? fallback;
+    try {
+      new URL(raw);
+    } catch {
+      throw invalid(name, raw, "an absolute URL");
+    }
+    return raw;
+  };
+  const entra: EntraConfig | undefined =
+    tenantId && audience
+      ? {
+          tenantId,
+          audience,
+          issuer: url("ENTRA_ISSUER", `https://login.microsoftonline.com/${tenantId}/v2.0`),
+          jwksUrl: url("ENTRA_JWKS_URL", `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`),
+        }
+      : undefined;
   const dataDir = path.resolve(cwd, nonEmpty(env, "MAILROOM_DATA_DIR") ?? ".data");
   const embeddedPgBinDir = nonEmpty(env, "EMBEDDED_PG_BIN_DIR");
 
@@ -143,6 +183,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     embeddedPgPort: integer(env, "EMBEDDED_PG_PORT", 54320, 1024, 65535),
     embeddedPgBinDir: embeddedPgBinDir === undefined ? undefined : path.resolve(cwd, embeddedPgBinDir),
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
+    webhookMaxBodyBytes: integer(env, "WEBHOOK_MAX_BODY_BYTES", 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
+    entra,
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 0, 600000),
     production,
   };

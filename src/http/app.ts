@@ -3,6 +3,8 @@
 import express from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
+import { createWebhookRouter } from "./webhook.ts";
+import type { WebhookAuthenticator } from "./webhook-auth.ts";
 
 export interface HttpDependencies {
   pool: pg.Pool;
@@ -11,6 +13,7 @@ export interface HttpDependencies {
   workerRunning?: () => boolean;
   /** Set while the process shuts down: readiness turns 503 so load balancers stop sending. */
   shuttingDown: () => boolean;
+  webhook: { authenticator: WebhookAuthenticator; maxBodyBytes: number };
 }
 
 export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<boolean> {
@@ -48,6 +51,22 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
       worker,
       ...(deps.shuttingDown() ? { shutdown: "in progress" } : {}),
     });
+  });
+
+  app.use(
+    createWebhookRouter({
+      pool: deps.pool,
+      log: deps.log,
+      authenticator: deps.webhook.authenticator,
+      maxBodyBytes: deps.webhook.maxBodyBytes,
+      shuttingDown: deps.shuttingDown,
+    }),
+  );
+
+  // Anything unexpected: a 500 without internals (Event Grid retries a 500).
+  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    deps.log.error({ err: error }, "request failed");
+    if (!res.headersSent) res.status(500).json({ error: "internal error" });
   });
 
   return app;

@@ -1,0 +1,224 @@
+// POST /webhooks/acs: Azure Event Grid deliveries (Event Grid schema and CloudEvents 1.0).
+// The receiver stays thin: authenticate, check the envelope, store the batch as one
+// graphile-worker job in PostgreSQL, answer 200. Everything else happens in the ingest_events task.
+//
+// Status codes follow what Event Grid does with them: 400, 401, 403 and 413 are never retried
+// (the events are dropped or dead-lettered), so they are answered only when a retry can never
+// help; anything transient (database unreachable, pool exhausted, shutting down) is a 503.
+import express, { type Request, type Response } from "express";
+import type pg from "pg";
+import type { Log } from "../log.ts";
+import { TransientAuthError, type WebhookAuthenticator } from "./webhook-auth.ts";
+
+export const INGEST_TASK = "ingest_events";
+/** Event Grid never delivers a single event larger than this. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
+
+export interface WebhookDependencies {
+  pool: pg.Pool;
+  log: Log;
+  authenticator: WebhookAuthenticator;
+  maxBodyBytes: number;
+  shuttingDown: () => boolean;
+}
+
+type EventSchema = "eventgrid" | "cloudevents";
+
+/** A reason the request can never succeed, answered with 400 (or 413). */
+class RejectedDelivery extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+interface Delivery {
+  schema: EventSchema;
+  events: Record<string, unknown>[];
+  /** The events as received, as JSON text of an array (no re-serialisation of what arrived). */
+  eventsJson: string;
+}
+
+function mediaType(req: Request): string {
+  return (req.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): boolean {
+  return typeof value === "string" && value.length > 0;
+}
+
+/** Parses and checks the envelope. Fields inside `data` are the ingest task's business, not ours. */
+export function parseDelivery(contentType: string, body: string): Delivery {
+  const known = ["application/json", "application/cloudevents+json", "application/cloudevents-batch+json", ""];
+  if (!known.includes(contentType)) {
+    throw new RejectedDelivery(
+      400,
+      `unsupported content type ${contentType}; expected application/json, application/cloudevents+json or application/cloudevents-batch+json`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new RejectedDelivery(400, `malformed JSON: ${(error as Error).message}`);
+  }
+  let schema: EventSchema;
+  let events: unknown[];
+  let eventsJson = body;
+  if (contentType === "application/cloudevents+json") {
+    if (!isObject(parsed)) throw new RejectedDelivery(400, "application/cloudevents+json must carry one event object");
+    schema = "cloudevents";
+    events = [parsed];
+    eventsJson = `[${body}]`;
+  } else if (contentType === "application/cloudevents-batch+json") {
+    if (!Array.isArray(parsed)) throw new RejectedDelivery(400, "application/cloudevents-batch+json must carry a JSON array of events");
+    schema = "cloudevents";
+    events = parsed;
+  } else {
+    if (!Array.isArray(parsed)) throw new RejectedDelivery(400, "the Event Grid schema is a JSON array of events");
+    events = parsed;
+    schema = events.length > 0 && isObject(events[0]) && "specversion" in events[0] ? "cloudevents" : "eventgrid";
+  }
+  if (events.length === 0) throw new RejectedDelivery(400, "the delivery holds no events");
+  events.forEach((event, i) => {
+    if (!isObject(event)) throw new RejectedDelivery(400, `event ${i} is not a JSON object`);
+    const required = schema === "eventgrid" ? ["id", "eventType"] : ["id", "type", "source", "specversion"];
+    const missing = required.filter((field) => !nonEmptyString(event[field]));
+    if (missing.length > 0) throw new RejectedDelivery(400, `event ${i} lacks ${missing.join(", ")}`);
+  });
+  if (body.length > MAX_EVENT_BYTES) {
+    // Only big requests need the per-event check; Event Grid never sends an event over 1 MB.
+    events.forEach((event, i) => {
+      if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
+        throw new RejectedDelivery(413, `event ${i} is larger than 1 MB`);
+      }
+    });
+  }
+  return { schema, events: events as Record<string, unknown>[], eventsJson };
+}
+
+function headerInteger(req: Request, name: string): number | null {
+  const value = Number(req.get(name));
+  return Number.isInteger(value) && value >= 0 ? value : null;
+}
+
+export function createWebhookRouter(deps: WebhookDependencies): express.Router {
+  const router = express.Router();
+  const log = deps.log.child({ component: "webhook" });
+  const rawBody = express.text({ type: () => true, limit: deps.maxBodyBytes, defaultCharset: "utf-8" });
+
+  const unavailable = (res: Response, reason: string) => {
+    res.set("Retry-After", "10").status(503).json({ error: reason });
+  };
+
+  // CloudEvents abuse protection (the handshake of CloudEvents subscriptions), authenticated like any delivery.
+  router.options("/webhooks/acs", async (req, res) => {
+    try {
+      if (!(await deps.authenticator.authenticate(req))) {
+        res.status(401).json({ error: "unauthorized" });
+        return;
+      }
+    } catch (error) {
+      unavailable(res, (error as Error).message);
+      return;
+    }
+    const origin = req.get("webhook-request-origin");
+    res.set("Allow", "POST, OPTIONS");
+    if (origin) {
+      res.set("WebHook-Allowed-Origin", origin);
+      res.set("WebHook-Allowed-Rate", "*");
+    }
+    res.status(200).end();
+  });
+
+  router.post("/webhooks/acs", async (req, res, next) => {
+    if (deps.shuttingDown()) {
+      unavailable(res, "shutting down");
+      return;
+    }
+    try {
+      if (!(await deps.authenticator.authenticate(req))) {
+        res.status(401).json({ error: "unauthorized" });
+        return;
+      }
+    } catch (error) {
+      if (error instanceof TransientAuthError) {
+        log.warn({ err: error.message }, "cannot check the bearer token now");
+        unavailable(res, "cannot verify credentials right now");
+        return;
+      }
+      next(error);
+      return;
+    }
+    rawBody(req, res, async (bodyError?: unknown) => {
+      if (bodyError) {
+        const e = bodyError as { status?: number; type?: string; message: string };
+        if (e.type === "entity.too.large") {
+          res.status(413).json({ error: `request body larger than ${deps.maxBodyBytes} bytes (WEBHOOK_MAX_BODY_BYTES)` });
+        } else if (e.status && e.status < 500) {
+          res.status(400).json({ error: e.message });
+        } else {
+          unavailable(res, "could not read the request");
+        }
+        return;
+      }
+      await receive(req, res);
+    });
+  });
+
+  async function receive(req: Request, res: Response) {
+    const eventType = (req.get("aeg-event-type") ?? "").toLowerCase();
+    if (eventType === "subscriptiondeletion") {
+      log.warn({ subscription: req.get("aeg-subscription-name") }, "Event Grid says the subscription was deleted");
+      res.status(200).json({ acknowledged: true });
+      return;
+    }
+    let delivery: Delivery;
+    try {
+      delivery = parseDelivery(mediaType(req), typeof req.body === "string" ? req.body : "");
+    } catch (error) {
+      if (error instanceof RejectedDelivery) {
+        log.warn({ status: error.status, reason: error.message }, "delivery rejected");
+        res.status(error.status).json({ error: error.message });
+        return;
+      }
+      throw error;
+    }
+
+    const validation = delivery.events.find((e) => e.eventType === VALIDATION_EVENT);
+    if (validation) {
+      const data = isObject(validation.data) ? validation.data : {};
+      if (!nonEmptyString(data.validationCode)) {
+        res.status(400).json({ error: "SubscriptionValidationEvent without data.validationCode" });
+        return;
+      }
+      log.info(
+        { topic: validation.topic, validationUrl: data.validationUrl },
+        "answering the Event Grid subscription validation (or open validationUrl within 5 minutes to validate by hand)",
+      );
+      res.status(200).json({ validationResponse: data.validationCode });
+      return;
+    }
+
+    const payload =
+      `{"schema":${JSON.stringify(delivery.schema)},"receivedAt":${JSON.stringify(new Date().toISOString())},` +
+      `"deliveryCount":${headerInteger(req, "aeg-delivery-count") ?? "null"},` +
+      `"subscriptionName":${JSON.stringify(req.get("aeg-subscription-name") ?? null)},"events":${delivery.eventsJson}}`;
+    try {
+      await deps.pool.query("select graphile_worker.add_job($1, $2::json, max_attempts => 25)", [INGEST_TASK, payload]);
+    } catch (error) {
+      log.warn({ err: (error as Error).message, events: delivery.events.length }, "could not queue the delivery; answering 503 so Event Grid retries");
+      unavailable(res, "temporarily unable to store events");
+      return;
+    }
+    res.status(200).json({ received: delivery.events.length });
+  }
+
+  return router;
+}
