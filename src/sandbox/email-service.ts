@@ -1,0 +1,619 @@
+// ACS Email's REST API: POST /emails:send and GET /emails/operations/{id}, with ACS's validation,
+// Message-ID handling, Operation-Id, quotas, injected faults, and the events that follow every
+// accepted email (a delivery report per recipient and engagement), scheduled on the emulated clock.
+import crypto from "node:crypto";
+import type { EventGrid, PublishedEvent } from "./event-grid.ts";
+import type { Random } from "./random.ts";
+import type { DeliveryStatus, SandboxSettings } from "./settings.ts";
+import { Timeline } from "./timeline.ts";
+import {
+  HUMAN_USER_AGENTS,
+  MACHINE_OPEN_USER_AGENTS,
+  SCANNER_USER_AGENTS,
+  acsTimestamp,
+  deliveryOutcome,
+  linksOf,
+} from "./traffic.ts";
+
+export const API_VERSIONS = ["2023-03-31", "2025-09-01"];
+export const MAX_RECIPIENTS = 50;
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+export interface AcsAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface AcceptedEmail {
+  operationId: string;
+  internetMessageId: string;
+  /** The messageId engagement events carry (the operation id, or a distinct id per the settings). */
+  engagementMessageId: string;
+  sender: string;
+  subject: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  replyTo: string[];
+  headers: Record<string, string>;
+  attachments: number;
+  requestBytes: number;
+  userEngagementTrackingDisabled: boolean;
+  apiVersion: string;
+  acceptedAt: number;
+  endsAt: number;
+  outcome: "Succeeded" | "Failed";
+  bodyHash: string;
+}
+
+export interface EmailView {
+  operationId: string;
+  status: "Running" | "Succeeded" | "Failed";
+  internetMessageId: string;
+  engagementMessageId: string;
+  sender: string;
+  subject: string;
+  recipients: { to: string[]; cc: string[]; bcc: string[] };
+  replyTo: string[];
+  headers: Record<string, string>;
+  attachments: number;
+  requestBytes: number;
+  userEngagementTrackingDisabled: boolean;
+  apiVersion: string;
+  acceptedAt: string;
+  /** When the operation ends (or ended) Succeeded or Failed. */
+  endsAt: string;
+}
+
+export type ScheduledKind = "delivery-report" | "human-view" | "human-click" | "machine-open" | "scanner-click";
+
+export interface ScheduledEvent {
+  kind: ScheduledKind;
+  email: AcceptedEmail;
+  recipient: string;
+  /** Emulated time of what happened (ms). */
+  happenedAt: number;
+  /** Emulated time Event Grid publishes it (ms). */
+  publishedAt: number;
+  status?: DeliveryStatus;
+  statusMessage?: string;
+  recipientMailServerHostName?: string;
+  url?: string;
+  userAgent?: string;
+}
+
+export interface ScheduledEventView {
+  dueAt: string;
+  kind: ScheduledKind;
+  operationId: string;
+  recipient: string;
+  happenedAt: string;
+  status?: DeliveryStatus;
+  url?: string;
+}
+
+export const EMAIL_DELIVERY_REPORT = "Microsoft.Communication.EmailDeliveryReportReceived";
+export const EMAIL_ENGAGEMENT = "Microsoft.Communication.EmailEngagementTrackingReportReceived";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const DOT_ATOM = `${ATOM}(?:\\.${ATOM})*`;
+/** RFC 2822 msg-id: "<" id-left "@" id-right ">" (dot-atom-text, or a no-fold literal on the right). */
+const MSG_ID = new RegExp(`^<${DOT_ATOM}@(?:${DOT_ATOM}|\\[[^\\[\\]\\\\\\s]*\\])>$`);
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+
+export function isRfc2822MessageId(value: string): boolean {
+  return MSG_ID.test(value);
+}
+
+function error(status: number, code: string, message: string, extra: Record<string, string> = {}, target?: string): AcsAnswer {
+  return {
+    status,
+    headers: { "x-ms-error-code": code, ...extra },
+    body: { error: { code, message, ...(target ? { target } : {}) } },
+  };
+}
+
+class InvalidRequest extends Error {
+  readonly target: string;
+  constructor(target: string, message: string) {
+    super(message);
+    this.target = target;
+  }
+}
+
+/** Counts accepted sends in a sliding window: the last `limit` times in a ring. */
+class SlidingWindow {
+  private times: number[] = [];
+  private next = 0;
+  readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+  /** Milliseconds until one more send fits (0 = now). */
+  wait(now: number, windowMs: number): number {
+    if (this.times.length < this.limit) return 0;
+    return Math.max(0, this.times[this.next] + windowMs - now);
+  }
+  record(now: number): void {
+    if (this.times.length < this.limit) {
+      this.times.push(now);
+    } else {
+      this.times[this.next] = now;
+      this.next = (this.next + 1) % this.limit;
+    }
+  }
+}
+
+function addressList(value: unknown, target: string, required: boolean): string[] {
+  if (value === undefined || value === null) {
+    if (required) throw new InvalidRequest(target, `${target} is required.`);
+    return [];
+  }
+  if (!Array.isArray(value)) throw new InvalidRequest(target, `${target} must be an array.`);
+  return value.map((item: unknown, i: number) => {
+    const address = (item as { address?: unknown } | null)?.address;
+    if (typeof address !== "string" || !ADDRESS.test(address)) {
+      throw new InvalidRequest(`${target}[${i}].address`, `${target}[${i}].address is not a valid email address.`);
+    }
+    return address;
+  });
+}
+
+function headerValue(headers: Record<string, string>, name: string): string | undefined {
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
+}
+
+export interface EmailServiceOptions {
+  baseUrl: () => string;
+  settings: () => SandboxSettings;
+  random: Random;
+  eventGrid: EventGrid;
+}
+
+export class EmailService {
+  private emails = new Map<string, AcceptedEmail>();
+  private byInternetMessageId = new Map<string, string>();
+  private perMinute: SlidingWindow | null = null;
+  private perHour: SlidingWindow | null = null;
+  private scheduled: Timeline<ScheduledEvent>;
+  private readonly options: EmailServiceOptions;
+  totals = { requests: 0, accepted: 0, recipients: 0, rejected: 0, throttled: 0, faults: 0, unauthorized: 0, replays: 0 };
+
+  constructor(options: EmailServiceOptions) {
+    this.options = options;
+    this.scheduled = new Timeline((item) => this.options.eventGrid.publish(this.toEvent(item)));
+  }
+
+  unauthorized(): AcsAnswer {
+    this.totals.unauthorized++;
+    return error(401, "Denied", "Denied by the resource provider.");
+  }
+
+  checkApiVersion(apiVersion: string | null): AcsAnswer | undefined {
+    if (apiVersion !== null && API_VERSIONS.includes(apiVersion)) return undefined;
+    return error(
+      400,
+      "UnsupportedApiVersion",
+      `The api-version ${JSON.stringify(apiVersion)} is not supported; supported versions: ${API_VERSIONS.join(", ")}.`,
+    );
+  }
+
+  /** A 500 or 503 for the configured share of requests, else undefined. */
+  injectedFault(): AcsAnswer | undefined {
+    const random = this.options.random;
+    if (!random.chance(this.options.settings().faultShare)) return undefined;
+    this.totals.faults++;
+    return random.chance(0.5)
+      ? error(500, "InternalServerError", "An internal error occurred.")
+      : error(503, "ServiceUnavailable", "The service is temporarily unavailable.");
+  }
+
+  send(body: Buffer, apiVersion: string, operationIdHeader: string | undefined): AcsAnswer {
+    this.totals.requests++;
+    const settings = this.options.settings();
+    const now = Date.now();
+    if (body.length > MAX_REQUEST_BYTES) {
+      this.totals.rejected++;
+      return error(413, "RequestEntityTooLarge", `The request is larger than ${MAX_REQUEST_BYTES} bytes (10 MB).`);
+    }
+    let parsed: ReturnType<typeof this.parse>;
+    try {
+      const operationId = operationIdHeader?.trim();
+      if (operationId !== undefined && !UUID.test(operationId)) {
+        throw new InvalidRequest("Operation-Id", "The Operation-Id header must be a UUID.");
+      }
+      parsed = this.parse(body, apiVersion);
+    } catch (e) {
+      this.totals.rejected++;
+      if (e instanceof InvalidRequest) return error(400, "BadRequest", e.message, {}, e.target);
+      throw e;
+    }
+    const bodyHash = crypto.createHash("sha256").update(body).digest("base64");
+
+    // A reused Operation-Id: the same request again is answered as the first time (nothing is sent
+    // twice); a different request under a used id is refused.
+    const operationId = operationIdHeader?.trim() ?? crypto.randomUUID();
+    const existing = this.emails.get(operationId.toLowerCase());
+    if (existing) {
+      if (existing.bodyHash !== bodyHash) {
+        this.totals.rejected++;
+        return error(409, "Conflict", `The operation id ${operationId} was used for a different request.`, {}, "Operation-Id");
+      }
+      this.totals.replays++;
+      return this.accepted(existing, now);
+    }
+
+    const { message, internetMessageId, validateMessageId } = parsed;
+    if (validateMessageId && internetMessageId && this.byInternetMessageId.has(internetMessageId)) {
+      this.totals.rejected++;
+      return error(400, "BadRequest", `The Message-ID ${internetMessageId} was used by another email.`, {}, "headers.Message-ID");
+    }
+
+    const throttled = this.checkQuota(now, settings);
+    if (throttled) return throttled;
+
+    const sender = message.senderAddress as string;
+    const email: AcceptedEmail = {
+      operationId,
+      internetMessageId: internetMessageId ?? `<${crypto.randomUUID()}@${sender.split("@")[1].toLowerCase()}>`,
+      engagementMessageId: settings.engagementMessageId === "operation-id" ? operationId : crypto.randomUUID(),
+      sender,
+      subject: parsed.subject,
+      to: parsed.to,
+      cc: parsed.cc,
+      bcc: parsed.bcc,
+      replyTo: parsed.replyTo,
+      headers: parsed.headers,
+      attachments: parsed.attachments,
+      requestBytes: body.length,
+      userEngagementTrackingDisabled: message.userEngagementTrackingDisabled === true,
+      apiVersion,
+      acceptedAt: now,
+      endsAt: now + settings.operationSeconds * 1000 * settings.timeScale,
+      outcome: this.options.random.chance(settings.failedShare) ? "Failed" : "Succeeded",
+      bodyHash,
+    };
+    this.remember(email, settings);
+    this.totals.accepted++;
+    this.totals.recipients += email.to.length + email.cc.length + email.bcc.length;
+    if (email.outcome === "Succeeded") this.schedule(email, parsed.html, settings);
+
+    if (this.options.random.chance(settings.lostResponseShare)) {
+      this.totals.faults++;
+      return error(500, "InternalServerError", "An internal error occurred.");
+    }
+    return this.accepted(email, now);
+  }
+
+  operation(operationId: string): AcsAnswer {
+    const email = this.emails.get(operationId.toLowerCase());
+    if (!email) return error(404, "NotFound", `No email operation with id ${operationId} was found.`);
+    const now = Date.now();
+    const status = this.statusOf(email, now);
+    return {
+      status: 200,
+      headers: status === "Running" ? { "retry-after": this.retryAfter(email, now) } : {},
+      body: {
+        id: email.operationId,
+        status,
+        ...(status === "Failed"
+          ? { error: { code: "EmailDropped", message: "The email was dropped and will not be delivered." } }
+          : {}),
+      },
+    };
+  }
+
+  getEmail(operationId: string): EmailView | undefined {
+    const email = this.emails.get(operationId.toLowerCase());
+    return email ? this.view(email, Date.now()) : undefined;
+  }
+
+  listEmails(offset = 0, limit = Infinity): EmailView[] {
+    const now = Date.now();
+    const out: EmailView[] = [];
+    let i = 0;
+    for (const email of this.emails.values()) {
+      if (i++ < offset) continue;
+      if (out.length >= limit) break;
+      out.push(this.view(email, now));
+    }
+    return out;
+  }
+
+  get emailCount(): number {
+    return this.emails.size;
+  }
+
+  get scheduledCount(): number {
+    return this.scheduled.size;
+  }
+
+  listScheduled(limit = Infinity): ScheduledEventView[] {
+    return this.scheduled.list(limit).map(({ at, item }) => ({
+      dueAt: new Date(at).toISOString(),
+      kind: item.kind,
+      operationId: item.email.operationId,
+      recipient: item.recipient,
+      happenedAt: new Date(item.happenedAt).toISOString(),
+      ...(item.status ? { status: item.status } : {}),
+      ...(item.url ? { url: item.url } : {}),
+    }));
+  }
+
+  /** Quota windows start again (after a change of the quota settings). */
+  resetQuotas(): void {
+    this.perMinute = null;
+    this.perHour = null;
+  }
+
+  reset(): void {
+    this.emails.clear();
+    this.byInternetMessageId.clear();
+    this.scheduled.clear();
+    this.resetQuotas();
+    this.totals = { requests: 0, accepted: 0, recipients: 0, rejected: 0, throttled: 0, faults: 0, unauthorized: 0, replays: 0 };
+  }
+
+  stop(): void {
+    this.scheduled.stop();
+  }
+
+  private parse(body: Buffer, apiVersion: string) {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+    } catch {
+      throw new InvalidRequest("body", "The request body is not valid JSON.");
+    }
+    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+      throw new InvalidRequest("body", "The request body must be a JSON object.");
+    }
+    if (typeof message.senderAddress !== "string" || !ADDRESS.test(message.senderAddress)) {
+      throw new InvalidRequest("senderAddress", "senderAddress is required and must be an email address.");
+    }
+    const content = message.content as Record<string, unknown> | undefined;
+    if (typeof content !== "object" || content === null) throw new InvalidRequest("content", "content is required.");
+    if (typeof content.subject !== "string" || content.subject.trim() === "") {
+      throw new InvalidRequest("content.subject", "content.subject is required.");
+    }
+    for (const part of ["plainText", "html"] as const) {
+      if (content[part] !== undefined && content[part] !== null && typeof content[part] !== "string") {
+        throw new InvalidRequest(`content.${part}`, `content.${part} must be a string.`);
+      }
+    }
+    if (!content.plainText && !content.html) {
+      throw new InvalidRequest("content", "content needs plainText or html.");
+    }
+    const recipients = message.recipients as Record<string, unknown> | undefined;
+    if (typeof recipients !== "object" || recipients === null) {
+      throw new InvalidRequest("recipients", "recipients is required.");
+    }
+    // 2023-03-31 requires "to"; 2025-09-01 accepts a message with only cc or bcc.
+    const to = addressList(recipients.to, "recipients.to", apiVersion === "2023-03-31");
+    const cc = addressList(recipients.cc, "recipients.cc", false);
+    const bcc = addressList(recipients.bcc, "recipients.bcc", false);
+    const total = to.length + cc.length + bcc.length;
+    if (total === 0) throw new InvalidRequest("recipients", "At least one recipient is required.");
+    if (total > MAX_RECIPIENTS) {
+      throw new InvalidRequest("recipients", `At most ${MAX_RECIPIENTS} recipients (to, cc and bcc together); got ${total}.`);
+    }
+    const replyTo = addressList(message.replyTo, "replyTo", false);
+
+    const attachments = message.attachments ?? [];
+    if (!Array.isArray(attachments)) throw new InvalidRequest("attachments", "attachments must be an array.");
+    attachments.forEach((a: unknown, i: number) => {
+      const attachment = a as Record<string, unknown> | null;
+      for (const field of ["name", "contentType", "contentInBase64"]) {
+        if (typeof attachment?.[field] !== "string" || (attachment[field] as string).trim() === "") {
+          throw new InvalidRequest(`attachments[${i}].${field}`, `attachments[${i}].${field} is required.`);
+        }
+      }
+      const base64 = (attachment?.contentInBase64 as string).replace(/\s/g, "");
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
+        throw new InvalidRequest(`attachments[${i}].contentInBase64`, `attachments[${i}].contentInBase64 is not base64.`);
+      }
+    });
+
+    const headersIn = message.headers ?? {};
+    if (typeof headersIn !== "object" || headersIn === null || Array.isArray(headersIn)) {
+      throw new InvalidRequest("headers", "headers must be an object of strings.");
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headersIn)) {
+      if (typeof value !== "string") throw new InvalidRequest(`headers.${name}`, `headers.${name} must be a string.`);
+      headers[name] = value;
+    }
+    if (message.userEngagementTrackingDisabled !== undefined && typeof message.userEngagementTrackingDisabled !== "boolean") {
+      throw new InvalidRequest("userEngagementTrackingDisabled", "userEngagementTrackingDisabled must be true or false.");
+    }
+
+    // Message-ID: kept when it is an RFC 2822 msg-id. With x-ms-acsemail-validate-message-id: true an
+    // invalid one is refused (400); without it, it is replaced by one the service generates.
+    const validateMessageId = headerValue(headers, "x-ms-acsemail-validate-message-id")?.trim().toLowerCase() === "true";
+    const given = headerValue(headers, "message-id")?.trim();
+    let internetMessageId: string | undefined;
+    if (given !== undefined && isRfc2822MessageId(given)) {
+      internetMessageId = given;
+    } else if (given !== undefined && validateMessageId) {
+      throw new InvalidRequest(
+        "headers.Message-ID",
+        `The Message-ID ${JSON.stringify(given)} is not an RFC 2822 msg-id such as <id@domain.com>.`,
+      );
+    }
+
+    return {
+      message,
+      subject: content.subject,
+      html: typeof content.html === "string" ? content.html : undefined,
+      to,
+      cc,
+      bcc,
+      replyTo,
+      headers,
+      attachments: attachments.length,
+      internetMessageId,
+      validateMessageId,
+    };
+  }
+
+  private checkQuota(now: number, settings: SandboxSettings): AcsAnswer | undefined {
+    if (settings.quotaPerMinute === null) this.perMinute = null;
+    else if (this.perMinute?.limit !== settings.quotaPerMinute) this.perMinute = new SlidingWindow(settings.quotaPerMinute);
+    if (settings.quotaPerHour === null) this.perHour = null;
+    else if (this.perHour?.limit !== settings.quotaPerHour) this.perHour = new SlidingWindow(settings.quotaPerHour);
+
+    const minuteMs = 60_000 * settings.timeScale;
+    const wait = Math.max(this.perMinute?.wait(now, minuteMs) ?? 0, this.perHour?.wait(now, 60 * minuteMs) ?? 0);
+    if (wait > 0) {
+      this.totals.throttled++;
+      return error(429, "TooManyRequests", "The sender has exceeded its email sending quota. Retry after the given time.", {
+        "retry-after": String(Math.max(1, Math.ceil(wait / 1000))),
+      });
+    }
+    this.perMinute?.record(now);
+    this.perHour?.record(now);
+    return undefined;
+  }
+
+  private accepted(email: AcceptedEmail, now: number): AcsAnswer {
+    const location = new URL(`emails/operations/${email.operationId}`, this.options.baseUrl());
+    location.searchParams.set("api-version", email.apiVersion);
+    return {
+      status: 202,
+      headers: { "operation-location": location.href, "retry-after": this.retryAfter(email, now) },
+      body: { id: email.operationId, status: this.statusOf(email, now) },
+    };
+  }
+
+  private statusOf(email: AcceptedEmail, now: number): EmailView["status"] {
+    return now < email.endsAt ? "Running" : email.outcome;
+  }
+
+  /** Whole seconds until the operation ends, at least 1 (the SDK waits this long between polls). */
+  private retryAfter(email: AcceptedEmail, now: number): string {
+    return String(Math.max(1, Math.ceil((email.endsAt - now) / 1000)));
+  }
+
+  private remember(email: AcceptedEmail, settings: SandboxSettings): void {
+    this.emails.set(email.operationId.toLowerCase(), email);
+    this.byInternetMessageId.set(email.internetMessageId, email.operationId);
+    while (this.emails.size > settings.retainedEmails) {
+      const oldest = this.emails.values().next().value as AcceptedEmail;
+      this.emails.delete(oldest.operationId.toLowerCase());
+      if (this.byInternetMessageId.get(oldest.internetMessageId) === oldest.operationId) {
+        this.byInternetMessageId.delete(oldest.internetMessageId);
+      }
+    }
+  }
+
+  private view(email: AcceptedEmail, now: number): EmailView {
+    return {
+      operationId: email.operationId,
+      status: this.statusOf(email, now),
+      internetMessageId: email.internetMessageId,
+      engagementMessageId: email.engagementMessageId,
+      sender: email.sender,
+      subject: email.subject,
+      recipients: { to: email.to, cc: email.cc, bcc: email.bcc },
+      replyTo: email.replyTo,
+      headers: email.headers,
+      attachments: email.attachments,
+      requestBytes: email.requestBytes,
+      userEngagementTrackingDisabled: email.userEngagementTrackingDisabled,
+      apiVersion: email.apiVersion,
+      acceptedAt: new Date(email.acceptedAt).toISOString(),
+      endsAt: new Date(email.endsAt).toISOString(),
+    };
+  }
+
+  /** Schedules a delivery report for every recipient and, for delivered ones, engagement. */
+  private schedule(email: AcceptedEmail, html: string | undefined, settings: SandboxSettings): void {
+    const random = this.options.random;
+    const links = linksOf(html);
+    const trackable = html !== undefined && !email.userEngagementTrackingDisabled;
+    const add = (item: Omit<ScheduledEvent, "email" | "publishedAt">) => {
+      const publishedAt = item.happenedAt + random.between(200, 900);
+      const dueAt = email.acceptedAt + (publishedAt - email.acceptedAt) * settings.timeScale;
+      this.scheduled.add(dueAt, { ...item, email, publishedAt });
+    };
+    const seconds = (range: [number, number]) => email.acceptedAt + random.between(range[0], range[1]) * 1000;
+
+    for (const recipient of [...email.to, ...email.cc, ...email.bcc]) {
+      const outcome = deliveryOutcome(recipient, settings.statusMix, random);
+      add({ kind: "delivery-report", recipient, happenedAt: seconds(settings.deliveryDelaySeconds), ...outcome });
+      if (!trackable || outcome.status !== "Delivered") continue;
+
+      if (random.chance(settings.machineOpenProbability)) {
+        add({ kind: "machine-open", recipient, happenedAt: seconds([0.5, 4]), userAgent: random.pick(MACHINE_OPEN_USER_AGENTS) });
+      }
+      if (links.length > 0 && random.chance(settings.scannerClickProbability)) {
+        const userAgent = random.pick(SCANNER_USER_AGENTS);
+        let at = seconds([1, 8]);
+        for (const url of links) {
+          add({ kind: "scanner-click", recipient, happenedAt: at, url, userAgent });
+          at += random.between(50, 900);
+        }
+      }
+      const userAgent = random.pick(HUMAN_USER_AGENTS);
+      let viewedAt: number | undefined;
+      if (random.chance(settings.viewProbability)) {
+        viewedAt = seconds(settings.engagementDelaySeconds);
+        add({ kind: "human-view", recipient, happenedAt: viewedAt, userAgent });
+      }
+      if (links.length > 0 && random.chance(settings.clickProbability)) {
+        const from = viewedAt ?? seconds(settings.engagementDelaySeconds);
+        add({ kind: "human-click", recipient, happenedAt: from + random.between(2_000, 60_000), url: random.pick(links), userAgent });
+      }
+    }
+  }
+
+  private toEvent(item: ScheduledEvent): PublishedEvent {
+    const email = item.email;
+    const eventTime = new Date(item.publishedAt).toISOString();
+    if (item.kind === "delivery-report") {
+      return {
+        id: crypto.randomUUID(),
+        eventType: EMAIL_DELIVERY_REPORT,
+        subject: `sender/${email.sender}/message/${email.operationId}`,
+        eventTime,
+        dataVersion: "1.0",
+        origin: item.kind,
+        data: {
+          sender: email.sender,
+          recipient: item.recipient,
+          messageId: email.operationId,
+          internetMessageId: email.internetMessageId,
+          status: item.status,
+          deliveryStatusDetails: {
+            statusMessage: item.statusMessage,
+            ...(item.recipientMailServerHostName ? { recipientMailServerHostName: item.recipientMailServerHostName } : {}),
+          },
+          deliveryAttemptTimestamp: acsTimestamp(item.happenedAt),
+        },
+      };
+    }
+    const settings = this.options.settings();
+    const messageId = email.engagementMessageId;
+    return {
+      id: crypto.randomUUID(),
+      eventType: EMAIL_ENGAGEMENT,
+      subject: `sender/${email.sender}/message/${messageId}`,
+      eventTime,
+      dataVersion: "1.0",
+      origin: item.kind,
+      data: {
+        sender: email.sender,
+        recipient: item.recipient,
+        messageId,
+        ...(settings.engagementInternetMessageId ? { internetMessageId: email.internetMessageId } : {}),
+        userActionTimestamp: acsTimestamp(item.happenedAt),
+        engagementContext: item.url ?? "",
+        userAgent: item.userAgent ?? "",
+        engagementType: item.kind.endsWith("click") ? "click" : "view",
+      },
+    };
+  }
+}
