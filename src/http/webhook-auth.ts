@@ -22,8 +22,9 @@ export class TransientAuthError extends Error {
 
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  if (code === "ERR_JWKS_TIMEOUT") return true;
-  // jose's own verdicts about the token carry an ERR_J* code; anything else is the network.
+  // ERR_JOSE_GENERIC: the key set answered with something other than 200 OK.
+  if (code === "ERR_JWKS_TIMEOUT" || code === "ERR_JOSE_GENERIC") return true;
+  // jose's verdicts about the token itself carry an ERR_J* code; anything else is the network.
   return typeof code !== "string" || !code.startsWith("ERR_J");
 }
 
