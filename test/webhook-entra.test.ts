@@ -2,7 +2,7 @@
 // key served from a local JWKS endpoint, as Entra serves its keys.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from "jose";
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { EntraConfig } from "../src/config.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
