@@ -1,0 +1,433 @@
+// The sandbox's Event Grid side, seen from a webhook: handshakes first, envelopes that
+// @azure/eventgrid's EventGridDeserializer accepts, headers, batching, retries and dead letters.
+import fs from "node:fs";
+import path from "node:path";
+import { EmailClient, type EmailMessage } from "@azure/communication-email";
+import { EventGridDeserializer } from "@azure/eventgrid";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import {
+  EMAIL_DELIVERY_REPORT,
+  EMAIL_ENGAGEMENT,
+  startSandbox,
+  type Sandbox,
+  type SandboxSettings,
+} from "../../src/sandbox/index.ts";
+import { startReceiver, type Receiver } from "./receiver.ts";
+
+const FIXTURES = path.join(import.meta.dirname, "../fixtures/eventgrid");
+const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as Record<string, unknown>[];
+
+// Every modelled second is half a real millisecond: delivery reports arrive within ~150 ms, the first
+// retries after ~5 ms, a 503's minimum retry delay (30 s) after ~15 ms.
+const FAST: Partial<SandboxSettings> = {
+  timeScale: 0.0005,
+  quotaPerMinute: null,
+  quotaPerHour: null,
+  duplicateShare: 0,
+  seed: 11,
+};
+const ENGAGED: Partial<SandboxSettings> = {
+  statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
+  viewProbability: 1,
+  clickProbability: 1,
+  machineOpenProbability: 0,
+  scannerClickProbability: 0,
+};
+
+const HTML = '<p>Hi</p><a href="https://shop.example.com/sale?utm_source=mailroom">sale</a> <a href="https://shop.example.com/faq">faq</a>';
+
+function message(to: string[], messageId?: string): EmailMessage {
+  return {
+    senderAddress: "news@news.example.com",
+    content: { subject: "News", html: HTML },
+    recipients: { to: to.map((address) => ({ address })) },
+    ...(messageId ? { headers: { "Message-ID": messageId } } : {}),
+  };
+}
+
+let sandbox: Sandbox | undefined;
+let receiver: Receiver | undefined;
+const deserializer = new EventGridDeserializer();
+
+async function setUp(settings: Partial<SandboxSettings>): Promise<{ sandbox: Sandbox; receiver: Receiver; client: EmailClient }> {
+  sandbox = await startSandbox({ settings: { ...FAST, ...settings } });
+  receiver = await startReceiver();
+  return { sandbox, receiver, client: new EmailClient(sandbox.connectionString, { allowInsecureConnection: true }) };
+}
+
+afterEach(async () => {
+  await sandbox?.stop();
+  await receiver?.close();
+  sandbox = undefined;
+  receiver = undefined;
+});
+
+type EventGridEnvelope = { id: string; eventType: string; subject: string; data: Record<string, unknown> };
+const bodies = (r: Receiver) => r.notifications().flatMap((n) => JSON.parse(n.body) as EventGridEnvelope[]);
+
+describe("Event Grid schema", () => {
+  test("the handshake comes first; every delivery is an array that EventGridDeserializer accepts, with Event Grid's headers", async () => {
+    const { sandbox, receiver, client } = await setUp(ENGAGED);
+    const subscription = await sandbox.subscribe({ endpoint: receiver.url, name: "mailroom-events" });
+    expect(subscription.state).toBe("Succeeded");
+
+    const poller = await client.beginSend(message(["ada@example.org", "bob@example.org"], "<n1@news.example.com>"));
+    const { id: operationId } = await poller.pollUntilDone();
+    await sandbox.whenIdle();
+
+    const [handshake, ...rest] = receiver.requests;
+    expect(handshake.method).toBe("POST");
+    expect(handshake.headers["aeg-event-type"]).toBe("SubscriptionValidation");
+    const [validation] = await deserializer.deserializeEventGridEvents(handshake.body);
+    expect(validation.eventType).toBe("Microsoft.EventGrid.SubscriptionValidationEvent");
+    expect(rest.every((r) => r.headers["aeg-event-type"] === "Notification")).toBe(true);
+
+    // 2 delivery reports, 2 views, 2 clicks.
+    expect(rest).toHaveLength(6);
+    for (const request of rest) {
+      expect(request.method).toBe("POST");
+      expect(request.url).toBe("/webhooks/acs?code=test-secret");
+      expect(request.headers["content-type"]).toMatch(/^application\/json(;|$)/);
+      expect(request.headers["aeg-subscription-name"]).toBe("MAILROOM-EVENTS");
+      expect(request.headers["aeg-delivery-count"]).toBe("0");
+      expect(request.headers["aeg-data-version"]).toBe("1.0");
+      expect(request.headers["aeg-metadata-version"]).toBe("1");
+      const events = await deserializer.deserializeEventGridEvents(request.body);
+      expect(events).toHaveLength(1);
+      expect(events[0].topic).toBe(sandbox.topic);
+      expect(events[0].eventTime).toBeInstanceOf(Date);
+    }
+
+    const events = bodies(receiver);
+    const reports = events.filter((e) => e.eventType === EMAIL_DELIVERY_REPORT);
+    expect(reports.map((e) => e.data.recipient).sort()).toEqual(["ada@example.org", "bob@example.org"]);
+    for (const report of reports) {
+      expect(report.subject).toBe(`sender/news@news.example.com/message/${operationId}`);
+      expect(report.data).toMatchObject({
+        sender: "news@news.example.com",
+        messageId: operationId,
+        internetMessageId: "<n1@news.example.com>",
+        status: "Delivered",
+        deliveryStatusDetails: { statusMessage: "No error.", recipientMailServerHostName: "mx.example.org" },
+      });
+      expect(report.data.deliveryAttemptTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/);
+    }
+    // The same keys as Azure's delivery report.
+    const azureReport = fixture("eventgrid-delivery-delivered.json")[0];
+    expect(Object.keys(reports[0]).sort()).toEqual(Object.keys(azureReport).sort());
+    expect(Object.keys(reports[0].data).sort()).toEqual(Object.keys(azureReport.data as object).sort());
+
+    const engagement = events.filter((e) => e.eventType === EMAIL_ENGAGEMENT);
+    expect(engagement.map((e) => e.data.engagementType).sort()).toEqual(["click", "click", "view", "view"]);
+    for (const click of engagement.filter((e) => e.data.engagementType === "click")) {
+      expect(["https://shop.example.com/sale?utm_source=mailroom", "https://shop.example.com/faq"]).toContain(
+        click.data.engagementContext,
+      );
+    }
+    const azureView = fixture("eventgrid-engagement-view.json")[0];
+    const view = engagement.find((e) => e.data.engagementType === "view") as EventGridEnvelope;
+    expect(Object.keys(view.data).sort()).toEqual(Object.keys(azureView.data as object).sort());
+    // Default: engagement carries a messageId of its own (as reported from production) and the internetMessageId.
+    expect(view.data.messageId).not.toBe(operationId);
+    expect(view.data.internetMessageId).toBe("<n1@news.example.com>");
+    expect(view.subject).toBe(`sender/news@news.example.com/message/${view.data.messageId}`);
+
+    // The sandbox's own records agree with what the webhook received.
+    expect(sandbox.deliveries().map((d) => d.eventId).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(sandbox.deliveries().find((d) => d.eventId === view.id)?.origin).toBe("human-view");
+  });
+
+  test("engagement messageId equal to the operation id, without internetMessageId, when so configured", async () => {
+    const { sandbox, receiver, client } = await setUp({
+      ...ENGAGED,
+      engagementMessageId: "operation-id",
+      engagementInternetMessageId: false,
+    });
+    await sandbox.subscribe({ endpoint: receiver.url });
+    const { id: operationId } = await (await client.beginSend(message(["ada@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    const engagement = bodies(receiver).filter((e) => e.eventType === EMAIL_ENGAGEMENT);
+    expect(engagement.length).toBe(2);
+    for (const event of engagement) {
+      expect(event.data.messageId).toBe(operationId);
+      expect(event.data).not.toHaveProperty("internetMessageId");
+    }
+  });
+
+  test("engagement usually arrives before the delivery report; statuses follow the recipient's name", async () => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, clickProbability: 0 });
+    await sandbox.subscribe({ endpoint: receiver.url });
+    await (await client.beginSend(message(["bounced@example.org", "suppressed+1@example.org", "ada@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    const events = bodies(receiver);
+    const statuses = Object.fromEntries(
+      events.filter((e) => e.eventType === EMAIL_DELIVERY_REPORT).map((e) => [e.data.recipient, e.data.status]),
+    );
+    expect(statuses).toEqual({ "bounced@example.org": "Bounced", "suppressed+1@example.org": "Suppressed", "ada@example.org": "Delivered" });
+    const bounce = events.find((e) => e.data.status === "Bounced") as EventGridEnvelope;
+    expect((bounce.data.deliveryStatusDetails as { statusMessage: string }).statusMessage).toMatch(/^5\d\d 5\.\d+\.\d+ /);
+    // Only the delivered recipient engages; its view (seconds) comes before its report (minutes).
+    const order = events.filter((e) => e.data.recipient === "ada@example.org").map((e) => e.eventType);
+    expect(order).toEqual([EMAIL_ENGAGEMENT, EMAIL_DELIVERY_REPORT]);
+    expect(events.filter((e) => e.eventType === EMAIL_ENGAGEMENT).map((e) => e.data.recipient)).toEqual(["ada@example.org"]);
+  });
+
+  test("batches hold up to maxEventsPerBatch events", async () => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, deliveryDelaySeconds: [60, 60], engagementDelaySeconds: [30, 30] });
+    await sandbox.subscribe({ endpoint: receiver.url, maxEventsPerBatch: 4 });
+    const to = Array.from({ length: 10 }, (_, i) => `r${i}@example.org`);
+    await (await client.beginSend(message(to))).pollUntilDone();
+    await sandbox.whenIdle();
+    const sizes = receiver.notifications().map((n) => (JSON.parse(n.body) as unknown[]).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    for (const n of receiver.notifications()) await deserializer.deserializeEventGridEvents(n.body);
+  });
+
+  test("a webhook that fails the handshake gets no subscription and no events", async () => {
+    const { sandbox, receiver, client } = await setUp(ENGAGED);
+    const refusing = await startReceiver();
+    const plain = await import("node:http");
+    const server = plain.createServer((_req, res) => res.writeHead(403).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await expect(sandbox.subscribe({ endpoint: `http://127.0.0.1:${port}/webhooks/acs` })).rejects.toThrow(/HTTP 403/);
+      expect(sandbox.subscriptions()).toHaveLength(0);
+      await (await client.beginSend(message(["ada@example.org"]))).pollUntilDone();
+      await sandbox.whenIdle();
+      expect(sandbox.deliveries()).toHaveLength(0);
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      await refusing.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test("a webhook that answers 200 without the code is validated by a GET of the validationUrl", async () => {
+    const { sandbox } = await setUp(ENGAGED);
+    const plain = await import("node:http");
+    const server = plain.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        res.writeHead(200).end();
+        if (req.headers["aeg-event-type"] === "SubscriptionValidation") {
+          const [event] = JSON.parse(body) as { data: { validationUrl: string } }[];
+          void fetch(event.data.validationUrl);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const view = await sandbox.subscribe({ endpoint: `http://127.0.0.1:${port}/hook` });
+      expect(view.state).toBe("Succeeded");
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe("CloudEvents schema", () => {
+  test("OPTIONS handshake first; single events as application/cloudevents+json, batches as cloudevents-batch+json", async () => {
+    const { sandbox, receiver, client } = await setUp(ENGAGED);
+    await sandbox.subscribe({ endpoint: receiver.url, schema: "CloudEventSchemaV1_0", name: "single" });
+    await (await client.beginSend(message(["ada@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+
+    const [handshake, ...rest] = receiver.requests;
+    expect(handshake.method).toBe("OPTIONS");
+    expect(handshake.headers["webhook-request-origin"]).toBe("eventgrid.azure.net");
+    expect(rest).toHaveLength(3);
+    for (const request of rest) {
+      expect(request.headers["content-type"]).toMatch(/^application\/cloudevents\+json(;|$)/);
+      expect(request.headers["aeg-event-type"]).toBe("Notification");
+      const body = JSON.parse(request.body) as Record<string, unknown>;
+      expect(Array.isArray(body)).toBe(false);
+      const [event] = await deserializer.deserializeCloudEvents(request.body);
+      expect(event.source).toBe(sandbox.topic);
+      expect(event.specversion).toBe("1.0");
+      expect([EMAIL_DELIVERY_REPORT, EMAIL_ENGAGEMENT]).toContain(event.type);
+      expect(Object.keys(body).sort()).toEqual(Object.keys(fixture("cloudevents-delivery-delivered.json")).sort());
+    }
+
+    sandbox.unsubscribe("single");
+    receiver.requests.length = 0;
+    await sandbox.subscribe({ endpoint: receiver.url, schema: "CloudEventSchemaV1_0", name: "batched", maxEventsPerBatch: 50 });
+    await (await client.beginSend(message(["ada@example.org", "bob@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    const notifications = receiver.notifications();
+    expect(notifications.length).toBeGreaterThan(0);
+    let total = 0;
+    for (const request of notifications) {
+      expect(request.headers["content-type"]).toMatch(/^application\/cloudevents-batch\+json(;|$)/);
+      expect(Array.isArray(JSON.parse(request.body))).toBe(true);
+      total += (await deserializer.deserializeCloudEvents(request.body)).length;
+    }
+    expect(total).toBe(6);
+  });
+
+  test("a webhook that does not allow the origin fails the handshake", async () => {
+    const { sandbox, receiver } = await setUp(ENGAGED);
+    const plain = await import("node:http");
+    const server = plain.createServer((_req, res) => res.writeHead(200, { "WebHook-Allowed-Origin": "example.com" }).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      await expect(
+        sandbox.subscribe({ endpoint: `http://127.0.0.1:${port}/`, schema: "CloudEventSchemaV1_0" }),
+      ).rejects.toThrow(/WebHook-Allowed-Origin/);
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe("retries and dead letters", () => {
+  test("a webhook answering 503 and then 200 gets every event, retried with a higher aeg-delivery-count", async () => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, viewProbability: 0, clickProbability: 0 });
+    await sandbox.subscribe({ endpoint: receiver.url });
+    receiver.answer = (_request, index) => (index < 3 ? { status: 503 } : { status: 200 });
+    await (await client.beginSend(message(["a@example.org", "b@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+
+    const notifications = receiver.notifications();
+    const delivered = notifications.slice(3).flatMap((n) => JSON.parse(n.body) as EventGridEnvelope[]);
+    expect(new Set(delivered.map((e) => e.data.recipient))).toEqual(new Set(["a@example.org", "b@example.org"]));
+    // The failed attempts were for the same events, which came again with a higher delivery count.
+    const failedIds = notifications.slice(0, 3).flatMap((n) => (JSON.parse(n.body) as EventGridEnvelope[]).map((e) => e.id));
+    for (const id of failedIds) expect(delivered.map((e) => e.id)).toContain(id);
+    expect(notifications.slice(3).some((n) => Number(n.headers["aeg-delivery-count"]) >= 1)).toBe(true);
+    expect(sandbox.deadLetters()).toHaveLength(0);
+    expect(sandbox.stats().events).toMatchObject({ delivered: 2, deadLettered: 0, failedAttempts: 3 });
+  });
+
+  test.each([400, 401, 403, 413])("a webhook answering %i gets each event once, and it is dead-lettered", async (status) => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, viewProbability: 0, clickProbability: 0 });
+    await sandbox.subscribe({ endpoint: receiver.url, name: "strict" });
+    receiver.answer = () => ({ status });
+    await (await client.beginSend(message(["a@example.org", "b@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    // Give a retry, were there one, time to happen (10 s modelled = 5 ms real).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(receiver.notifications()).toHaveLength(2);
+    const deadLetters = sandbox.deadLetters();
+    expect(deadLetters).toHaveLength(2);
+    for (const deadLetter of deadLetters) {
+      expect(deadLetter).toMatchObject({
+        subscription: "strict",
+        deadLetterReason: "UndeliverableDueToClientError",
+        deliveryAttempts: 1,
+        lastHttpStatusCode: status,
+      });
+      await deserializer.deserializeEventGridEvents([deadLetter.event]);
+    }
+    expect(sandbox.deliveries()).toHaveLength(0);
+  });
+
+  test("events still failing after maxDeliveryAttempts are dead-lettered with MaxDeliveryAttemptsExceeded", async () => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, viewProbability: 0, clickProbability: 0 });
+    await sandbox.subscribe({ endpoint: receiver.url, maxDeliveryAttempts: 3 });
+    receiver.answer = () => ({ status: 500 });
+    await (await client.beginSend(message(["a@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    expect(receiver.notifications().map((n) => n.headers["aeg-delivery-count"])).toEqual(["0", "1", "2"]);
+    expect(sandbox.deadLetters()).toMatchObject([
+      { deadLetterReason: "MaxDeliveryAttemptsExceeded", deliveryAttempts: 3, lastDeliveryOutcome: "GenericError", lastHttpStatusCode: 500 },
+    ]);
+  });
+
+  test("duplicates: with duplicateShare 1 every event is delivered twice with the same id", async () => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, clickProbability: 0, duplicateShare: 1 });
+    await sandbox.subscribe({ endpoint: receiver.url });
+    await (await client.beginSend(message(["a@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    const ids = bodies(receiver).map((e) => e.id);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(2);
+    expect(sandbox.stats().events).toMatchObject({ delivered: 4, duplicates: 2 });
+  });
+});
+
+describe("machine engagement", () => {
+  test("machine opens and scanner clicks come seconds after sending, with their user agents", async () => {
+    const { sandbox, receiver, client } = await setUp({
+      ...ENGAGED,
+      viewProbability: 0,
+      clickProbability: 0,
+      machineOpenProbability: 1,
+      scannerClickProbability: 1,
+    });
+    await sandbox.subscribe({ endpoint: receiver.url });
+    await (await client.beginSend(message(["a@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    const origins = sandbox.deliveries().map((d) => d.origin).sort();
+    expect(origins).toEqual(["delivery-report", "machine-open", "scanner-click", "scanner-click"]);
+    const scannerClicks = sandbox.deliveries().filter((d) => d.origin === "scanner-click");
+    expect(scannerClicks.map((d) => d.event.data.engagementContext).sort()).toEqual([
+      "https://shop.example.com/faq",
+      "https://shop.example.com/sale?utm_source=mailroom",
+    ]);
+    const email = sandbox.emails()[0];
+    for (const click of scannerClicks) {
+      const seconds = (Date.parse(String(click.event.data.userActionTimestamp)) - Date.parse(email.acceptedAt)) / 1000;
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      expect(seconds).toBeLessThan(15);
+    }
+    expect(receiver.notifications().length).toBe(4);
+  });
+});
+
+describe("control API", () => {
+  let shared: Sandbox;
+  beforeAll(async () => {
+    shared = await startSandbox({ settings: FAST });
+  });
+  afterAll(async () => {
+    await shared.stop();
+  });
+
+  test("inspects emails, changes settings (refusing bad values), subscribes and resets", async () => {
+    const client = new EmailClient(shared.connectionString, { allowInsecureConnection: true });
+    const { id } = await (await client.beginSend(message(["ada@example.org"]))).pollUntilDone();
+
+    const summary = (await (await fetch(shared.controlUrl)).json()) as { stats: { emails: { accepted: number } } };
+    expect(summary.stats.emails.accepted).toBe(1);
+    const emails = (await (await fetch(`${shared.controlUrl}/emails`)).json()) as { operationId: string }[];
+    expect(emails.map((e) => e.operationId)).toEqual([id]);
+    expect((await fetch(`${shared.controlUrl}/emails/${id}`)).status).toBe(200);
+
+    const patch = (body: unknown) =>
+      fetch(`${shared.controlUrl}/settings`, { method: "PATCH", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const changed = await patch({ quotaPerMinute: 5, timeScale: 0.5 });
+    expect(changed.status).toBe(200);
+    expect(shared.settings()).toMatchObject({ quotaPerMinute: 5, timeScale: 0.5 });
+    const refused = await patch({ faultShare: 2 });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/faultShare=2; expected a number from 0 to 1/);
+    expect((await patch({ nonsense: 1 })).status).toBe(400);
+
+    const receiver = await startReceiver();
+    try {
+      const created = await fetch(`${shared.controlUrl}/subscriptions`, {
+        method: "POST",
+        body: JSON.stringify({ endpoint: receiver.url, name: "from-control-api" }),
+      });
+      expect(created.status).toBe(201);
+      expect(shared.subscriptions().map((s) => s.name)).toEqual(["from-control-api"]);
+      expect((await fetch(`${shared.controlUrl}/subscriptions/from-control-api`, { method: "DELETE" })).status).toBe(204);
+    } finally {
+      await receiver.close();
+    }
+
+    expect((await fetch(`${shared.controlUrl}/reset`, { method: "POST" })).status).toBe(204);
+    expect(shared.emails()).toHaveLength(0);
+    expect((await (await fetch(`${shared.controlUrl}/events/scheduled`)).json()) as unknown[]).toEqual([]);
+  });
+});
