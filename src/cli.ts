@@ -15,6 +15,8 @@ Commands:
   migrate   apply the committed migrations and exit
   db-env    print DATABASE_URL, SHADOW_DATABASE_URL and ROOT_DATABASE_URL for the
             embedded database (for the graphile-migrate CLI), then keep it running
+  sandbox   run the local ACS Email and Event Grid emulator alone and print its
+            connection string and control URL (settings: SANDBOX_*, docs/sandbox.md)
 
 Settings come from the environment; see README.md.`;
 
@@ -29,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === "help" || command === "--help" || command === "-h") {
     console.log(USAGE);
     return 0;
+  }
+  if (command === "sandbox") {
+    const { runSandboxCommand } = await import("./sandbox/cli.ts");
+    return runSandboxCommand();
   }
   let config;
   try {
