@@ -1,6 +1,7 @@
 // POST /webhooks/acs: Azure Event Grid deliveries (Event Grid schema and CloudEvents 1.0).
-// The receiver stays thin: authenticate, check the envelope, store the batch as one
-// graphile-worker job in PostgreSQL, answer 200. Everything else happens in the ingest_events task.
+// The receiver stays thin: authenticate, check the envelope, store the delivery in a
+// graphile-worker job in PostgreSQL (deliveries arriving together share one job: see
+// delivery-queue.ts), answer 200. Everything else happens in the ingest_events task.
 //
 // Status codes follow what Event Grid does with them: 400, 401, 403 and 413 are never retried
 // (the events are dropped or dead-lettered), so they are answered only when a retry can never
@@ -8,6 +9,7 @@
 import express, { type Request, type Response } from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
+import { DeliveryQueue } from "./delivery-queue.ts";
 import { TransientAuthError, type WebhookAuthenticator } from "./webhook-auth.ts";
 
 export const INGEST_TASK = "ingest_events";
@@ -111,6 +113,7 @@ function headerInteger(req: Request, name: string): number | null {
 export function createWebhookRouter(deps: WebhookDependencies): express.Router {
   const router = express.Router();
   const log = deps.log.child({ component: "webhook" });
+  const queue = new DeliveryQueue(deps.pool, INGEST_TASK);
   const rawBody = express.text({ type: () => true, limit: deps.maxBodyBytes, defaultCharset: "utf-8" });
 
   const unavailable = (res: Response, reason: string) => {
@@ -211,7 +214,7 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
       `"deliveryCount":${headerInteger(req, "aeg-delivery-count") ?? "null"},` +
       `"subscriptionName":${JSON.stringify(req.get("aeg-subscription-name") ?? null)},"events":${delivery.eventsJson}}`;
     try {
-      await deps.pool.query("select graphile_worker.add_job($1, $2::json, max_attempts => 25)", [INGEST_TASK, payload]);
+      await queue.add(payload);
     } catch (error) {
       log.warn({ err: (error as Error).message, events: delivery.events.length }, "could not queue the delivery; answering 503 so Event Grid retries");
       unavailable(res, "temporarily unable to store events");
