@@ -100,7 +100,7 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   retainedDeliveries: 10_000,
   retainedDeadLetters: 10_000,
   deliveryTimeoutMs: 30_000,
-  deliveryConcurrency: 8,
+  deliveryConcurrency: 32,
   seed: null,
 };
 
