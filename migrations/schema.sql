@@ -58,6 +58,102 @@ $$;
 
 COMMENT ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) IS 'Queues a graphile-worker job (identifier = the task file name under tasks/).';
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: campaigns; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.campaigns (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    template_id bigint,
+    sender_id bigint,
+    subject text DEFAULT ''::text NOT NULL,
+    html_body text DEFAULT ''::text NOT NULL,
+    text_body text DEFAULT ''::text NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    scheduled_at timestamp with time zone,
+    started_at timestamp with time zone,
+    paused_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT campaigns_check CHECK (((status <> 'scheduled'::text) OR (scheduled_at IS NOT NULL))),
+    CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'running'::text, 'paused'::text, 'cancelled'::text, 'finished'::text])))
+);
+
+--
+-- Name: TABLE campaigns; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.campaigns IS 'A mailing to the members of its lists. Status changes only through start_campaign, schedule_campaign, unschedule_campaign, pause_campaign, resume_campaign and cancel_campaign, along campaign_status_transitions; a running campaign becomes finished when no message is queued or sending.';
+
+--
+-- Name: check_campaign_ready(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.check_campaign_ready(campaign app_public.campaigns) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if campaign.status = 'cancelled' then
+    raise exception 'campaign % is cancelled and cannot be started', campaign.id using errcode = '55000';
+  elsif campaign.status in ('running', 'paused', 'finished') then
+    raise exception 'campaign % has already been started (it is %)', campaign.id, campaign.status using errcode = '55000';
+  elsif campaign.sender_id is null then
+    raise exception 'campaign % has no sender', campaign.id using errcode = '55000';
+  elsif not exists (select 1 from app_public.campaign_lists where campaign_id = campaign.id) then
+    raise exception 'campaign % has no lists', campaign.id using errcode = '55000';
+  end if;
+end;
+$$;
+
+--
+-- Name: event_kind(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.event_kind(event_type text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case lower(event_type)
+    when 'microsoft.communication.emaildeliveryreportreceived' then 'delivery_report'
+    when 'microsoft.communication.emailengagementtrackingreportreceived' then 'engagement'
+  end
+$$;
+
+--
+-- Name: FUNCTION event_kind(event_type text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.event_kind(event_type text) IS 'delivery_report, engagement, or NULL for an event type Mailroom does not attribute.';
+
+--
+-- Name: finish_campaigns_if_done(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  update app_public.campaigns as c
+  set status = 'finished', finished_at = now()
+  from app_public.campaign_rollups as r
+  where c.id = any(campaign_ids) and r.campaign_id = c.id
+    and c.status = 'running' and r.queued = 0 and r.sending = 0;
+$$;
+
+--
+-- Name: FUNCTION finish_campaigns_if_done(campaign_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[]) IS 'Marks running campaigns finished when none of their messages is queued or sending.';
+
 --
 -- Name: ingest_events(jsonb); Type: FUNCTION; Schema: app_private; Owner: -
 --
@@ -175,6 +271,31 @@ $_$;
 COMMENT ON FUNCTION app_private.ingest_events(batch jsonb) IS 'Stores one batch of Event Grid deliveries in one INSERT. Payload: {"schema": "eventgrid"|"cloudevents", "receivedAt": ISO time, "deliveryCount": int|null, "subscriptionName": text|null, "events": [...]}. Idempotent on (source compared case-insensitively, event id): a redelivery raises times_received and delivery_count instead of adding a row. An event that cannot be interpreted is kept with its problem. Returns how many events the batch held, how many were new, and how many were duplicates.';
 
 --
+-- Name: lock_campaign(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.lock_campaign(campaign_id bigint) RETURNS app_public.campaigns
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns;
+begin
+  select * into campaign from app_public.campaigns where id = lock_campaign.campaign_id for update;
+  if not found then
+    raise exception 'campaign % does not exist', lock_campaign.campaign_id using errcode = 'P0002';
+  end if;
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION lock_campaign(campaign_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.lock_campaign(campaign_id bigint) IS 'The campaign, locked for the rest of the transaction; raises when it does not exist.';
+
+--
 -- Name: normalize_delivery_status(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -220,6 +341,208 @@ $$;
 COMMENT ON FUNCTION app_private.normalize_internet_message_id(value text) IS 'The key an RFC Message-ID is matched by: trimmed, lower case, in angle brackets. Mailroom generates its Message-IDs in lower case, so this is exactly the value stored on the message.';
 
 --
+-- Name: record_attributions(bigint[], bigint[], text[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  insert into app_public.message_events (
+    raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+    bounce_type, blocklists, engagement_type, url, user_agent_reason
+  )
+  select
+    e.id, m.id, m.campaign_id, a.attributed_by, app_private.event_kind(e.event_type),
+    coalesce(e.occurred_at, e.event_time, e.received_at), e.status, e.status_message,
+    rule.bounce_type, coalesce(rule.blocklist_subscriber, false), e.engagement_type, e.engagement_context,
+    case when e.engagement_type is not null then app_private.user_agent_machine_reason(e.user_agent) end
+  from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
+  join app_public.raw_events as e on e.id = a.raw_event_id
+  join app_public.messages as m on m.id = a.message_id
+  left join lateral (
+    select r.bounce_type, r.blocklist_subscriber
+    from app_public.bounce_rules as r
+    where app_private.event_kind(e.event_type) = 'delivery_report' and r.status = e.status
+      and (r.status_message_pattern is null or coalesce(e.status_message, '') ~* r.status_message_pattern)
+    order by r.position
+    limit 1
+  ) as rule on true
+  on conflict (raw_event_id) do nothing;
+$$;
+
+--
+-- Name: FUNCTION record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) IS 'Attributes raw events to messages (parallel arrays: event, message, key used), once per event.';
+
+--
+-- Name: refresh_messages(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.refresh_messages(message_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
+  perform 1 from app_public.messages where id = any(message_ids) order by id for update;
+
+  -- Engagement classification: the user agent (fixed per event), too soon after acceptance, or a burst of clicks.
+  with settings as (select * from app_public.engagement_settings),
+  engagement as (
+    select me.raw_event_id, me.message_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
+           me.machine_reason, m.accepted_at
+    from app_public.message_events as me
+    join app_public.messages as m on m.id = me.message_id
+    where me.message_id = any(message_ids) and me.kind = 'engagement'
+  ),
+  burst as (
+    select e.raw_event_id, count(distinct other.url) as distinct_links
+    from engagement as e, settings as s, engagement as other
+    where e.engagement_type = 'click' and other.message_id = e.message_id and other.engagement_type = 'click'
+      and other.url is not null
+      and other.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                                and e.occurred_at + make_interval(secs => s.burst_seconds)
+    group by e.raw_event_id
+  ),
+  classified as (
+    select e.raw_event_id, e.machine_reason as old_reason, coalesce(
+      e.user_agent_reason,
+      case when e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
+           then 'less than ' || s.minimum_seconds_after_acceptance || ' s after acceptance' end,
+      case when b.distinct_links >= s.burst_distinct_links
+           then 'burst: clicks on ' || b.distinct_links || ' links within ' || s.burst_seconds || ' s' end
+    ) as machine_reason
+    from engagement as e cross join settings as s left join burst as b on b.raw_event_id = e.raw_event_id
+  )
+  update app_public.message_events as me set machine_reason = c.machine_reason
+  from classified as c
+  where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason;
+
+  -- The message's derived columns, from all of its events.
+  with report as (
+    select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
+    from app_public.message_events as me
+    left join app_public.delivery_statuses as ds on ds.status = me.status
+    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
+    order by me.message_id, coalesce(ds.precedence, 0) desc, me.occurred_at desc, me.raw_event_id desc
+  ),
+  engagement as (
+    select me.message_id,
+      count(*) filter (where me.engagement_type = 'view' and me.machine_reason is null) as opens_human,
+      count(*) filter (where me.engagement_type = 'view' and me.machine_reason is not null) as opens_machine,
+      count(*) filter (where me.engagement_type = 'click' and me.machine_reason is null) as clicks_human,
+      count(*) filter (where me.engagement_type = 'click' and me.machine_reason is not null) as clicks_machine,
+      min(me.occurred_at) filter (where me.engagement_type = 'view' and me.machine_reason is null) as first_opened_at,
+      max(me.occurred_at) filter (where me.engagement_type = 'view' and me.machine_reason is null) as last_opened_at,
+      min(me.occurred_at) filter (where me.engagement_type = 'click' and me.machine_reason is null) as first_clicked_at,
+      max(me.occurred_at) filter (where me.engagement_type = 'click' and me.machine_reason is null) as last_clicked_at
+    from app_public.message_events as me
+    where me.message_id = any(message_ids) and me.kind = 'engagement'
+    group by me.message_id
+  ),
+  derived as (
+    select m.id, r.status, r.status_message, r.occurred_at, r.bounce_type,
+      coalesce(e.opens_human, 0) as opens_human, coalesce(e.opens_machine, 0) as opens_machine,
+      coalesce(e.clicks_human, 0) as clicks_human, coalesce(e.clicks_machine, 0) as clicks_machine,
+      e.first_opened_at, e.last_opened_at, e.first_clicked_at, e.last_clicked_at
+    from app_public.messages as m
+    left join report as r on r.message_id = m.id
+    left join engagement as e on e.message_id = m.id
+    where m.id = any(message_ids)
+  )
+  update app_public.messages as m set
+    delivery_status = d.status, delivery_status_message = d.status_message, delivery_status_at = d.occurred_at,
+    bounce_type = d.bounce_type, opens_human = d.opens_human, opens_machine = d.opens_machine,
+    clicks_human = d.clicks_human, clicks_machine = d.clicks_machine,
+    first_opened_at = d.first_opened_at, last_opened_at = d.last_opened_at,
+    first_clicked_at = d.first_clicked_at, last_clicked_at = d.last_clicked_at
+  from derived as d
+  where m.id = d.id
+    and (m.delivery_status, m.delivery_status_message, m.delivery_status_at, m.bounce_type, m.opens_human,
+         m.opens_machine, m.clicks_human, m.clicks_machine, m.first_opened_at, m.last_opened_at,
+         m.first_clicked_at, m.last_clicked_at)
+        is distinct from
+        (d.status, d.status_message, d.occurred_at, d.bounce_type, d.opens_human, d.opens_machine,
+         d.clicks_human, d.clicks_machine, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at);
+end;
+$$;
+
+--
+-- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification, counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
+
+--
+-- Name: reserve_sender_quota(bigint, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+  sender app_public.senders;
+  allowed integer;
+begin
+  select * into sender from app_public.senders where id = reserve_sender_quota.sender_id for update;
+  if not found then
+    raise exception 'sender % does not exist', reserve_sender_quota.sender_id using errcode = 'P0002';
+  end if;
+  select greatest(0, least(
+           wanted,
+           sender.per_minute_limit - coalesce(sum(u.sent) filter (where u.minute >= date_trunc('minute', now())), 0),
+           sender.per_hour_limit - coalesce(sum(u.sent) filter (where u.minute > now() - interval '1 hour'), 0),
+           sender.per_day_limit - coalesce(sum(u.sent) filter (where u.minute > now() - interval '1 day'), 0)))
+    into allowed
+  from app_private.sender_usage as u
+  where u.sender_id = sender.id and u.minute > now() - interval '1 day';
+  if allowed > 0 then
+    insert into app_private.sender_usage as u (sender_id, minute, sent)
+    values (sender.id, date_trunc('minute', now()), allowed)
+    on conflict (sender_id, minute) do update set sent = u.sent + excluded.sent;
+  end if;
+  delete from app_private.sender_usage as u where u.sender_id = sender.id and u.minute < now() - interval '2 days';
+  return allowed;
+end;
+$$;
+
+--
+-- Name: FUNCTION reserve_sender_quota(sender_id bigint, wanted integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) IS 'How many of the wanted messages the sender may hand to ACS now under its per-minute, per-hour and per-day quotas (the minute window is the current clock minute; hour and day are sliding), recording them as used. Serialised per sender by a row lock. Does not look at the send window (see sender_window_open).';
+
+--
+-- Name: start_scheduled_campaign(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'scheduled' or campaign.scheduled_at > now() then
+    return false;
+  end if;
+  perform app_public.start_campaign(campaign.id);
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION start_scheduled_campaign(campaign_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) IS 'For the start_scheduled_campaign job: starts the campaign if it is still scheduled and due; false otherwise.';
+
+--
 -- Name: tg__add_job(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -260,6 +583,438 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg__timestamps() IS 'Trigger function: sets created_at on insert and a strictly increasing updated_at on every write.';
+
+--
+-- Name: tg_bounces__policy(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_bounces__policy() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  with counted as (
+    select b.subscriber_id, b.bounce_type, count(*) as bounces
+    from app_public.bounces as b
+    where b.subscriber_id in (select subscriber_id from new_bounces)
+    group by b.subscriber_id, b.bounce_type
+  ),
+  acting as (
+    select c.subscriber_id, p.action
+    from counted as c join app_public.bounce_policies as p on p.bounce_type = c.bounce_type
+    where c.bounces >= p.threshold and p.action <> 'none'
+  ),
+  unsubscribed as (
+    update app_public.list_memberships as lm set status = 'unsubscribed'
+    where lm.subscriber_id in (select subscriber_id from acting where action = 'unsubscribe')
+      and lm.status <> 'unsubscribed'
+  )
+  update app_public.subscribers as s set status = 'blocklisted'
+  where s.id in (select subscriber_id from acting where action = 'blocklist') and s.status <> 'blocklisted';
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_bounces__policy(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_bounces__policy() IS 'Statement trigger: applies bounce_policies to the subscribers who just bounced (by subscriber id).';
+
+--
+-- Name: tg_campaign_lists__editable(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_campaign_lists__editable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if exists (select 1 from app_public.campaigns
+             where id = coalesce(new.campaign_id, old.campaign_id) and status not in ('draft', 'scheduled')) then
+    raise exception 'the lists of campaign % can no longer be changed', coalesce(new.campaign_id, old.campaign_id)
+      using errcode = '55000';
+  end if;
+  return coalesce(new, old);
+end;
+$$;
+
+--
+-- Name: tg_campaigns__status(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_campaigns__status() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if new.status is distinct from old.status then
+    if not exists (select 1 from app_public.campaign_status_transitions
+                   where from_status = old.status and to_status = new.status) then
+      raise exception 'campaign % cannot go from % to %', old.id, old.status, new.status using errcode = '55000';
+    end if;
+    new.status_changed_at = now();
+  end if;
+  if (new.subject, new.html_body, new.text_body, new.sender_id, new.template_id)
+     is distinct from (old.subject, old.html_body, old.text_body, old.sender_id, old.template_id)
+     and old.status not in ('draft', 'scheduled') then
+    raise exception 'campaign % is % and can no longer be edited', old.id, old.status using errcode = '55000';
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: tg_list_memberships__status_changed(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_list_memberships__status_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    new.status_changed_at = now();
+    if new.status = 'confirmed' then new.confirmed_at = now(); end if;
+    if new.status = 'unsubscribed' then new.unsubscribed_at = now(); end if;
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: tg_message_events__effects(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_message_events__effects() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  message_ids bigint[];
+begin
+  -- Bounces: one per delivery report that the rules call a bounce.
+  insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
+  select m.subscriber_id, n.message_id, n.campaign_id, n.raw_event_id, n.bounce_type, n.status, n.status_message, n.occurred_at
+  from new_message_events as n join app_public.messages as m on m.id = n.message_id
+  where n.bounce_type is not null
+  on conflict (raw_event_id) do nothing;
+
+  -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
+  update app_public.subscribers as s set status = 'blocklisted'
+  from (select distinct m.subscriber_id
+        from new_message_events as n join app_public.messages as m on m.id = n.message_id
+        where n.blocklists) as b
+  where s.id = b.subscriber_id and s.status <> 'blocklisted';
+
+  select array_agg(distinct message_id) into message_ids from new_message_events;
+  perform app_private.refresh_messages(message_ids);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_message_events__effects(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_message_events__effects() IS 'Statement trigger: the effects of newly attributed events (bounces, suppression, message state, rollups).';
+
+--
+-- Name: tg_messages__attribute_pending(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_messages__attribute_pending() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  raw_event_ids bigint[];
+  message_ids bigint[];
+  keys text[];
+begin
+  insert into app_public.campaign_rollups (campaign_id)
+  select distinct campaign_id from new_messages
+  on conflict (campaign_id) do nothing;
+  perform pg_advisory_xact_lock(7361003);
+  if not exists (select 1 from app_private.pending_events) then
+    return null;
+  end if;
+  with matched as (
+    select p.raw_event_id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
+    from app_private.pending_events as p join new_messages as m on m.internet_message_id = p.internet_message_id
+    union all
+    select p.raw_event_id, m.id, 2, 'operation_id_and_recipient'
+    from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
+    where lower(m.recipient) = p.recipient
+    union all
+    select p.raw_event_id, m.id, 3, 'operation_id'
+    from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
+    where p.recipient is null
+  ),
+  best as (
+    select distinct on (raw_event_id) raw_event_id, message_id, attributed_by from matched order by raw_event_id, rank
+  ),
+  resolved as (
+    delete from app_private.pending_events as p using best as b where p.raw_event_id = b.raw_event_id
+  )
+  select array_agg(raw_event_id), array_agg(message_id), array_agg(attributed_by)
+  into raw_event_ids, message_ids, keys
+  from best;
+  if raw_event_ids is not null then
+    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  end if;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_messages__attribute_pending(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_messages__attribute_pending() IS 'Statement trigger: creates the rollup rows of new messages'' campaigns and attributes pending events that match them.';
+
+--
+-- Name: tg_messages__internet_message_id(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_messages__internet_message_id() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  new.internet_message_id = '<' || gen_random_uuid() || '@'
+    || (select sending_domain from app_public.senders where id = new.sender_id) || '>';
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_messages__internet_message_id(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_messages__internet_message_id() IS 'Generates the Message-ID of a message inserted without one (start_campaign generates them in its INSERT).';
+
+--
+-- Name: tg_messages__keys_immutable(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_messages__keys_immutable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  raise exception 'the keys of message % (campaign, subscriber, recipient, Message-ID, operation id) never change', old.id
+    using errcode = '55000';
+end;
+$$;
+
+--
+-- Name: tg_messages__rollup(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_messages__rollup() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $_$
+declare
+  changes text;
+  campaign_ids bigint[];
+  accepted_changed bigint[];
+begin
+  changes = case tg_op
+    when 'INSERT' then 'select 1 as sign, * from new_messages'
+    when 'UPDATE' then 'select 1 as sign, * from new_messages union all select -1, * from old_messages'
+    else 'select -1 as sign, * from old_messages'
+  end;
+  execute format($query$
+    with changed as (%s),
+    delta as (
+      select
+        campaign_id,
+        sum(sign) as recipients,
+        sum(sign) filter (where send_status = 'queued') as queued,
+        sum(sign) filter (where send_status = 'sending') as sending,
+        sum(sign) filter (where send_status = 'accepted') as accepted,
+        sum(sign) filter (where send_status = 'failed') as send_failed,
+        sum(sign) filter (where send_status = 'cancelled') as cancelled,
+        sum(sign) filter (where send_status = 'skipped') as skipped,
+        sum(sign) filter (where delivery_status = 'Delivered') as delivered,
+        sum(sign) filter (where delivery_status = 'Expanded') as expanded,
+        sum(sign) filter (where bounce_type = 'hard') as bounced_hard,
+        sum(sign) filter (where bounce_type = 'soft') as bounced_soft,
+        sum(sign) filter (where delivery_status = 'Suppressed') as suppressed,
+        sum(sign) filter (where delivery_status = 'FilteredSpam') as filtered_spam,
+        sum(sign) filter (where delivery_status = 'Quarantined') as quarantined,
+        sum(sign) filter (where delivery_status = 'Failed') as delivery_failed,
+        sum(sign) filter (where delivery_status is not null and delivery_status not in
+          ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')) as unknown_status,
+        sum(sign) filter (where opens_human > 0) as unique_opens_human,
+        sum(sign) filter (where opens_human + opens_machine > 0) as unique_opens,
+        sum(sign * opens_human) as opens_human,
+        sum(sign * (opens_human + opens_machine)) as opens,
+        sum(sign) filter (where clicks_human > 0) as unique_clicks_human,
+        sum(sign) filter (where clicks_human + clicks_machine > 0) as unique_clicks,
+        sum(sign * clicks_human) as clicks_human,
+        sum(sign * (clicks_human + clicks_machine)) as clicks,
+        sum(sign) filter (where unsubscribed_at is not null) as unsubscribes,
+        sum(sign) filter (where complained_at is not null) as complaints
+      from changed
+      group by campaign_id
+    ),
+    locked as (
+      select r.campaign_id from app_public.campaign_rollups as r
+      where r.campaign_id in (select campaign_id from delta)
+      order by r.campaign_id
+      for update
+    )
+    update app_public.campaign_rollups as r set
+      recipients = r.recipients + coalesce(d.recipients, 0),
+      queued = r.queued + coalesce(d.queued, 0),
+      sending = r.sending + coalesce(d.sending, 0),
+      accepted = r.accepted + coalesce(d.accepted, 0),
+      send_failed = r.send_failed + coalesce(d.send_failed, 0),
+      cancelled = r.cancelled + coalesce(d.cancelled, 0),
+      skipped = r.skipped + coalesce(d.skipped, 0),
+      delivered = r.delivered + coalesce(d.delivered, 0),
+      expanded = r.expanded + coalesce(d.expanded, 0),
+      bounced_hard = r.bounced_hard + coalesce(d.bounced_hard, 0),
+      bounced_soft = r.bounced_soft + coalesce(d.bounced_soft, 0),
+      suppressed = r.suppressed + coalesce(d.suppressed, 0),
+      filtered_spam = r.filtered_spam + coalesce(d.filtered_spam, 0),
+      quarantined = r.quarantined + coalesce(d.quarantined, 0),
+      delivery_failed = r.delivery_failed + coalesce(d.delivery_failed, 0),
+      unknown_status = r.unknown_status + coalesce(d.unknown_status, 0),
+      unique_opens_human = r.unique_opens_human + coalesce(d.unique_opens_human, 0),
+      unique_opens = r.unique_opens + coalesce(d.unique_opens, 0),
+      opens_human = r.opens_human + coalesce(d.opens_human, 0),
+      opens = r.opens + coalesce(d.opens, 0),
+      unique_clicks_human = r.unique_clicks_human + coalesce(d.unique_clicks_human, 0),
+      unique_clicks = r.unique_clicks + coalesce(d.unique_clicks, 0),
+      clicks_human = r.clicks_human + coalesce(d.clicks_human, 0),
+      clicks = r.clicks + coalesce(d.clicks, 0),
+      unsubscribes = r.unsubscribes + coalesce(d.unsubscribes, 0),
+      complaints = r.complaints + coalesce(d.complaints, 0)
+    from delta as d
+    where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
+  $query$, changes);
+
+  if tg_op = 'UPDATE' then
+    -- Campaigns with nothing left to send are finished.
+    select array_agg(distinct n.campaign_id) into campaign_ids
+    from new_messages as n join old_messages as o on o.id = n.id
+    where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending');
+    if campaign_ids is not null then
+      perform app_private.finish_campaigns_if_done(campaign_ids);
+    end if;
+    -- An acceptance time recorded after engagement changes the "too soon after acceptance" rule.
+    select array_agg(n.id) into accepted_changed
+    from new_messages as n join old_messages as o on o.id = n.id
+    where n.accepted_at is distinct from o.accepted_at
+      and exists (select 1 from app_public.message_events as me where me.message_id = n.id and me.kind = 'engagement');
+    if accepted_changed is not null then
+      perform app_private.refresh_messages(accepted_changed);
+    end if;
+  end if;
+  return null;
+end;
+$_$;
+
+--
+-- Name: FUNCTION tg_messages__rollup(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_messages__rollup() IS 'Statement trigger: adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement).';
+
+--
+-- Name: tg_raw_events__attribute(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_raw_events__attribute() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  raw_event_ids bigint[];
+  message_ids bigint[];
+  keys text[];
+begin
+  perform pg_advisory_xact_lock_shared(7361003);
+  with candidate as (
+    select e.id, e.internet_message_id, e.operation_id, e.recipient
+    from new_events as e
+    where e.problem is null and app_private.event_kind(e.event_type) is not null
+  ),
+  matched as (
+    select c.id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
+    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
+    union all
+    select c.id, m.id, 2, 'operation_id_and_recipient'
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where lower(m.recipient) = c.recipient
+    union all
+    select c.id, m.id, 3, 'operation_id'
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where c.recipient is null
+  ),
+  best as (
+    select distinct on (id) id, message_id, attributed_by from matched order by id, rank
+  ),
+  pending as (
+    insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
+    select c.id, c.internet_message_id, c.operation_id, c.recipient
+    from candidate as c
+    where not exists (select 1 from best as b where b.id = c.id)
+      and (c.internet_message_id is not null or c.operation_id is not null)
+  )
+  select array_agg(id), array_agg(message_id), array_agg(attributed_by)
+  into raw_event_ids, message_ids, keys
+  from best;
+  if raw_event_ids is not null then
+    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  end if;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_raw_events__attribute(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_raw_events__attribute() IS 'Statement trigger: attributes newly stored delivery and engagement events to messages, or parks them as pending.';
+
+--
+-- Name: tg_senders__defaults(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_senders__defaults() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  new.from_address = btrim(new.from_address);
+  new.sending_domain = lower(coalesce(nullif(btrim(new.sending_domain), ''), split_part(new.from_address, '@', 2)));
+  if new.send_window_time_zone is not null
+     and not exists (select 1 from pg_catalog.pg_timezone_names where name = new.send_window_time_zone) then
+    raise exception 'unknown time zone "%"', new.send_window_time_zone using errcode = '22023',
+      hint = 'Use an IANA time zone name such as Europe/Paris.';
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: tg_subscribers__normalize(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_subscribers__normalize() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  new.email = btrim(new.email);
+  return new;
+end;
+$$;
 
 --
 -- Name: to_timestamptz(text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -308,9 +1063,1137 @@ $_$;
 
 COMMENT ON FUNCTION app_private.to_uuid(value text) IS 'The text as a UUID, or NULL when it is not one. Never raises.';
 
-SET default_tablespace = '';
+--
+-- Name: unsubscribe(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
 
-SET default_table_access_method = heap;
+CREATE FUNCTION app_private.unsubscribe(operation_id uuid, source text DEFAULT 'one_click'::text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  message app_public.messages;
+begin
+  select * into message from app_public.messages as m where m.operation_id = unsubscribe.operation_id;
+  if not found then
+    return false;
+  end if;
+  update app_public.list_memberships set status = 'unsubscribed'
+  where subscriber_id = message.subscriber_id and status <> 'unsubscribed'
+    and list_id in (select list_id from app_public.campaign_lists where campaign_id = message.campaign_id);
+  insert into app_public.unsubscribes (subscriber_id, message_id, campaign_id, source)
+  values (message.subscriber_id, message.id, message.campaign_id, unsubscribe.source)
+  on conflict (message_id) do nothing;
+  update app_public.messages set unsubscribed_at = now() where id = message.id and unsubscribed_at is null;
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION unsubscribe(operation_id uuid, source text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.unsubscribe(operation_id uuid, source text) IS 'Unsubscribes the recipient of the message with this operation id from the campaign''s lists (RFC 8058 one-click or a link); counted once per message. False when no message has this operation id.';
+
+--
+-- Name: user_agent_machine_reason(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.user_agent_machine_reason(user_agent text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+  select 'user agent: ' || a.kind || ' (' || a.pattern || ')'
+  from app_public.machine_user_agents as a
+  where user_agent ~* a.pattern
+  order by a.id
+  limit 1
+$$;
+
+--
+-- Name: FUNCTION user_agent_machine_reason(user_agent text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.user_agent_machine_reason(user_agent text) IS 'Why a user agent is a machine (the first matching machine_user_agents row), or NULL.';
+
+--
+-- Name: campaign_rollups; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.campaign_rollups (
+    campaign_id bigint NOT NULL,
+    recipients bigint DEFAULT 0 NOT NULL,
+    queued bigint DEFAULT 0 NOT NULL,
+    sending bigint DEFAULT 0 NOT NULL,
+    accepted bigint DEFAULT 0 NOT NULL,
+    send_failed bigint DEFAULT 0 NOT NULL,
+    cancelled bigint DEFAULT 0 NOT NULL,
+    skipped bigint DEFAULT 0 NOT NULL,
+    delivered bigint DEFAULT 0 NOT NULL,
+    expanded bigint DEFAULT 0 NOT NULL,
+    bounced_hard bigint DEFAULT 0 NOT NULL,
+    bounced_soft bigint DEFAULT 0 NOT NULL,
+    suppressed bigint DEFAULT 0 NOT NULL,
+    filtered_spam bigint DEFAULT 0 NOT NULL,
+    quarantined bigint DEFAULT 0 NOT NULL,
+    delivery_failed bigint DEFAULT 0 NOT NULL,
+    unknown_status bigint DEFAULT 0 NOT NULL,
+    unique_opens_human bigint DEFAULT 0 NOT NULL,
+    unique_opens bigint DEFAULT 0 NOT NULL,
+    opens_human bigint DEFAULT 0 NOT NULL,
+    opens bigint DEFAULT 0 NOT NULL,
+    unique_clicks_human bigint DEFAULT 0 NOT NULL,
+    unique_clicks bigint DEFAULT 0 NOT NULL,
+    clicks_human bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    unsubscribes bigint DEFAULT 0 NOT NULL,
+    complaints bigint DEFAULT 0 NOT NULL
+)
+WITH (fillfactor='50');
+
+--
+-- Name: TABLE campaign_rollups; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.campaign_rollups IS 'A campaign''s numbers in one row, kept current by statement-level triggers on messages (one update per campaign per statement). Counts are of messages: by send status, by delivery status (delivered = Delivered; bounced_soft includes soft Failed, Quarantined and FilteredSpam), unique_* = messages with at least one view/click, opens and clicks = totals; *_human exclude machine engagement. app_public.recompute_campaign_rollup rebuilds it.';
+
+--
+-- Name: campaign_rollup_from_events(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETURNS app_public.campaign_rollups
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with settings as (select * from app_public.engagement_settings),
+  msg as (
+    select * from app_public.messages as m where m.campaign_id = campaign_rollup_from_events.campaign_id
+  ),
+  candidate as (
+    select e.*, app_private.event_kind(e.event_type) as kind
+    from app_public.raw_events as e
+    where e.problem is null and app_private.event_kind(e.event_type) is not null
+      and (e.internet_message_id in (select internet_message_id from msg)
+           or e.operation_id in (select operation_id from msg))
+  ),
+  matched as (
+    select c.id, m.id as message_id, 1 as rank
+    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
+    union all
+    select c.id, m.id, 2
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where lower(m.recipient) = c.recipient
+    union all
+    select c.id, m.id, 3
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where c.recipient is null
+  ),
+  attributed as (
+    select c.*, b.message_id, m.accepted_at
+    from (select distinct on (id) id, message_id from matched order by id, rank) as b
+    join candidate as c on c.id = b.id
+    join msg as m on m.id = b.message_id
+  ),
+  report as (
+    select distinct on (a.message_id) a.message_id, a.status, rule.bounce_type
+    from attributed as a
+    left join app_public.delivery_statuses as ds on ds.status = a.status
+    left join lateral (
+      select r.bounce_type from app_public.bounce_rules as r
+      where r.status = a.status
+        and (r.status_message_pattern is null or coalesce(a.status_message, '') ~* r.status_message_pattern)
+      order by r.position limit 1
+    ) as rule on true
+    where a.kind = 'delivery_report'
+    order by a.message_id, coalesce(ds.precedence, 0) desc, coalesce(a.occurred_at, a.event_time, a.received_at) desc, a.id desc
+  ),
+  engagement as (
+    select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
+           coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
+    from attributed as a where a.kind = 'engagement'
+  ),
+  classified as (
+    select e.message_id, e.engagement_type,
+      app_private.user_agent_machine_reason(e.user_agent) is not null
+      or e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
+      or (e.engagement_type = 'click' and (
+            select count(distinct o.url) from engagement as o
+            where o.message_id = e.message_id and o.engagement_type = 'click' and o.url is not null
+              and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                                    and e.occurred_at + make_interval(secs => s.burst_seconds)
+          ) >= s.burst_distinct_links) as is_machine
+    from engagement as e cross join settings as s
+  ),
+  per_message as (
+    select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
+      count(c.*) filter (where c.engagement_type = 'view' and not c.is_machine) as opens_human,
+      count(c.*) filter (where c.engagement_type = 'view') as opens,
+      count(c.*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
+      count(c.*) filter (where c.engagement_type = 'click') as clicks,
+      exists (select 1 from app_public.unsubscribes as u where u.message_id = m.id) as unsubscribed,
+      exists (select 1 from app_public.bounces as b where b.message_id = m.id and b.bounce_type = 'complaint') as complained
+    from msg as m
+    left join report as r on r.message_id = m.id
+    left join classified as c on c.message_id = m.id
+    group by m.id, m.send_status, r.status, r.bounce_type
+  )
+  select
+    campaign_rollup_from_events.campaign_id,
+    count(*),
+    count(*) filter (where send_status = 'queued'),
+    count(*) filter (where send_status = 'sending'),
+    count(*) filter (where send_status = 'accepted'),
+    count(*) filter (where send_status = 'failed'),
+    count(*) filter (where send_status = 'cancelled'),
+    count(*) filter (where send_status = 'skipped'),
+    count(*) filter (where delivery_status = 'Delivered'),
+    count(*) filter (where delivery_status = 'Expanded'),
+    count(*) filter (where bounce_type = 'hard'),
+    count(*) filter (where bounce_type = 'soft'),
+    count(*) filter (where delivery_status = 'Suppressed'),
+    count(*) filter (where delivery_status = 'FilteredSpam'),
+    count(*) filter (where delivery_status = 'Quarantined'),
+    count(*) filter (where delivery_status = 'Failed'),
+    count(*) filter (where delivery_status not in
+      ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')),
+    count(*) filter (where opens_human > 0),
+    count(*) filter (where opens > 0),
+    coalesce(sum(opens_human), 0),
+    coalesce(sum(opens), 0),
+    count(*) filter (where clicks_human > 0),
+    count(*) filter (where clicks > 0),
+    coalesce(sum(clicks_human), 0),
+    coalesce(sum(clicks), 0),
+    count(*) filter (where unsubscribed),
+    count(*) filter (where complained)
+  from per_message
+$$;
+
+--
+-- Name: FUNCTION campaign_rollup_from_events(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) IS 'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, bounce rules, machine classification), the ledger''s send status, unsubscribes and complaints, without reading the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
+
+--
+-- Name: cancel_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.cancel_campaign(campaign_id bigint) RETURNS app_public.campaigns
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status in ('cancelled', 'finished') then
+    raise exception 'campaign % is already %', campaign.id, campaign.status using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'cancelled', cancelled_at = now() where id = campaign.id returning * into campaign;
+  update app_public.messages set send_status = 'cancelled', send_status_reason = 'campaign cancelled'
+  where messages.campaign_id = campaign.id and send_status = 'queued';
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION cancel_campaign(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.cancel_campaign(campaign_id bigint) IS 'Cancels a campaign: its queued messages become cancelled. Messages already handed to ACS stay as they are, and their events keep being attributed to the campaign.';
+
+--
+-- Name: pause_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.pause_campaign(campaign_id bigint) RETURNS app_public.campaigns
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'running' then
+    raise exception 'campaign % is %; only a running campaign can be paused', campaign.id, campaign.status
+      using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'paused', paused_at = now() where id = campaign.id returning * into campaign;
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION pause_campaign(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.pause_campaign(campaign_id bigint) IS 'Pauses a running campaign: the sending worker claims no more of its messages until it is resumed.';
+
+--
+-- Name: recompute_campaign_rollup(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) RETURNS app_public.campaign_rollups
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  rollup app_public.campaign_rollups;
+begin
+  perform app_private.refresh_messages(array(
+    select id from app_public.messages as m where m.campaign_id = recompute_campaign_rollup.campaign_id));
+  select * into rollup from app_public.campaign_rollup_from_events(campaign_id);
+  insert into app_public.campaign_rollups select rollup.*
+  on conflict on constraint campaign_rollups_pkey do update set
+    recipients = excluded.recipients, queued = excluded.queued, sending = excluded.sending,
+    accepted = excluded.accepted, send_failed = excluded.send_failed, cancelled = excluded.cancelled,
+    skipped = excluded.skipped, delivered = excluded.delivered, expanded = excluded.expanded,
+    bounced_hard = excluded.bounced_hard, bounced_soft = excluded.bounced_soft, suppressed = excluded.suppressed,
+    filtered_spam = excluded.filtered_spam, quarantined = excluded.quarantined,
+    delivery_failed = excluded.delivery_failed, unknown_status = excluded.unknown_status,
+    unique_opens_human = excluded.unique_opens_human, unique_opens = excluded.unique_opens,
+    opens_human = excluded.opens_human, opens = excluded.opens,
+    unique_clicks_human = excluded.unique_clicks_human, unique_clicks = excluded.unique_clicks,
+    clicks_human = excluded.clicks_human, clicks = excluded.clicks,
+    unsubscribes = excluded.unsubscribes, complaints = excluded.complaints;
+  return rollup;
+end;
+$$;
+
+--
+-- Name: FUNCTION recompute_campaign_rollup(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) IS 'Repairs a campaign: re-derives its messages'' state from their events and rewrites its rollup from scratch (campaign_rollup_from_events). Returns the new rollup.';
+
+--
+-- Name: record_complaint(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.record_complaint(message_id bigint, detail text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  message app_public.messages;
+begin
+  select * into message from app_public.messages where id = record_complaint.message_id for update;
+  if not found then
+    raise exception 'message % does not exist', record_complaint.message_id using errcode = 'P0002';
+  end if;
+  if message.complained_at is not null then
+    return false;
+  end if;
+  insert into app_public.bounces (subscriber_id, message_id, campaign_id, bounce_type, detail)
+  values (message.subscriber_id, message.id, message.campaign_id, 'complaint', detail);
+  update app_public.messages set complained_at = now() where id = message.id;
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION record_complaint(message_id bigint, detail text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.record_complaint(message_id bigint, detail text) IS 'Records a spam complaint about a message (once per message); the complaint policy then applies.';
+
+--
+-- Name: resume_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.resume_campaign(campaign_id bigint) RETURNS app_public.campaigns
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'paused' then
+    raise exception 'campaign % is %; only a paused campaign can be resumed', campaign.id, campaign.status
+      using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'running', paused_at = null where id = campaign.id;
+  perform app_private.finish_campaigns_if_done(array[campaign.id]);
+  select * into campaign from app_public.campaigns where id = campaign.id;
+  if campaign.status = 'running' then
+    perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign.id),
+                                job_key => 'send_campaign:' || campaign.id);
+  end if;
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION resume_campaign(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.resume_campaign(campaign_id bigint) IS 'Resumes a paused campaign and queues send_campaign again.';
+
+--
+-- Name: schedule_campaign(bigint, timestamp with time zone); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) RETURNS app_public.campaigns
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  perform app_private.check_campaign_ready(campaign);
+  if start_at is null or start_at <= now() then
+    raise exception 'a campaign must be scheduled in the future (got %)', start_at using errcode = '22023';
+  end if;
+  update app_public.campaigns set status = 'scheduled', scheduled_at = start_at
+  where id = campaign.id returning * into campaign;
+  perform app_private.add_job('start_scheduled_campaign', json_build_object('campaignId', campaign.id),
+                              run_at => start_at, job_key => 'start_scheduled_campaign:' || campaign.id);
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION schedule_campaign(campaign_id bigint, start_at timestamp with time zone); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) IS 'Schedules a draft (or reschedules a scheduled) campaign; queues start_scheduled_campaign {"campaignId": id} to run then.';
+
+--
+-- Name: senders; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.senders (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    from_address text NOT NULL,
+    display_name text DEFAULT ''::text NOT NULL,
+    sending_domain text NOT NULL,
+    acs_endpoint text,
+    per_minute_limit integer DEFAULT 30,
+    per_hour_limit integer DEFAULT 100,
+    per_day_limit integer,
+    send_window_start time without time zone,
+    send_window_end time without time zone,
+    send_window_time_zone text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT senders_check CHECK ((((send_window_start IS NULL) = (send_window_end IS NULL)) AND ((send_window_start IS NULL) = (send_window_time_zone IS NULL)))),
+    CONSTRAINT senders_check1 CHECK (((send_window_start IS NULL) OR (send_window_start <> send_window_end))),
+    CONSTRAINT senders_from_address_check CHECK ((from_address ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text)),
+    CONSTRAINT senders_per_day_limit_check CHECK ((per_day_limit > 0)),
+    CONSTRAINT senders_per_hour_limit_check CHECK ((per_hour_limit > 0)),
+    CONSTRAINT senders_per_minute_limit_check CHECK ((per_minute_limit > 0)),
+    CONSTRAINT senders_sending_domain_check CHECK ((sending_domain ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$'::text))
+);
+
+--
+-- Name: TABLE senders; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.senders IS 'An ACS Email resource and from-address. The connection string is a secret kept in app_private.sender_secrets.';
+
+--
+-- Name: COLUMN senders.sending_domain; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.sending_domain IS 'The domain of the Message-IDs generated for its messages (<uuid@sending_domain>); defaults to the from-address''s.';
+
+--
+-- Name: COLUMN senders.per_minute_limit; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.per_minute_limit IS 'Quota: messages per minute (ACS default 30 for a custom domain); NULL = none.';
+
+--
+-- Name: COLUMN senders.per_hour_limit; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.per_hour_limit IS 'Quota: messages per hour (ACS default 100); NULL = none.';
+
+--
+-- Name: COLUMN senders.per_day_limit; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.per_day_limit IS 'Quota: messages per day; NULL = none.';
+
+--
+-- Name: COLUMN senders.send_window_start; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.send_window_start IS 'Local time (in send_window_time_zone) from which sending is allowed; the window may cross midnight.';
+
+--
+-- Name: sender_window_open(app_public.senders, timestamp with time zone); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone DEFAULT now()) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select case
+    when sender.send_window_start is null then true
+    when sender.send_window_start < sender.send_window_end
+      then (at at time zone sender.send_window_time_zone)::time >= sender.send_window_start
+       and (at at time zone sender.send_window_time_zone)::time < sender.send_window_end
+    else (at at time zone sender.send_window_time_zone)::time >= sender.send_window_start
+      or (at at time zone sender.send_window_time_zone)::time < sender.send_window_end
+  end
+$$;
+
+--
+-- Name: FUNCTION sender_window_open(sender app_public.senders, at timestamp with time zone); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone) IS 'Whether the sender may send at the given time (default now) according to its send window, which may cross midnight.';
+
+--
+-- Name: set_sender_connection_string(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.set_sender_connection_string(sender_id bigint, connection_string text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  insert into app_private.sender_secrets (sender_id, connection_string)
+  values (set_sender_connection_string.sender_id, set_sender_connection_string.connection_string)
+  on conflict (sender_id) do update set connection_string = excluded.connection_string;
+$$;
+
+--
+-- Name: FUNCTION set_sender_connection_string(sender_id bigint, connection_string text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.set_sender_connection_string(sender_id bigint, connection_string text) IS 'Stores the ACS connection string of a sender; it can be written but never read back through the API.';
+
+--
+-- Name: start_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.start_campaign(campaign_id bigint) RETURNS app_public.campaigns
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+  recipients bigint;
+begin
+  perform app_private.check_campaign_ready(campaign);
+
+  -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
+  -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
+  -- and not stopped by the bounce policy. Message-ID and operation id are generated here, before any send.
+  with stopped_by_bounces as (
+    select b.subscriber_id
+    from app_public.bounces as b join app_public.bounce_policies as p on p.bounce_type = b.bounce_type
+    where p.action <> 'none'
+    group by b.subscriber_id, b.bounce_type, p.threshold
+    having count(*) >= p.threshold
+  )
+  insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
+  select campaign.id, s.id, campaign.sender_id, s.email, '<' || gen_random_uuid() || '@' || sender.sending_domain || '>'
+  from app_public.subscribers as s
+  cross join (select sending_domain from app_public.senders where id = campaign.sender_id) as sender
+  where s.status = 'enabled'
+    and s.id in (
+      select lm.subscriber_id
+      from app_public.campaign_lists as cl
+      join app_public.lists as l on l.id = cl.list_id
+      join app_public.list_memberships as lm on lm.list_id = cl.list_id
+      where cl.campaign_id = campaign.id
+        and case l.opt_in when 'double' then lm.status = 'confirmed' else lm.status <> 'unsubscribed' end
+    )
+    and s.id not in (select subscriber_id from stopped_by_bounces);
+  get diagnostics recipients = row_count;
+  if recipients = 0 then
+    raise exception 'campaign % has no recipients', campaign.id using errcode = '55000',
+      hint = 'Its lists have no confirmed (double opt-in) or subscribed (single opt-in) enabled members.';
+  end if;
+
+  update app_public.campaigns set status = 'running', started_at = now() where id = campaign.id returning * into campaign;
+  perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign.id),
+                              job_key => 'send_campaign:' || campaign.id);
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION start_campaign(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.start_campaign(campaign_id bigint) IS 'Starts a draft or scheduled campaign: creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
+
+--
+-- Name: unschedule_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.unschedule_campaign(campaign_id bigint) RETURNS app_public.campaigns
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'scheduled' then
+    raise exception 'campaign % is %, not scheduled', campaign.id, campaign.status using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'draft', scheduled_at = null where id = campaign.id returning * into campaign;
+  return campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION unschedule_campaign(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) IS 'Turns a scheduled campaign back into a draft.';
+
+--
+-- Name: pending_events; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.pending_events (
+    raw_event_id bigint NOT NULL,
+    internet_message_id text,
+    operation_id uuid,
+    recipient text
+);
+
+--
+-- Name: TABLE pending_events; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.pending_events IS 'Delivery and engagement events that matched no message yet, with their keys; attributed (and removed) the moment a matching message is inserted.';
+
+--
+-- Name: sender_secrets; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.sender_secrets (
+    sender_id bigint NOT NULL,
+    connection_string text NOT NULL
+);
+
+--
+-- Name: TABLE sender_secrets; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.sender_secrets IS 'ACS connection strings (endpoint=...;accesskey=...). Never exposed.';
+
+--
+-- Name: sender_usage; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.sender_usage (
+    sender_id bigint NOT NULL,
+    minute timestamp with time zone NOT NULL,
+    sent integer DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: TABLE sender_usage; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.sender_usage IS 'Messages handed to ACS per sender and minute, for the quota windows.';
+
+--
+-- Name: bounce_policies; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.bounce_policies (
+    bounce_type text NOT NULL,
+    threshold integer NOT NULL,
+    action text NOT NULL,
+    CONSTRAINT bounce_policies_action_check CHECK ((action = ANY (ARRAY['none'::text, 'unsubscribe'::text, 'blocklist'::text]))),
+    CONSTRAINT bounce_policies_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text, 'complaint'::text]))),
+    CONSTRAINT bounce_policies_threshold_check CHECK ((threshold >= 1))
+);
+
+--
+-- Name: TABLE bounce_policies; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.bounce_policies IS 'What happens to a subscriber who has threshold or more bounces of a type: nothing, unsubscribe from every list, or blocklist. Subscribers the policy acts on are also skipped when a campaign starts.';
+
+--
+-- Name: bounce_rules; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.bounce_rules (
+    id integer NOT NULL,
+    "position" integer NOT NULL,
+    status text NOT NULL,
+    status_message_pattern text,
+    bounce_type text,
+    blocklist_subscriber boolean DEFAULT false NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    CONSTRAINT bounce_rules_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text])))
+);
+
+--
+-- Name: TABLE bounce_rules; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.bounce_rules IS 'How a delivery report becomes a bounce: for a report''s status, the rule with the lowest position whose status_message_pattern (a case-insensitive regular expression, NULL = any) matches the status message. bounce_type NULL: not a bounce. blocklist_subscriber: blocklist the subscriber at once, counting no bounce.';
+
+--
+-- Name: bounce_rules_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.bounce_rules ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME app_public.bounce_rules_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: bounces; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.bounces (
+    id bigint NOT NULL,
+    subscriber_id bigint NOT NULL,
+    message_id bigint,
+    campaign_id bigint,
+    raw_event_id bigint,
+    bounce_type text NOT NULL,
+    status text,
+    detail text,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bounces_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text, 'complaint'::text])))
+);
+
+--
+-- Name: TABLE bounces; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.bounces IS 'Bounces (from delivery reports, by bounce_rules; at most one per event) and complaints, per subscriber. bounce_policies acts on their counts.';
+
+--
+-- Name: bounces_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.bounces ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.bounces_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: campaign_lists; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.campaign_lists (
+    campaign_id bigint NOT NULL,
+    list_id bigint NOT NULL
+);
+
+--
+-- Name: TABLE campaign_lists; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.campaign_lists IS 'The lists a campaign goes to; changeable while the campaign is a draft or scheduled.';
+
+--
+-- Name: campaign_stats; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.campaign_stats WITH (security_invoker='true') AS
+ SELECT r.campaign_id,
+    r.recipients,
+    r.queued,
+    r.sending,
+    r.accepted,
+    r.send_failed,
+    r.cancelled,
+    r.skipped,
+    r.delivered,
+    r.expanded,
+    r.bounced_hard,
+    r.bounced_soft,
+    r.suppressed,
+    r.filtered_spam,
+    r.quarantined,
+    r.delivery_failed,
+    r.unknown_status,
+    r.unique_opens_human,
+    r.unique_opens,
+    r.opens_human,
+    r.opens,
+    r.unique_clicks_human,
+    r.unique_clicks,
+    r.clicks_human,
+    r.clicks,
+    r.unsubscribes,
+    r.complaints,
+    c.name,
+    c.status,
+    round(((r.unique_opens_human)::numeric / (NULLIF(r.delivered, 0))::numeric), 4) AS open_rate,
+    round(((r.unique_clicks_human)::numeric / (NULLIF(r.delivered, 0))::numeric), 4) AS click_rate
+   FROM (app_public.campaign_rollups r
+     JOIN app_public.campaigns c ON ((c.id = r.campaign_id)));
+
+--
+-- Name: VIEW campaign_stats; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.campaign_stats IS 'A campaign''s rollup with its rates: open_rate and click_rate are unique human opens / clicks over delivered messages.';
+
+--
+-- Name: campaign_status_transitions; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.campaign_status_transitions (
+    from_status text NOT NULL,
+    to_status text NOT NULL
+);
+
+--
+-- Name: TABLE campaign_status_transitions; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.campaign_status_transitions IS 'The legal changes of a campaign''s status.';
+
+--
+-- Name: campaigns_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaigns ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.campaigns_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: delivery_statuses; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.delivery_statuses (
+    status text NOT NULL,
+    precedence integer NOT NULL,
+    description text DEFAULT ''::text NOT NULL
+);
+
+--
+-- Name: TABLE delivery_statuses; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.delivery_statuses IS 'The delivery report statuses ACS documents and their precedence. When several delivery reports arrive for one message, the message''s delivery status is the report with the highest precedence; ties go to the latest deliveryAttemptTimestamp, then the latest event. An unknown status has precedence 0. Arrival order never matters.';
+
+--
+-- Name: engagement_settings; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.engagement_settings (
+    id boolean DEFAULT true NOT NULL,
+    minimum_seconds_after_acceptance numeric DEFAULT 2 NOT NULL,
+    burst_distinct_links integer DEFAULT 3 NOT NULL,
+    burst_seconds numeric DEFAULT 5 NOT NULL,
+    CONSTRAINT engagement_settings_burst_distinct_links_check CHECK ((burst_distinct_links >= 2)),
+    CONSTRAINT engagement_settings_burst_seconds_check CHECK ((burst_seconds >= (0)::numeric)),
+    CONSTRAINT engagement_settings_id_check CHECK (id),
+    CONSTRAINT engagement_settings_minimum_seconds_after_acceptance_check CHECK ((minimum_seconds_after_acceptance >= (0)::numeric))
+);
+
+--
+-- Name: TABLE engagement_settings; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.engagement_settings IS 'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message is machine; a click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it is machine.';
+
+--
+-- Name: message_events; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.message_events (
+    raw_event_id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    attributed_by text NOT NULL,
+    attributed_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    status text,
+    status_message text,
+    bounce_type text,
+    blocklists boolean DEFAULT false NOT NULL,
+    engagement_type text,
+    url text,
+    user_agent_reason text,
+    machine_reason text,
+    CONSTRAINT message_events_attributed_by_check CHECK ((attributed_by = ANY (ARRAY['internet_message_id'::text, 'operation_id_and_recipient'::text, 'operation_id'::text]))),
+    CONSTRAINT message_events_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
+    CONSTRAINT message_events_kind_check CHECK ((kind = ANY (ARRAY['delivery_report'::text, 'engagement'::text])))
+);
+
+--
+-- Name: TABLE message_events; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.message_events IS 'Each delivery report and engagement event attributed to a message: which key matched, when, and what it means (status, bounce type, view or click, URL, machine or human). Inserted exactly once per raw event.';
+
+--
+-- Name: COLUMN message_events.attributed_by; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.attributed_by IS 'internet_message_id, operation_id_and_recipient, or operation_id (event without recipient, one-recipient message).';
+
+--
+-- Name: COLUMN message_events.user_agent_reason; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.user_agent_reason IS 'Set when the user agent matches machine_user_agents; it depends on the event alone.';
+
+--
+-- Name: COLUMN message_events.machine_reason; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.machine_reason IS 'Why this engagement is counted as machine (user agent, too soon after acceptance, burst of clicks); NULL = human. Re-evaluated whenever another event of the message arrives or its acceptance time is recorded.';
+
+--
+-- Name: link_clicks; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.link_clicks WITH (security_invoker='true') AS
+ SELECT me.message_id,
+    me.campaign_id,
+    me.url,
+    count(*) FILTER (WHERE (me.machine_reason IS NULL)) AS clicks_human,
+    count(*) FILTER (WHERE (me.machine_reason IS NOT NULL)) AS clicks_machine,
+    min(me.occurred_at) AS first_clicked_at,
+    max(me.occurred_at) AS last_clicked_at
+   FROM app_public.message_events me
+  WHERE ((me.kind = 'engagement'::text) AND (me.engagement_type = 'click'::text))
+  GROUP BY me.message_id, me.campaign_id, me.url;
+
+--
+-- Name: VIEW link_clicks; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.link_clicks IS 'Clicks per message and URL, human and machine.';
+
+--
+-- Name: list_memberships; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.list_memberships (
+    list_id bigint NOT NULL,
+    subscriber_id bigint NOT NULL,
+    status text DEFAULT 'unconfirmed'::text NOT NULL,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    unsubscribed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT list_memberships_status_check CHECK ((status = ANY (ARRAY['unconfirmed'::text, 'confirmed'::text, 'unsubscribed'::text])))
+);
+
+--
+-- Name: TABLE list_memberships; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.list_memberships IS 'Who is on which list, with the status and when it changed.';
+
+--
+-- Name: lists; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.lists (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    opt_in text DEFAULT 'double'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT lists_opt_in_check CHECK ((opt_in = ANY (ARRAY['single'::text, 'double'::text])))
+);
+
+--
+-- Name: TABLE lists; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.lists IS 'Mailing lists. Double opt-in lists send to confirmed members only; single opt-in lists to every member not unsubscribed.';
+
+--
+-- Name: lists_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.lists_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: machine_user_agents; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.machine_user_agents (
+    id integer NOT NULL,
+    pattern text NOT NULL,
+    kind text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    CONSTRAINT machine_user_agents_kind_check CHECK ((kind = ANY (ARRAY['image proxy'::text, 'privacy protection'::text, 'link scanner'::text])))
+);
+
+--
+-- Name: TABLE machine_user_agents; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.machine_user_agents IS 'User agents of machines that open or click on behalf of a recipient: case-insensitive regular expressions.';
+
+--
+-- Name: machine_user_agents_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.machine_user_agents ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME app_public.machine_user_agents_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: messages; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.messages (
+    id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    subscriber_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    recipient text NOT NULL,
+    internet_message_id text NOT NULL,
+    operation_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    send_status text DEFAULT 'queued'::text NOT NULL,
+    send_status_reason text,
+    send_attempts integer DEFAULT 0 NOT NULL,
+    lease_expires_at timestamp with time zone,
+    last_error text,
+    accepted_at timestamp with time zone,
+    delivery_status text,
+    delivery_status_message text,
+    delivery_status_at timestamp with time zone,
+    bounce_type text,
+    opens_human integer DEFAULT 0 NOT NULL,
+    opens_machine integer DEFAULT 0 NOT NULL,
+    clicks_human integer DEFAULT 0 NOT NULL,
+    clicks_machine integer DEFAULT 0 NOT NULL,
+    first_opened_at timestamp with time zone,
+    last_opened_at timestamp with time zone,
+    first_clicked_at timestamp with time zone,
+    last_clicked_at timestamp with time zone,
+    unsubscribed_at timestamp with time zone,
+    complained_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT messages_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
+    CONSTRAINT messages_internet_message_id_check CHECK ((internet_message_id ~ '^<[0-9a-f-]{36}@[a-z0-9.-]+>$'::text)),
+    CONSTRAINT messages_send_status_check CHECK ((send_status = ANY (ARRAY['queued'::text, 'sending'::text, 'accepted'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text])))
+)
+WITH (fillfactor='70');
+
+--
+-- Name: TABLE messages; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.messages IS 'The ledger: one row per (campaign, subscriber), created by start_campaign with its Message-ID and ACS operation id, so that every event can be attributed by exact keys. Send columns are written by the sending worker; delivery and engagement columns are derived from message_events and never written by hand.';
+
+--
+-- Name: COLUMN messages.recipient; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.recipient IS 'The address the message is sent to (the subscriber''s email at start).';
+
+--
+-- Name: COLUMN messages.internet_message_id; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.internet_message_id IS 'The RFC 5322 Message-ID <uuid@sending-domain>, generated when the row is created; sent as the Message-ID header.';
+
+--
+-- Name: COLUMN messages.operation_id; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.operation_id IS 'The ACS operation id, generated when the row is created; sent as the Operation-Id request header and returned as messageId in events.';
+
+--
+-- Name: COLUMN messages.send_status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.send_status IS 'queued (waiting), sending (claimed by a worker until lease_expires_at), accepted (ACS answered 202), failed (ACS refused it or attempts ran out), cancelled (the campaign was cancelled first), skipped (not sent, e.g. the subscriber was blocklisted meanwhile; see send_status_reason).';
+
+--
+-- Name: COLUMN messages.send_attempts; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.send_attempts IS 'How many times a worker has tried to send it.';
+
+--
+-- Name: COLUMN messages.lease_expires_at; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.lease_expires_at IS 'While sending: when the claim expires and another worker may take the message again.';
+
+--
+-- Name: COLUMN messages.last_error; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.last_error IS 'The last error from ACS or the worker.';
+
+--
+-- Name: COLUMN messages.accepted_at; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.accepted_at IS 'When ACS accepted it (202).';
+
+--
+-- Name: COLUMN messages.delivery_status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.delivery_status IS 'From delivery reports, by precedence (see delivery_statuses); an unknown status as received.';
+
+--
+-- Name: COLUMN messages.bounce_type; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.bounce_type IS 'hard or soft, from the delivery report that set the delivery status.';
+
+--
+-- Name: COLUMN messages.opens_human; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.opens_human IS 'Views judged human; opens_machine: by proxies, privacy protection, scanners.';
+
+--
+-- Name: COLUMN messages.first_opened_at; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.first_opened_at IS 'First and last human views and clicks.';
+
+--
+-- Name: messages_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: raw_events; Type: TABLE; Schema: app_public; Owner: -
@@ -341,11 +2224,6 @@ CREATE TABLE app_public.raw_events (
     times_received integer DEFAULT 1 NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     last_received_at timestamp with time zone DEFAULT now() NOT NULL,
-    message_id bigint,
-    attributed_by text,
-    attributed_at timestamp with time zone,
-    CONSTRAINT raw_events_attributed_by_check CHECK ((attributed_by = ANY (ARRAY['internet_message_id'::text, 'operation_id_and_recipient'::text, 'operation_id'::text]))),
-    CONSTRAINT raw_events_check CHECK ((((message_id IS NULL) = (attributed_by IS NULL)) AND ((message_id IS NULL) = (attributed_at IS NULL)))),
     CONSTRAINT raw_events_event_schema_check CHECK ((event_schema = ANY (ARRAY['eventgrid'::text, 'cloudevents'::text]))),
     CONSTRAINT raw_events_times_received_check CHECK ((times_received >= 1))
 );
@@ -489,22 +2367,138 @@ COMMENT ON COLUMN app_public.raw_events.received_at IS 'When it was first receiv
 COMMENT ON COLUMN app_public.raw_events.last_received_at IS 'When it was last received.';
 
 --
--- Name: COLUMN raw_events.message_id; Type: COMMENT; Schema: app_public; Owner: -
+-- Name: monitor_attribution_lag; Type: VIEW; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.raw_events.message_id IS 'The message this event is attributed to; NULL while unattributed.';
+CREATE VIEW app_public.monitor_attribution_lag WITH (security_invoker='true') AS
+ SELECT me.attributed_by,
+    count(*) AS events,
+    percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (me.attributed_at - e.received_at)))::double precision)) AS p50_seconds,
+    percentile_cont((0.95)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (me.attributed_at - e.received_at)))::double precision)) AS p95_seconds,
+    percentile_cont((0.99)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (me.attributed_at - e.received_at)))::double precision)) AS p99_seconds,
+    max(EXTRACT(epoch FROM (me.attributed_at - e.received_at))) AS max_seconds
+   FROM (app_public.message_events me
+     JOIN app_public.raw_events e ON ((e.id = me.raw_event_id)))
+  WHERE (me.attributed_at > (now() - '1 day'::interval))
+  GROUP BY ROLLUP(me.attributed_by);
 
 --
--- Name: COLUMN raw_events.attributed_by; Type: COMMENT; Schema: app_public; Owner: -
+-- Name: VIEW monitor_attribution_lag; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.raw_events.attributed_by IS 'Which key attributed it: internet_message_id, operation_id_and_recipient, or operation_id (one-recipient message).';
+COMMENT ON VIEW app_public.monitor_attribution_lag IS 'Seconds from receiving an event to attributing it, over the last day, per key used (and overall: attributed_by NULL).';
 
 --
--- Name: COLUMN raw_events.attributed_at; Type: COMMENT; Schema: app_public; Owner: -
+-- Name: monitor_engagement_last_hour; Type: VIEW; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.raw_events.attributed_at IS 'When it was attributed.';
+CREATE VIEW app_public.monitor_engagement_last_hour WITH (security_invoker='true') AS
+ SELECT me.campaign_id,
+    c.name,
+    count(*) FILTER (WHERE ((me.engagement_type = 'view'::text) AND (me.machine_reason IS NULL))) AS opens_human,
+    count(*) FILTER (WHERE ((me.engagement_type = 'view'::text) AND (me.machine_reason IS NOT NULL))) AS opens_machine,
+    count(*) FILTER (WHERE ((me.engagement_type = 'click'::text) AND (me.machine_reason IS NULL))) AS clicks_human,
+    count(*) FILTER (WHERE ((me.engagement_type = 'click'::text) AND (me.machine_reason IS NOT NULL))) AS clicks_machine
+   FROM (app_public.message_events me
+     JOIN app_public.campaigns c ON ((c.id = me.campaign_id)))
+  WHERE ((me.kind = 'engagement'::text) AND (me.occurred_at > (now() - '01:00:00'::interval)))
+  GROUP BY me.campaign_id, c.name;
+
+--
+-- Name: VIEW monitor_engagement_last_hour; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.monitor_engagement_last_hour IS 'Opens and clicks in the last hour, per campaign.';
+
+--
+-- Name: monitor_hourly_engagement; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.monitor_hourly_engagement WITH (security_invoker='true') AS
+ SELECT me.campaign_id,
+    date_trunc('hour'::text, me.occurred_at) AS hour,
+    count(*) FILTER (WHERE ((me.engagement_type = 'view'::text) AND (me.machine_reason IS NULL))) AS opens_human,
+    count(*) FILTER (WHERE (me.engagement_type = 'view'::text)) AS opens,
+    count(*) FILTER (WHERE ((me.engagement_type = 'click'::text) AND (me.machine_reason IS NULL))) AS clicks_human,
+    count(*) FILTER (WHERE (me.engagement_type = 'click'::text)) AS clicks
+   FROM app_public.message_events me
+  WHERE (me.kind = 'engagement'::text)
+  GROUP BY me.campaign_id, (date_trunc('hour'::text, me.occurred_at));
+
+--
+-- Name: VIEW monitor_hourly_engagement; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.monitor_hourly_engagement IS 'Opens and clicks per campaign and hour, for charts.';
+
+--
+-- Name: monitor_message_id_coverage; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.monitor_message_id_coverage WITH (security_invoker='true') AS
+ SELECT m.campaign_id,
+    count(*) AS messages,
+    count(m.internet_message_id) AS with_message_id,
+    round(((100.0 * (count(m.internet_message_id))::numeric) / (NULLIF(count(*), 0))::numeric), 2) AS percent_with_message_id,
+    count(m.operation_id) AS with_operation_id
+   FROM app_public.messages m
+  GROUP BY m.campaign_id;
+
+--
+-- Name: VIEW monitor_message_id_coverage; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.monitor_message_id_coverage IS 'Share of messages with a Message-ID and an operation id, per campaign: 100% by construction (NOT NULL, set at creation).';
+
+--
+-- Name: monitor_problem_events; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.monitor_problem_events WITH (security_invoker='true') AS
+ SELECT e.id,
+    e.source,
+    e.event_id,
+    e.problem,
+    e.received_at,
+    e.event
+   FROM app_public.raw_events e
+  WHERE (e.problem IS NOT NULL);
+
+--
+-- Name: VIEW monitor_problem_events; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.monitor_problem_events IS 'Events that could not be interpreted, with the reason; kept, never dropped.';
+
+--
+-- Name: monitor_unattributed_events; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.monitor_unattributed_events WITH (security_invoker='false') AS
+ SELECT COALESCE(e.sender, '(none)'::text) AS sender,
+        CASE
+            WHEN ((now() - e.received_at) < '00:05:00'::interval) THEN '1: < 5 min'::text
+            WHEN ((now() - e.received_at) < '01:00:00'::interval) THEN '2: < 1 h'::text
+            WHEN ((now() - e.received_at) < '1 day'::interval) THEN '3: < 1 day'::text
+            ELSE '4: >= 1 day'::text
+        END AS age,
+    count(*) AS events,
+    min(e.received_at) AS oldest_received_at
+   FROM (app_private.pending_events p
+     JOIN app_public.raw_events e ON ((e.id = p.raw_event_id)))
+  GROUP BY COALESCE(e.sender, '(none)'::text),
+        CASE
+            WHEN ((now() - e.received_at) < '00:05:00'::interval) THEN '1: < 5 min'::text
+            WHEN ((now() - e.received_at) < '01:00:00'::interval) THEN '2: < 1 h'::text
+            WHEN ((now() - e.received_at) < '1 day'::interval) THEN '3: < 1 day'::text
+            ELSE '4: >= 1 day'::text
+        END;
+
+--
+-- Name: VIEW monitor_unattributed_events; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.monitor_unattributed_events IS 'Unattributed delivery and engagement events by sender and age.';
 
 --
 -- Name: raw_events_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
@@ -520,11 +2514,427 @@ ALTER TABLE app_public.raw_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 );
 
 --
+-- Name: senders_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.senders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.senders_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: subscribers; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.subscribers (
+    id bigint NOT NULL,
+    email text NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'enabled'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT subscribers_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
+    CONSTRAINT subscribers_email_check CHECK (((length(email) <= 254) AND (email ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text))),
+    CONSTRAINT subscribers_status_check CHECK ((status = ANY (ARRAY['enabled'::text, 'blocklisted'::text])))
+);
+
+--
+-- Name: TABLE subscribers; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.subscribers IS 'People who may receive campaigns. Email is unique case-insensitively.';
+
+--
+-- Name: COLUMN subscribers.status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.subscribers.status IS 'enabled, or blocklisted (never sent to; set by hand or by the bounce policy).';
+
+--
+-- Name: subscribers_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.subscribers ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.subscribers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: templates; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.templates (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    subject text DEFAULT ''::text NOT NULL,
+    html_body text DEFAULT ''::text NOT NULL,
+    text_body text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE templates; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.templates IS 'Reusable subject and bodies; a campaign copies or overrides them.';
+
+--
+-- Name: templates_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.templates ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.templates_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: unattributed_events; Type: VIEW; Schema: app_public; Owner: -
+--
+
+CREATE VIEW app_public.unattributed_events WITH (security_invoker='false') AS
+ SELECT e.id,
+    e.source,
+    e.event_id,
+    e.event_type,
+    e.sender,
+    e.recipient,
+    e.internet_message_id,
+    e.operation_id,
+    e.occurred_at,
+    e.received_at,
+    (now() - e.received_at) AS age
+   FROM (app_private.pending_events p
+     JOIN app_public.raw_events e ON ((e.id = p.raw_event_id)));
+
+--
+-- Name: VIEW unattributed_events; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON VIEW app_public.unattributed_events IS 'Delivery and engagement events that match no message (yet). They are attributed as soon as a matching message appears.';
+
+--
+-- Name: unsubscribes; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.unsubscribes (
+    id bigint NOT NULL,
+    subscriber_id bigint NOT NULL,
+    message_id bigint,
+    campaign_id bigint,
+    source text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE unsubscribes; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.unsubscribes IS 'Unsubscriptions, with the message (and campaign) they came from when known; one per message.';
+
+--
+-- Name: unsubscribes_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.unsubscribes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.unsubscribes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: pending_events pending_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.pending_events
+    ADD CONSTRAINT pending_events_pkey PRIMARY KEY (raw_event_id);
+
+--
+-- Name: sender_secrets sender_secrets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_secrets
+    ADD CONSTRAINT sender_secrets_pkey PRIMARY KEY (sender_id);
+
+--
+-- Name: sender_usage sender_usage_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_usage
+    ADD CONSTRAINT sender_usage_pkey PRIMARY KEY (sender_id, minute);
+
+--
+-- Name: bounce_policies bounce_policies_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounce_policies
+    ADD CONSTRAINT bounce_policies_pkey PRIMARY KEY (bounce_type);
+
+--
+-- Name: bounce_rules bounce_rules_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounce_rules
+    ADD CONSTRAINT bounce_rules_pkey PRIMARY KEY (id);
+
+--
+-- Name: bounce_rules bounce_rules_status_position_key; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounce_rules
+    ADD CONSTRAINT bounce_rules_status_position_key UNIQUE (status, "position");
+
+--
+-- Name: bounces bounces_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounces
+    ADD CONSTRAINT bounces_pkey PRIMARY KEY (id);
+
+--
+-- Name: bounces bounces_raw_event_id_key; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounces
+    ADD CONSTRAINT bounces_raw_event_id_key UNIQUE (raw_event_id);
+
+--
+-- Name: campaign_lists campaign_lists_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_lists
+    ADD CONSTRAINT campaign_lists_pkey PRIMARY KEY (campaign_id, list_id);
+
+--
+-- Name: campaign_rollups campaign_rollups_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_rollups
+    ADD CONSTRAINT campaign_rollups_pkey PRIMARY KEY (campaign_id);
+
+--
+-- Name: campaign_status_transitions campaign_status_transitions_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_status_transitions
+    ADD CONSTRAINT campaign_status_transitions_pkey PRIMARY KEY (from_status, to_status);
+
+--
+-- Name: campaigns campaigns_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaigns
+    ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
+
+--
+-- Name: delivery_statuses delivery_statuses_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.delivery_statuses
+    ADD CONSTRAINT delivery_statuses_pkey PRIMARY KEY (status);
+
+--
+-- Name: engagement_settings engagement_settings_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.engagement_settings
+    ADD CONSTRAINT engagement_settings_pkey PRIMARY KEY (id);
+
+--
+-- Name: list_memberships list_memberships_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.list_memberships
+    ADD CONSTRAINT list_memberships_pkey PRIMARY KEY (list_id, subscriber_id);
+
+--
+-- Name: lists lists_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.lists
+    ADD CONSTRAINT lists_pkey PRIMARY KEY (id);
+
+--
+-- Name: machine_user_agents machine_user_agents_pattern_key; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.machine_user_agents
+    ADD CONSTRAINT machine_user_agents_pattern_key UNIQUE (pattern);
+
+--
+-- Name: machine_user_agents machine_user_agents_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.machine_user_agents
+    ADD CONSTRAINT machine_user_agents_pkey PRIMARY KEY (id);
+
+--
+-- Name: message_events message_events_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.message_events
+    ADD CONSTRAINT message_events_pkey PRIMARY KEY (raw_event_id);
+
+--
+-- Name: messages messages_campaign_id_subscriber_id_key; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.messages
+    ADD CONSTRAINT messages_campaign_id_subscriber_id_key UNIQUE (campaign_id, subscriber_id);
+
+--
+-- Name: messages messages_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.messages
+    ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+--
 -- Name: raw_events raw_events_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
 --
 
 ALTER TABLE ONLY app_public.raw_events
     ADD CONSTRAINT raw_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: senders senders_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.senders
+    ADD CONSTRAINT senders_pkey PRIMARY KEY (id);
+
+--
+-- Name: subscribers subscribers_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.subscribers
+    ADD CONSTRAINT subscribers_pkey PRIMARY KEY (id);
+
+--
+-- Name: templates templates_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.templates
+    ADD CONSTRAINT templates_pkey PRIMARY KEY (id);
+
+--
+-- Name: unsubscribes unsubscribes_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.unsubscribes
+    ADD CONSTRAINT unsubscribes_pkey PRIMARY KEY (id);
+
+--
+-- Name: pending_events_internet_message_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX pending_events_internet_message_id_idx ON app_private.pending_events USING btree (internet_message_id);
+
+--
+-- Name: pending_events_operation_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX pending_events_operation_id_idx ON app_private.pending_events USING btree (operation_id);
+
+--
+-- Name: bounces_message_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX bounces_message_id_idx ON app_public.bounces USING btree (message_id);
+
+--
+-- Name: bounces_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX bounces_subscriber_id_idx ON app_public.bounces USING btree (subscriber_id);
+
+--
+-- Name: campaign_lists_list_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX campaign_lists_list_id_idx ON app_public.campaign_lists USING btree (list_id);
+
+--
+-- Name: campaigns_sender_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX campaigns_sender_id_idx ON app_public.campaigns USING btree (sender_id);
+
+--
+-- Name: campaigns_template_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX campaigns_template_id_idx ON app_public.campaigns USING btree (template_id);
+
+--
+-- Name: list_memberships_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX list_memberships_subscriber_id_idx ON app_public.list_memberships USING btree (subscriber_id);
+
+--
+-- Name: message_events_campaign_id_occurred_at_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX message_events_campaign_id_occurred_at_idx ON app_public.message_events USING btree (campaign_id, occurred_at);
+
+--
+-- Name: message_events_message_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX message_events_message_id_idx ON app_public.message_events USING btree (message_id);
+
+--
+-- Name: messages_internet_message_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX messages_internet_message_id_key ON app_public.messages USING btree (internet_message_id);
+
+--
+-- Name: messages_operation_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX messages_operation_id_key ON app_public.messages USING btree (operation_id);
+
+--
+-- Name: messages_queued_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX messages_queued_idx ON app_public.messages USING btree (campaign_id, id) WHERE (send_status = 'queued'::text);
+
+--
+-- Name: messages_sender_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX messages_sender_id_idx ON app_public.messages USING btree (sender_id);
+
+--
+-- Name: messages_sending_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX messages_sending_idx ON app_public.messages USING btree (lease_expires_at) WHERE (send_status = 'sending'::text);
+
+--
+-- Name: messages_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX messages_subscriber_id_idx ON app_public.messages USING btree (subscriber_id);
 
 --
 -- Name: raw_events_received_at_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -539,16 +2949,723 @@ CREATE INDEX raw_events_received_at_idx ON app_public.raw_events USING btree (re
 CREATE UNIQUE INDEX raw_events_source_event_id_key ON app_public.raw_events USING btree (lower(source), event_id);
 
 --
+-- Name: senders_from_address_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX senders_from_address_key ON app_public.senders USING btree (lower(from_address));
+
+--
+-- Name: subscribers_email_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX subscribers_email_key ON app_public.subscribers USING btree (lower(email));
+
+--
+-- Name: unsubscribes_message_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX unsubscribes_message_id_key ON app_public.unsubscribes USING btree (message_id);
+
+--
+-- Name: unsubscribes_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX unsubscribes_subscriber_id_idx ON app_public.unsubscribes USING btree (subscriber_id);
+
+--
+-- Name: messages _050_internet_message_id; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _050_internet_message_id BEFORE INSERT ON app_public.messages FOR EACH ROW WHEN ((new.internet_message_id IS NULL)) EXECUTE FUNCTION app_private.tg_messages__internet_message_id();
+
+--
+-- Name: messages _060_keys_immutable; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _060_keys_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW WHEN ((((((new.campaign_id IS DISTINCT FROM old.campaign_id) OR (new.subscriber_id IS DISTINCT FROM old.subscriber_id)) OR (new.recipient IS DISTINCT FROM old.recipient)) OR (new.internet_message_id IS DISTINCT FROM old.internet_message_id)) OR (new.operation_id IS DISTINCT FROM old.operation_id))) EXECUTE FUNCTION app_private.tg_messages__keys_immutable();
+
+--
+-- Name: campaigns _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.campaigns FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: list_memberships _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.list_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: lists _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.lists FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: messages _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: senders _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.senders FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: subscribers _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: templates _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.templates FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+
+--
+-- Name: senders _200_defaults; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _200_defaults BEFORE INSERT OR UPDATE ON app_public.senders FOR EACH ROW EXECUTE FUNCTION app_private.tg_senders__defaults();
+
+--
+-- Name: campaign_lists _200_editable; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _200_editable BEFORE INSERT OR DELETE OR UPDATE ON app_public.campaign_lists FOR EACH ROW EXECUTE FUNCTION app_private.tg_campaign_lists__editable();
+
+--
+-- Name: subscribers _200_normalize; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _200_normalize BEFORE INSERT OR UPDATE OF email ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg_subscribers__normalize();
+
+--
+-- Name: campaigns _200_status; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _200_status BEFORE UPDATE ON app_public.campaigns FOR EACH ROW EXECUTE FUNCTION app_private.tg_campaigns__status();
+
+--
+-- Name: list_memberships _200_status_changed; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _200_status_changed BEFORE INSERT OR UPDATE OF status ON app_public.list_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_list_memberships__status_changed();
+
+--
+-- Name: raw_events _500_attribute_events; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _500_attribute_events AFTER INSERT ON app_public.raw_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_raw_events__attribute();
+
+--
+-- Name: messages _500_attribute_pending; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _500_attribute_pending AFTER INSERT ON app_public.messages REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__attribute_pending();
+
+--
+-- Name: message_events _500_effects; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _500_effects AFTER INSERT ON app_public.message_events REFERENCING NEW TABLE AS new_message_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_message_events__effects();
+
+--
+-- Name: bounces _500_policy; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _500_policy AFTER INSERT ON app_public.bounces REFERENCING NEW TABLE AS new_bounces FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_bounces__policy();
+
+--
+-- Name: messages _900_rollup_delete; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _900_rollup_delete AFTER DELETE ON app_public.messages REFERENCING OLD TABLE AS old_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__rollup();
+
+--
+-- Name: messages _900_rollup_insert; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _900_rollup_insert AFTER INSERT ON app_public.messages REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__rollup();
+
+--
+-- Name: messages _900_rollup_update; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _900_rollup_update AFTER UPDATE ON app_public.messages REFERENCING OLD TABLE AS old_messages NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__rollup();
+
+--
+-- Name: pending_events pending_events_raw_event_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.pending_events
+    ADD CONSTRAINT pending_events_raw_event_id_fkey FOREIGN KEY (raw_event_id) REFERENCES app_public.raw_events(id);
+
+--
+-- Name: sender_secrets sender_secrets_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_secrets
+    ADD CONSTRAINT sender_secrets_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
+
+--
+-- Name: sender_usage sender_usage_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_usage
+    ADD CONSTRAINT sender_usage_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
+
+--
+-- Name: bounces bounces_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounces
+    ADD CONSTRAINT bounces_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id);
+
+--
+-- Name: bounces bounces_message_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounces
+    ADD CONSTRAINT bounces_message_id_fkey FOREIGN KEY (message_id) REFERENCES app_public.messages(id);
+
+--
+-- Name: bounces bounces_raw_event_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounces
+    ADD CONSTRAINT bounces_raw_event_id_fkey FOREIGN KEY (raw_event_id) REFERENCES app_public.raw_events(id);
+
+--
+-- Name: bounces bounces_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.bounces
+    ADD CONSTRAINT bounces_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
+
+--
+-- Name: campaign_lists campaign_lists_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_lists
+    ADD CONSTRAINT campaign_lists_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: campaign_lists campaign_lists_list_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_lists
+    ADD CONSTRAINT campaign_lists_list_id_fkey FOREIGN KEY (list_id) REFERENCES app_public.lists(id) ON DELETE CASCADE;
+
+--
+-- Name: campaign_rollups campaign_rollups_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_rollups
+    ADD CONSTRAINT campaign_rollups_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: campaigns campaigns_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaigns
+    ADD CONSTRAINT campaigns_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id);
+
+--
+-- Name: campaigns campaigns_template_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaigns
+    ADD CONSTRAINT campaigns_template_id_fkey FOREIGN KEY (template_id) REFERENCES app_public.templates(id) ON DELETE SET NULL;
+
+--
+-- Name: list_memberships list_memberships_list_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.list_memberships
+    ADD CONSTRAINT list_memberships_list_id_fkey FOREIGN KEY (list_id) REFERENCES app_public.lists(id) ON DELETE CASCADE;
+
+--
+-- Name: list_memberships list_memberships_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.list_memberships
+    ADD CONSTRAINT list_memberships_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
+
+--
+-- Name: message_events message_events_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.message_events
+    ADD CONSTRAINT message_events_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id);
+
+--
+-- Name: message_events message_events_message_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.message_events
+    ADD CONSTRAINT message_events_message_id_fkey FOREIGN KEY (message_id) REFERENCES app_public.messages(id);
+
+--
+-- Name: message_events message_events_raw_event_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.message_events
+    ADD CONSTRAINT message_events_raw_event_id_fkey FOREIGN KEY (raw_event_id) REFERENCES app_public.raw_events(id);
+
+--
+-- Name: messages messages_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.messages
+    ADD CONSTRAINT messages_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id);
+
+--
+-- Name: messages messages_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.messages
+    ADD CONSTRAINT messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id);
+
+--
+-- Name: messages messages_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.messages
+    ADD CONSTRAINT messages_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id);
+
+--
+-- Name: unsubscribes unsubscribes_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.unsubscribes
+    ADD CONSTRAINT unsubscribes_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id);
+
+--
+-- Name: unsubscribes unsubscribes_message_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.unsubscribes
+    ADD CONSTRAINT unsubscribes_message_id_fkey FOREIGN KEY (message_id) REFERENCES app_public.messages(id);
+
+--
+-- Name: unsubscribes unsubscribes_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.unsubscribes
+    ADD CONSTRAINT unsubscribes_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
+
+--
+-- Name: bounce_policies; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.bounce_policies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bounce_rules; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.bounce_rules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bounces; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.bounces ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_lists; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaign_lists ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_rollups; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaign_rollups ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaign_status_transitions; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaign_status_transitions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: campaigns; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaigns ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bounce_rules delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.bounce_rules FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: campaign_lists delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.campaign_lists FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: campaigns delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.campaigns FOR DELETE TO mailroom_admin USING ((status = 'draft'::text));
+
+--
+-- Name: list_memberships delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.list_memberships FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: lists delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.lists FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: machine_user_agents delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.machine_user_agents FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: senders delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.senders FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: subscribers delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.subscribers FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: templates delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.templates FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: delivery_statuses; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.delivery_statuses ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: engagement_settings; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.engagement_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bounce_rules insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.bounce_rules FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: campaign_lists insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.campaign_lists FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: campaigns insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.campaigns FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: delivery_statuses insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.delivery_statuses FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: list_memberships insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.list_memberships FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: lists insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.lists FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: machine_user_agents insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.machine_user_agents FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: senders insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.senders FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: subscribers insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.subscribers FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: templates insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.templates FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: list_memberships; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.list_memberships ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: lists; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.lists ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: machine_user_agents; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.machine_user_agents ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: message_events; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.message_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: messages; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.messages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: raw_events; Type: ROW SECURITY; Schema: app_public; Owner: -
 --
 
 ALTER TABLE app_public.raw_events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: bounce_policies select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.bounce_policies FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: bounce_rules select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.bounce_rules FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: bounces select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.bounces FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: campaign_lists select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.campaign_lists FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: campaign_rollups select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.campaign_rollups FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: campaign_status_transitions select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.campaign_status_transitions FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: campaigns select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.campaigns FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: delivery_statuses select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.delivery_statuses FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: engagement_settings select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.engagement_settings FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: list_memberships select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.list_memberships FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: lists select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.lists FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: machine_user_agents select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.machine_user_agents FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: message_events select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.message_events FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: messages select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.messages FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
 -- Name: raw_events select_all; Type: POLICY; Schema: app_public; Owner: -
 --
 
 CREATE POLICY select_all ON app_public.raw_events FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: senders select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.senders FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: subscribers select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.subscribers FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: templates select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.templates FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: unsubscribes select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.unsubscribes FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: senders; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.senders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: subscribers; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.subscribers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: templates; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.templates ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: unsubscribes; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.unsubscribes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bounce_policies update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.bounce_policies FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: bounce_rules update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.bounce_rules FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: campaigns update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.campaigns FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: delivery_statuses update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.delivery_statuses FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: engagement_settings update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.engagement_settings FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: list_memberships update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.list_memberships FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: lists update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.lists FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: machine_user_agents update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.machine_user_agents FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: senders update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.senders FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: subscribers update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.subscribers FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: templates update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.templates FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
 
 --
 -- Name: SCHEMA app_hidden; Type: ACL; Schema: -; Owner: -
@@ -580,10 +3697,77 @@ GRANT USAGE ON SCHEMA public TO mailroom_readonly;
 REVOKE ALL ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) FROM PUBLIC;
 
 --
+-- Name: TABLE campaigns; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.campaigns TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaigns TO mailroom_readonly;
+
+--
+-- Name: COLUMN campaigns.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: COLUMN campaigns.template_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(template_id),UPDATE(template_id) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: COLUMN campaigns.sender_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(sender_id),UPDATE(sender_id) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: COLUMN campaigns.subject; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(subject),UPDATE(subject) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: COLUMN campaigns.html_body; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(html_body),UPDATE(html_body) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: COLUMN campaigns.text_body; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: FUNCTION check_campaign_ready(campaign app_public.campaigns); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.check_campaign_ready(campaign app_public.campaigns) FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_kind(event_type text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.event_kind(event_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION finish_campaigns_if_done(campaign_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ingest_events(batch jsonb); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.ingest_events(batch jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION lock_campaign(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.lock_campaign(campaign_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION normalize_delivery_status(value text); Type: ACL; Schema: app_private; Owner: -
@@ -598,6 +3782,30 @@ REVOKE ALL ON FUNCTION app_private.normalize_delivery_status(value text) FROM PU
 REVOKE ALL ON FUNCTION app_private.normalize_internet_message_id(value text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.refresh_messages(message_ids bigint[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reserve_sender_quota(sender_id bigint, wanted integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION start_scheduled_campaign(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg__add_job(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -608,6 +3816,78 @@ REVOKE ALL ON FUNCTION app_private.tg__add_job() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg__timestamps() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_bounces__policy(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_bounces__policy() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_campaign_lists__editable(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_campaign_lists__editable() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_campaigns__status(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_campaigns__status() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_list_memberships__status_changed(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_list_memberships__status_changed() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_message_events__effects(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_message_events__effects() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_messages__attribute_pending(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_messages__attribute_pending() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_messages__internet_message_id(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_messages__internet_message_id() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_messages__keys_immutable(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_messages__keys_immutable() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_messages__rollup(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_messages__rollup() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_raw_events__attribute(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_raw_events__attribute() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_senders__defaults(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_senders__defaults() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_subscribers__normalize(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_subscribers__normalize() FROM PUBLIC;
 
 --
 -- Name: FUNCTION to_timestamptz(value text); Type: ACL; Schema: app_private; Owner: -
@@ -622,6 +3902,461 @@ REVOKE ALL ON FUNCTION app_private.to_timestamptz(value text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.to_uuid(value text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION unsubscribe(operation_id uuid, source text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.unsubscribe(operation_id uuid, source text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION user_agent_machine_reason(user_agent text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.user_agent_machine_reason(user_agent text) FROM PUBLIC;
+
+--
+-- Name: TABLE campaign_rollups; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.campaign_rollups TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaign_rollups TO mailroom_readonly;
+
+--
+-- Name: FUNCTION campaign_rollup_from_events(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) TO mailroom_readonly;
+
+--
+-- Name: FUNCTION cancel_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.cancel_campaign(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.cancel_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION pause_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.pause_campaign(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.pause_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION recompute_campaign_rollup(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION record_complaint(message_id bigint, detail text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.record_complaint(message_id bigint, detail text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.record_complaint(message_id bigint, detail text) TO mailroom_admin;
+
+--
+-- Name: FUNCTION resume_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.resume_campaign(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.resume_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION schedule_campaign(campaign_id bigint, start_at timestamp with time zone); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) TO mailroom_admin;
+
+--
+-- Name: TABLE senders; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.senders TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.senders TO mailroom_readonly;
+
+--
+-- Name: COLUMN senders.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.from_address; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(from_address),UPDATE(from_address) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.display_name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(display_name),UPDATE(display_name) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.sending_domain; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(sending_domain),UPDATE(sending_domain) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.acs_endpoint; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(acs_endpoint),UPDATE(acs_endpoint) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.per_minute_limit; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(per_minute_limit),UPDATE(per_minute_limit) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.per_hour_limit; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(per_hour_limit),UPDATE(per_hour_limit) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.per_day_limit; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(per_day_limit),UPDATE(per_day_limit) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.send_window_start; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(send_window_start),UPDATE(send_window_start) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.send_window_end; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(send_window_end),UPDATE(send_window_end) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.send_window_time_zone; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(send_window_time_zone),UPDATE(send_window_time_zone) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: FUNCTION sender_window_open(sender app_public.senders, at timestamp with time zone); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone) TO mailroom_readonly;
+
+--
+-- Name: FUNCTION set_sender_connection_string(sender_id bigint, connection_string text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.set_sender_connection_string(sender_id bigint, connection_string text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.set_sender_connection_string(sender_id bigint, connection_string text) TO mailroom_admin;
+
+--
+-- Name: FUNCTION start_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION unschedule_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: TABLE bounce_policies; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.bounce_policies TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.bounce_policies TO mailroom_readonly;
+
+--
+-- Name: COLUMN bounce_policies.threshold; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(threshold) ON TABLE app_public.bounce_policies TO mailroom_admin;
+
+--
+-- Name: COLUMN bounce_policies.action; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(action) ON TABLE app_public.bounce_policies TO mailroom_admin;
+
+--
+-- Name: TABLE bounce_rules; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.bounce_rules TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.bounce_rules TO mailroom_readonly;
+
+--
+-- Name: COLUMN bounce_rules."position"; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT("position"),UPDATE("position") ON TABLE app_public.bounce_rules TO mailroom_admin;
+
+--
+-- Name: COLUMN bounce_rules.status; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE app_public.bounce_rules TO mailroom_admin;
+
+--
+-- Name: COLUMN bounce_rules.status_message_pattern; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(status_message_pattern),UPDATE(status_message_pattern) ON TABLE app_public.bounce_rules TO mailroom_admin;
+
+--
+-- Name: COLUMN bounce_rules.bounce_type; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(bounce_type),UPDATE(bounce_type) ON TABLE app_public.bounce_rules TO mailroom_admin;
+
+--
+-- Name: COLUMN bounce_rules.blocklist_subscriber; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(blocklist_subscriber),UPDATE(blocklist_subscriber) ON TABLE app_public.bounce_rules TO mailroom_admin;
+
+--
+-- Name: COLUMN bounce_rules.description; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app_public.bounce_rules TO mailroom_admin;
+
+--
+-- Name: SEQUENCE bounce_rules_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.bounce_rules_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE bounces; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.bounces TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.bounces TO mailroom_readonly;
+
+--
+-- Name: SEQUENCE bounces_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.bounces_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE campaign_lists; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.campaign_lists TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaign_lists TO mailroom_readonly;
+
+--
+-- Name: COLUMN campaign_lists.campaign_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(campaign_id) ON TABLE app_public.campaign_lists TO mailroom_admin;
+
+--
+-- Name: COLUMN campaign_lists.list_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(list_id) ON TABLE app_public.campaign_lists TO mailroom_admin;
+
+--
+-- Name: TABLE campaign_stats; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.campaign_stats TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaign_stats TO mailroom_readonly;
+
+--
+-- Name: TABLE campaign_status_transitions; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.campaign_status_transitions TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaign_status_transitions TO mailroom_readonly;
+
+--
+-- Name: SEQUENCE campaigns_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.campaigns_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE delivery_statuses; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.delivery_statuses TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.delivery_statuses TO mailroom_readonly;
+
+--
+-- Name: COLUMN delivery_statuses.status; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE app_public.delivery_statuses TO mailroom_admin;
+
+--
+-- Name: COLUMN delivery_statuses.precedence; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(precedence),UPDATE(precedence) ON TABLE app_public.delivery_statuses TO mailroom_admin;
+
+--
+-- Name: COLUMN delivery_statuses.description; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app_public.delivery_statuses TO mailroom_admin;
+
+--
+-- Name: TABLE engagement_settings; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.engagement_settings TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.engagement_settings TO mailroom_readonly;
+
+--
+-- Name: COLUMN engagement_settings.minimum_seconds_after_acceptance; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(minimum_seconds_after_acceptance) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: COLUMN engagement_settings.burst_distinct_links; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(burst_distinct_links) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: COLUMN engagement_settings.burst_seconds; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(burst_seconds) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: TABLE message_events; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.message_events TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.message_events TO mailroom_readonly;
+
+--
+-- Name: TABLE link_clicks; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.link_clicks TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.link_clicks TO mailroom_readonly;
+
+--
+-- Name: TABLE list_memberships; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.list_memberships TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.list_memberships TO mailroom_readonly;
+
+--
+-- Name: COLUMN list_memberships.list_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(list_id) ON TABLE app_public.list_memberships TO mailroom_admin;
+
+--
+-- Name: COLUMN list_memberships.subscriber_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(subscriber_id) ON TABLE app_public.list_memberships TO mailroom_admin;
+
+--
+-- Name: COLUMN list_memberships.status; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE app_public.list_memberships TO mailroom_admin;
+
+--
+-- Name: TABLE lists; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.lists TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.lists TO mailroom_readonly;
+
+--
+-- Name: COLUMN lists.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.description; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.opt_in; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(opt_in),UPDATE(opt_in) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: SEQUENCE lists_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.lists_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE machine_user_agents; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.machine_user_agents TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.machine_user_agents TO mailroom_readonly;
+
+--
+-- Name: COLUMN machine_user_agents.pattern; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(pattern),UPDATE(pattern) ON TABLE app_public.machine_user_agents TO mailroom_admin;
+
+--
+-- Name: COLUMN machine_user_agents.kind; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(kind),UPDATE(kind) ON TABLE app_public.machine_user_agents TO mailroom_admin;
+
+--
+-- Name: COLUMN machine_user_agents.description; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app_public.machine_user_agents TO mailroom_admin;
+
+--
+-- Name: SEQUENCE machine_user_agents_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.machine_user_agents_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE messages; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.messages TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.messages TO mailroom_readonly;
+
+--
+-- Name: SEQUENCE messages_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.messages_id_seq TO mailroom_admin;
+
+--
 -- Name: TABLE raw_events; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -629,10 +4364,152 @@ GRANT SELECT ON TABLE app_public.raw_events TO mailroom_admin;
 GRANT SELECT ON TABLE app_public.raw_events TO mailroom_readonly;
 
 --
+-- Name: TABLE monitor_attribution_lag; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.monitor_attribution_lag TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.monitor_attribution_lag TO mailroom_readonly;
+
+--
+-- Name: TABLE monitor_engagement_last_hour; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.monitor_engagement_last_hour TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.monitor_engagement_last_hour TO mailroom_readonly;
+
+--
+-- Name: TABLE monitor_hourly_engagement; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.monitor_hourly_engagement TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.monitor_hourly_engagement TO mailroom_readonly;
+
+--
+-- Name: TABLE monitor_message_id_coverage; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.monitor_message_id_coverage TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.monitor_message_id_coverage TO mailroom_readonly;
+
+--
+-- Name: TABLE monitor_problem_events; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.monitor_problem_events TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.monitor_problem_events TO mailroom_readonly;
+
+--
+-- Name: TABLE monitor_unattributed_events; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.monitor_unattributed_events TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.monitor_unattributed_events TO mailroom_readonly;
+
+--
 -- Name: SEQUENCE raw_events_id_seq; Type: ACL; Schema: app_public; Owner: -
 --
 
 GRANT SELECT,USAGE ON SEQUENCE app_public.raw_events_id_seq TO mailroom_admin;
+
+--
+-- Name: SEQUENCE senders_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.senders_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE subscribers; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.subscribers TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.subscribers TO mailroom_readonly;
+
+--
+-- Name: COLUMN subscribers.email; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(email),UPDATE(email) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: COLUMN subscribers.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: COLUMN subscribers.attributes; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(attributes),UPDATE(attributes) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: COLUMN subscribers.status; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: SEQUENCE subscribers_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.subscribers_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE templates; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.templates TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.templates TO mailroom_readonly;
+
+--
+-- Name: COLUMN templates.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.templates TO mailroom_admin;
+
+--
+-- Name: COLUMN templates.subject; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(subject),UPDATE(subject) ON TABLE app_public.templates TO mailroom_admin;
+
+--
+-- Name: COLUMN templates.html_body; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(html_body),UPDATE(html_body) ON TABLE app_public.templates TO mailroom_admin;
+
+--
+-- Name: COLUMN templates.text_body; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.templates TO mailroom_admin;
+
+--
+-- Name: SEQUENCE templates_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.templates_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE unattributed_events; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.unattributed_events TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.unattributed_events TO mailroom_readonly;
+
+--
+-- Name: TABLE unsubscribes; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.unsubscribes TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.unsubscribes TO mailroom_readonly;
+
+--
+-- Name: SEQUENCE unsubscribes_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.unsubscribes_id_seq TO mailroom_admin;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR SEQUENCES; Type: DEFAULT ACL; Schema: app_hidden; Owner: -

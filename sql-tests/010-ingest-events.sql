@@ -76,7 +76,7 @@ begin
   assert view_event.delivery_count = 0 and view_event.times_received = 1, 'delivery count and counter';
   assert view_event.subscription_name = 'mailroom', 'subscription name';
   assert view_event.received_at = '2026-11-27T10:06:00Z', 'received at';
-  assert view_event.message_id is null, 'nothing to attribute to';
+  assert not exists (select 1 from app_public.message_events where raw_event_id = view_event.id), 'nothing to attribute to';
 
   assert click_event.internet_message_id is null, 'the click has no internetMessageId';
   assert click_event.recipient = 'ada@example.org', 'the recipient is in lower case';

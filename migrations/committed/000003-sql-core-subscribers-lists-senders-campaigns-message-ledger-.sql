@@ -1,0 +1,1643 @@
+--! Previous: sha1:a91bfa31e2b00ed0754606a4db2756a2799601c0
+--! Hash: sha1:04f6d87b195e065bedb9003d12bc1e0c9eff1f8d
+--! Message: SQL core: subscribers, lists, senders, campaigns, message ledger, attribution, delivery status, bounces, engagement, rollups, monitoring
+
+-- The SQL core: subscribers, lists, senders, templates, campaigns, the message ledger, attribution of
+-- raw events to messages, delivery status, bounces and their policy, engagement and its machine/human
+-- classification, per-campaign rollups and monitoring views. See docs/schema.md.
+
+--------------------------------------------------------------------------------------------------------
+-- Idempotence: drop what this migration creates.
+drop trigger if exists _500_attribute_events on app_public.raw_events;
+drop view if exists app_public.monitor_hourly_engagement, app_public.monitor_attribution_lag,
+  app_public.monitor_unattributed_events, app_public.monitor_message_id_coverage,
+  app_public.monitor_engagement_last_hour, app_public.monitor_problem_events, app_public.unattributed_events,
+  app_public.link_clicks, app_public.campaign_stats;
+drop function if exists app_public.start_campaign(bigint), app_public.schedule_campaign(bigint, timestamptz),
+  app_public.unschedule_campaign(bigint), app_public.pause_campaign(bigint), app_public.resume_campaign(bigint),
+  app_public.cancel_campaign(bigint), app_private.start_scheduled_campaign(bigint),
+  app_public.recompute_campaign_rollup(bigint), app_public.campaign_rollup_from_events(bigint),
+  app_private.refresh_messages(bigint[]), app_private.record_attributions(bigint[], bigint[], text[]),
+  app_private.finish_campaigns_if_done(bigint[]), app_private.unsubscribe(uuid, text),
+  app_public.record_complaint(bigint, text), app_private.reserve_sender_quota(bigint, integer),
+  app_public.sender_window_open(app_public.senders, timestamptz), app_public.set_sender_connection_string(bigint, text),
+  app_private.user_agent_machine_reason(text), app_private.event_kind(text),
+  app_private.lock_campaign(bigint), app_private.check_campaign_ready(app_public.campaigns) cascade;
+drop table if exists app_private.sender_usage, app_private.sender_secrets, app_private.pending_events,
+  app_public.unsubscribes, app_public.bounces, app_public.message_events, app_public.campaign_rollups,
+  app_public.messages, app_public.campaign_lists, app_public.campaigns, app_public.campaign_status_transitions,
+  app_public.templates, app_public.senders, app_public.list_memberships, app_public.lists,
+  app_public.subscribers, app_public.engagement_settings, app_public.machine_user_agents,
+  app_public.bounce_policies, app_public.bounce_rules, app_public.delivery_statuses cascade;
+drop function if exists app_private.tg_subscribers__normalize(), app_private.tg_list_memberships__status_changed(),
+  app_private.tg_senders__defaults(), app_private.tg_campaigns__status(), app_private.tg_campaign_lists__editable(),
+  app_private.tg_messages__internet_message_id(), app_private.tg_messages__keys_immutable(),
+  app_private.tg_messages__rollup(), app_private.tg_messages__attribute_pending(),
+  app_private.tg_raw_events__attribute(), app_private.tg_message_events__effects(),
+  app_private.tg_bounces__policy() cascade;
+
+-- raw_events: attribution is recorded in message_events (one narrow insert) rather than by updating
+-- the wide raw row, so raw events are written once.
+alter table app_public.raw_events drop column if exists message_id, drop column if exists attributed_by,
+  drop column if exists attributed_at;
+
+--------------------------------------------------------------------------------------------------------
+-- Settings and policies, as data.
+
+create table app_public.delivery_statuses (
+  status text primary key,
+  precedence integer not null,
+  description text not null default ''
+);
+comment on table app_public.delivery_statuses is
+  'The delivery report statuses ACS documents and their precedence. When several delivery reports arrive for one '
+  'message, the message''s delivery status is the report with the highest precedence; ties go to the latest '
+  'deliveryAttemptTimestamp, then the latest event. An unknown status has precedence 0. Arrival order never matters.';
+insert into app_public.delivery_statuses (status, precedence, description) values
+  ('Expanded', 10, 'A distribution list was expanded; an intermediate report, superseded by any outcome.'),
+  ('Delivered', 20, 'Accepted by the recipient''s mail server.'),
+  ('Quarantined', 30, 'Quarantined (spam, bulk or phishing).'),
+  ('FilteredSpam', 40, 'Identified as spam and filtered.'),
+  ('Failed', 50, 'Delivery failed.'),
+  ('Bounced', 60, 'Bounced: the address cannot receive mail. A bounce after Delivered (an asynchronous NDR) wins.'),
+  ('Suppressed', 70, 'The address is on ACS''s suppression list; nothing was attempted.');
+
+create table app_public.bounce_rules (
+  id integer primary key generated by default as identity,
+  position integer not null,
+  status text not null,
+  status_message_pattern text,
+  bounce_type text check (bounce_type in ('hard', 'soft')),
+  blocklist_subscriber boolean not null default false,
+  description text not null default '',
+  unique (status, position)
+);
+comment on table app_public.bounce_rules is
+  'How a delivery report becomes a bounce: for a report''s status, the rule with the lowest position whose '
+  'status_message_pattern (a case-insensitive regular expression, NULL = any) matches the status message. '
+  'bounce_type NULL: not a bounce. blocklist_subscriber: blocklist the subscriber at once, counting no bounce.';
+insert into app_public.bounce_rules (position, status, status_message_pattern, bounce_type, blocklist_subscriber, description) values
+  (1, 'Bounced', null, 'hard', false, 'Bounced is permanent.'),
+  (1, 'Failed', '(^|[^0-9.])5\.[0-9]{1,3}\.[0-9]{1,3}([^0-9]|$)', 'hard', false, 'Failed with an enhanced status code 5.x.x is permanent.'),
+  (2, 'Failed', null, 'soft', false, 'Other failures are transient.'),
+  (1, 'Quarantined', null, 'soft', false, ''),
+  (1, 'FilteredSpam', null, 'soft', false, ''),
+  (1, 'Suppressed', null, null, true, 'On ACS''s suppression list: blocklist the address, but it is not a new bounce.');
+
+create table app_public.bounce_policies (
+  bounce_type text primary key check (bounce_type in ('hard', 'soft', 'complaint')),
+  threshold integer not null check (threshold >= 1),
+  action text not null check (action in ('none', 'unsubscribe', 'blocklist'))
+);
+comment on table app_public.bounce_policies is
+  'What happens to a subscriber who has threshold or more bounces of a type: nothing, unsubscribe from every list, '
+  'or blocklist. Subscribers the policy acts on are also skipped when a campaign starts.';
+insert into app_public.bounce_policies values ('hard', 1, 'blocklist'), ('soft', 3, 'none'), ('complaint', 1, 'blocklist');
+
+create table app_public.machine_user_agents (
+  id integer primary key generated by default as identity,
+  pattern text not null unique,
+  kind text not null check (kind in ('image proxy', 'privacy protection', 'link scanner')),
+  description text not null default ''
+);
+comment on table app_public.machine_user_agents is
+  'User agents of machines that open or click on behalf of a recipient: case-insensitive regular expressions.';
+insert into app_public.machine_user_agents (pattern, kind, description) values
+  ('GoogleImageProxy', 'image proxy', 'Gmail fetches images through ggpht.com.'),
+  ('YahooMailProxy', 'image proxy', 'Yahoo Mail image proxy.'),
+  ('^Mozilla/5\.0$', 'privacy protection', 'Apple Mail Privacy Protection prefetches with a bare "Mozilla/5.0".'),
+  ('^Mozilla/5\.0 \(Macintosh; Intel Mac OS X [0-9_]+\) AppleWebKit/[0-9.]+ \(KHTML, like Gecko\)$', 'privacy protection',
+   'Apple Mail Privacy Protection prefetch without a browser token.'),
+  ('Barracuda', 'link scanner', ''),
+  ('Mimecast', 'link scanner', ''),
+  ('Proofpoint|urldefense', 'link scanner', ''),
+  ('SafeLinks|Microsoft Office/[0-9.]+ \(.*Microsoft Outlook.*\) ?$|BingPreview', 'link scanner', 'Microsoft Defender Safe Links.'),
+  ('Symantec|Forcepoint|Trend ?Micro|Sophos|Cisco|IronPort|FireEye|Trustwave', 'link scanner', ''),
+  ('HeadlessChrome|PhantomJS|python-requests|curl/|Wget|Go-http-client|okhttp|Java/|libwww-perl', 'link scanner', 'Scripts and headless browsers.'),
+  ('bot\b|crawler|spider|preview', 'link scanner', 'Self-declared robots and link previews.');
+
+create table app_public.engagement_settings (
+  id boolean primary key default true check (id),
+  minimum_seconds_after_acceptance numeric not null default 2 check (minimum_seconds_after_acceptance >= 0),
+  burst_distinct_links integer not null default 3 check (burst_distinct_links >= 2),
+  burst_seconds numeric not null default 5 check (burst_seconds >= 0)
+);
+comment on table app_public.engagement_settings is
+  'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message is machine; a '
+  'click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it is machine.';
+insert into app_public.engagement_settings default values;
+
+--------------------------------------------------------------------------------------------------------
+-- Subscribers and lists.
+
+create table app_public.subscribers (
+  id bigint primary key generated always as identity,
+  email text not null check (length(email) <= 254 and email ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'),
+  name text not null default '',
+  attributes jsonb not null default '{}' check (jsonb_typeof(attributes) = 'object'),
+  status text not null default 'enabled' check (status in ('enabled', 'blocklisted')),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create unique index subscribers_email_key on app_public.subscribers (lower(email));
+comment on table app_public.subscribers is 'People who may receive campaigns. Email is unique case-insensitively.';
+comment on column app_public.subscribers.status is 'enabled, or blocklisted (never sent to; set by hand or by the bounce policy).';
+
+create function app_private.tg_subscribers__normalize() returns trigger as $$
+begin
+  new.email = btrim(new.email);
+  return new;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+create trigger _100_timestamps before insert or update on app_public.subscribers
+  for each row execute function app_private.tg__timestamps();
+create trigger _200_normalize before insert or update of email on app_public.subscribers
+  for each row execute function app_private.tg_subscribers__normalize();
+
+create table app_public.lists (
+  id bigint primary key generated always as identity,
+  name text not null,
+  description text not null default '',
+  opt_in text not null default 'double' check (opt_in in ('single', 'double')),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+comment on table app_public.lists is
+  'Mailing lists. Double opt-in lists send to confirmed members only; single opt-in lists to every member not unsubscribed.';
+create trigger _100_timestamps before insert or update on app_public.lists
+  for each row execute function app_private.tg__timestamps();
+
+create table app_public.list_memberships (
+  list_id bigint not null references app_public.lists on delete cascade,
+  subscriber_id bigint not null references app_public.subscribers on delete cascade,
+  status text not null default 'unconfirmed' check (status in ('unconfirmed', 'confirmed', 'unsubscribed')),
+  status_changed_at timestamptz not null default now(),
+  confirmed_at timestamptz,
+  unsubscribed_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  primary key (list_id, subscriber_id)
+);
+create index list_memberships_subscriber_id_idx on app_public.list_memberships (subscriber_id);
+comment on table app_public.list_memberships is 'Who is on which list, with the status and when it changed.';
+
+create function app_private.tg_list_memberships__status_changed() returns trigger as $$
+begin
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    new.status_changed_at = now();
+    if new.status = 'confirmed' then new.confirmed_at = now(); end if;
+    if new.status = 'unsubscribed' then new.unsubscribed_at = now(); end if;
+  end if;
+  return new;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+create trigger _100_timestamps before insert or update on app_public.list_memberships
+  for each row execute function app_private.tg__timestamps();
+create trigger _200_status_changed before insert or update of status on app_public.list_memberships
+  for each row execute function app_private.tg_list_memberships__status_changed();
+
+--------------------------------------------------------------------------------------------------------
+-- Senders: an ACS resource and a from-address, with quotas and an optional send window.
+
+create table app_public.senders (
+  id bigint primary key generated always as identity,
+  name text not null,
+  from_address text not null check (from_address ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'),
+  display_name text not null default '',
+  sending_domain text not null check (sending_domain ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$'),
+  acs_endpoint text,
+  per_minute_limit integer default 30 check (per_minute_limit > 0),
+  per_hour_limit integer default 100 check (per_hour_limit > 0),
+  per_day_limit integer check (per_day_limit > 0),
+  send_window_start time,
+  send_window_end time,
+  send_window_time_zone text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  check ((send_window_start is null) = (send_window_end is null)
+     and (send_window_start is null) = (send_window_time_zone is null)),
+  check (send_window_start is null or send_window_start <> send_window_end)
+);
+create unique index senders_from_address_key on app_public.senders (lower(from_address));
+comment on table app_public.senders is
+  'An ACS Email resource and from-address. The connection string is a secret kept in app_private.sender_secrets.';
+comment on column app_public.senders.sending_domain is
+  'The domain of the Message-IDs generated for its messages (<uuid@sending_domain>); defaults to the from-address''s.';
+comment on column app_public.senders.per_minute_limit is 'Quota: messages per minute (ACS default 30 for a custom domain); NULL = none.';
+comment on column app_public.senders.per_hour_limit is 'Quota: messages per hour (ACS default 100); NULL = none.';
+comment on column app_public.senders.per_day_limit is 'Quota: messages per day; NULL = none.';
+comment on column app_public.senders.send_window_start is
+  'Local time (in send_window_time_zone) from which sending is allowed; the window may cross midnight.';
+
+create function app_private.tg_senders__defaults() returns trigger as $$
+begin
+  new.from_address = btrim(new.from_address);
+  new.sending_domain = lower(coalesce(nullif(btrim(new.sending_domain), ''), split_part(new.from_address, '@', 2)));
+  if new.send_window_time_zone is not null
+     and not exists (select 1 from pg_catalog.pg_timezone_names where name = new.send_window_time_zone) then
+    raise exception 'unknown time zone "%"', new.send_window_time_zone using errcode = '22023',
+      hint = 'Use an IANA time zone name such as Europe/Paris.';
+  end if;
+  return new;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+create trigger _100_timestamps before insert or update on app_public.senders
+  for each row execute function app_private.tg__timestamps();
+create trigger _200_defaults before insert or update on app_public.senders
+  for each row execute function app_private.tg_senders__defaults();
+
+create table app_private.sender_secrets (
+  sender_id bigint primary key references app_public.senders on delete cascade,
+  connection_string text not null
+);
+comment on table app_private.sender_secrets is 'ACS connection strings (endpoint=...;accesskey=...). Never exposed.';
+
+create function app_public.set_sender_connection_string(sender_id bigint, connection_string text) returns void as $$
+  insert into app_private.sender_secrets (sender_id, connection_string)
+  values (set_sender_connection_string.sender_id, set_sender_connection_string.connection_string)
+  on conflict (sender_id) do update set connection_string = excluded.connection_string;
+$$ language sql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.set_sender_connection_string(bigint, text) is
+  'Stores the ACS connection string of a sender; it can be written but never read back through the API.';
+
+create function app_public.sender_window_open(sender app_public.senders, at timestamptz default now()) returns boolean as $$
+  select case
+    when sender.send_window_start is null then true
+    when sender.send_window_start < sender.send_window_end
+      then (at at time zone sender.send_window_time_zone)::time >= sender.send_window_start
+       and (at at time zone sender.send_window_time_zone)::time < sender.send_window_end
+    else (at at time zone sender.send_window_time_zone)::time >= sender.send_window_start
+      or (at at time zone sender.send_window_time_zone)::time < sender.send_window_end
+  end
+$$ language sql stable;
+comment on function app_public.sender_window_open(app_public.senders, timestamptz) is
+  'Whether the sender may send at the given time (default now) according to its send window, which may cross midnight.';
+
+create table app_private.sender_usage (
+  sender_id bigint not null references app_public.senders on delete cascade,
+  minute timestamptz not null,
+  sent integer not null default 0,
+  primary key (sender_id, minute)
+);
+comment on table app_private.sender_usage is 'Messages handed to ACS per sender and minute, for the quota windows.';
+
+create function app_private.reserve_sender_quota(sender_id bigint, wanted integer) returns integer as $$
+#variable_conflict use_column
+declare
+  sender app_public.senders;
+  allowed integer;
+begin
+  select * into sender from app_public.senders where id = reserve_sender_quota.sender_id for update;
+  if not found then
+    raise exception 'sender % does not exist', reserve_sender_quota.sender_id using errcode = 'P0002';
+  end if;
+  select greatest(0, least(
+           wanted,
+           sender.per_minute_limit - coalesce(sum(u.sent) filter (where u.minute >= date_trunc('minute', now())), 0),
+           sender.per_hour_limit - coalesce(sum(u.sent) filter (where u.minute > now() - interval '1 hour'), 0),
+           sender.per_day_limit - coalesce(sum(u.sent) filter (where u.minute > now() - interval '1 day'), 0)))
+    into allowed
+  from app_private.sender_usage as u
+  where u.sender_id = sender.id and u.minute > now() - interval '1 day';
+  if allowed > 0 then
+    insert into app_private.sender_usage as u (sender_id, minute, sent)
+    values (sender.id, date_trunc('minute', now()), allowed)
+    on conflict (sender_id, minute) do update set sent = u.sent + excluded.sent;
+  end if;
+  delete from app_private.sender_usage as u where u.sender_id = sender.id and u.minute < now() - interval '2 days';
+  return allowed;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.reserve_sender_quota(bigint, integer) is
+  'How many of the wanted messages the sender may hand to ACS now under its per-minute, per-hour and per-day '
+  'quotas (the minute window is the current clock minute; hour and day are sliding), recording them as used. '
+  'Serialised per sender by a row lock. Does not look at the send window (see sender_window_open).';
+
+--------------------------------------------------------------------------------------------------------
+-- Templates and campaigns.
+
+create table app_public.templates (
+  id bigint primary key generated always as identity,
+  name text not null,
+  subject text not null default '',
+  html_body text not null default '',
+  text_body text not null default '',
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+comment on table app_public.templates is 'Reusable subject and bodies; a campaign copies or overrides them.';
+create trigger _100_timestamps before insert or update on app_public.templates
+  for each row execute function app_private.tg__timestamps();
+
+create table app_public.campaign_status_transitions (
+  from_status text not null,
+  to_status text not null,
+  primary key (from_status, to_status)
+);
+comment on table app_public.campaign_status_transitions is 'The legal changes of a campaign''s status.';
+insert into app_public.campaign_status_transitions values
+  ('draft', 'scheduled'), ('draft', 'running'), ('draft', 'cancelled'),
+  ('scheduled', 'draft'), ('scheduled', 'scheduled'), ('scheduled', 'running'), ('scheduled', 'cancelled'),
+  ('running', 'paused'), ('running', 'finished'), ('running', 'cancelled'),
+  ('paused', 'running'), ('paused', 'cancelled'), ('paused', 'finished');
+
+create table app_public.campaigns (
+  id bigint primary key generated always as identity,
+  name text not null,
+  template_id bigint references app_public.templates on delete set null,
+  sender_id bigint references app_public.senders,
+  subject text not null default '',
+  html_body text not null default '',
+  text_body text not null default '',
+  status text not null default 'draft'
+    check (status in ('draft', 'scheduled', 'running', 'paused', 'cancelled', 'finished')),
+  scheduled_at timestamptz,
+  started_at timestamptz,
+  paused_at timestamptz,
+  finished_at timestamptz,
+  cancelled_at timestamptz,
+  status_changed_at timestamptz not null default now(),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  check (status <> 'scheduled' or scheduled_at is not null)
+);
+create index campaigns_sender_id_idx on app_public.campaigns (sender_id);
+create index campaigns_template_id_idx on app_public.campaigns (template_id);
+comment on table app_public.campaigns is
+  'A mailing to the members of its lists. Status changes only through start_campaign, schedule_campaign, '
+  'unschedule_campaign, pause_campaign, resume_campaign and cancel_campaign, along campaign_status_transitions; '
+  'a running campaign becomes finished when no message is queued or sending.';
+
+create function app_private.tg_campaigns__status() returns trigger as $$
+begin
+  if new.status is distinct from old.status then
+    if not exists (select 1 from app_public.campaign_status_transitions
+                   where from_status = old.status and to_status = new.status) then
+      raise exception 'campaign % cannot go from % to %', old.id, old.status, new.status using errcode = '55000';
+    end if;
+    new.status_changed_at = now();
+  end if;
+  if (new.subject, new.html_body, new.text_body, new.sender_id, new.template_id)
+     is distinct from (old.subject, old.html_body, old.text_body, old.sender_id, old.template_id)
+     and old.status not in ('draft', 'scheduled') then
+    raise exception 'campaign % is % and can no longer be edited', old.id, old.status using errcode = '55000';
+  end if;
+  return new;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+create trigger _100_timestamps before insert or update on app_public.campaigns
+  for each row execute function app_private.tg__timestamps();
+create trigger _200_status before update on app_public.campaigns
+  for each row execute function app_private.tg_campaigns__status();
+
+create table app_public.campaign_lists (
+  campaign_id bigint not null references app_public.campaigns on delete cascade,
+  list_id bigint not null references app_public.lists on delete cascade,
+  primary key (campaign_id, list_id)
+);
+create index campaign_lists_list_id_idx on app_public.campaign_lists (list_id);
+comment on table app_public.campaign_lists is 'The lists a campaign goes to; changeable while the campaign is a draft or scheduled.';
+
+create function app_private.tg_campaign_lists__editable() returns trigger as $$
+begin
+  if exists (select 1 from app_public.campaigns
+             where id = coalesce(new.campaign_id, old.campaign_id) and status not in ('draft', 'scheduled')) then
+    raise exception 'the lists of campaign % can no longer be changed', coalesce(new.campaign_id, old.campaign_id)
+      using errcode = '55000';
+  end if;
+  return coalesce(new, old);
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+create trigger _200_editable before insert or update or delete on app_public.campaign_lists
+  for each row execute function app_private.tg_campaign_lists__editable();
+
+--------------------------------------------------------------------------------------------------------
+-- The message ledger: one row per (campaign, subscriber), with its correlation keys from birth.
+
+create table app_public.messages (
+  id bigint primary key generated always as identity,
+  campaign_id bigint not null references app_public.campaigns,
+  subscriber_id bigint not null references app_public.subscribers,
+  sender_id bigint not null references app_public.senders,
+  recipient text not null,
+  internet_message_id text not null,
+  operation_id uuid not null default gen_random_uuid(),
+  send_status text not null default 'queued'
+    check (send_status in ('queued', 'sending', 'accepted', 'failed', 'cancelled', 'skipped')),
+  send_status_reason text,
+  send_attempts integer not null default 0,
+  lease_expires_at timestamptz,
+  last_error text,
+  accepted_at timestamptz,
+  delivery_status text,
+  delivery_status_message text,
+  delivery_status_at timestamptz,
+  bounce_type text check (bounce_type in ('hard', 'soft')),
+  opens_human integer not null default 0,
+  opens_machine integer not null default 0,
+  clicks_human integer not null default 0,
+  clicks_machine integer not null default 0,
+  first_opened_at timestamptz,
+  last_opened_at timestamptz,
+  first_clicked_at timestamptz,
+  last_clicked_at timestamptz,
+  unsubscribed_at timestamptz,
+  complained_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  unique (campaign_id, subscriber_id),
+  check (internet_message_id ~ '^<[0-9a-f-]{36}@[a-z0-9.-]+>$')
+) with (fillfactor = 70);
+create unique index messages_internet_message_id_key on app_public.messages (internet_message_id);
+create unique index messages_operation_id_key on app_public.messages (operation_id);
+create index messages_subscriber_id_idx on app_public.messages (subscriber_id);
+create index messages_sender_id_idx on app_public.messages (sender_id);
+create index messages_queued_idx on app_public.messages (campaign_id, id) where send_status = 'queued';
+create index messages_sending_idx on app_public.messages (lease_expires_at) where send_status = 'sending';
+
+comment on table app_public.messages is
+  'The ledger: one row per (campaign, subscriber), created by start_campaign with its Message-ID and ACS operation '
+  'id, so that every event can be attributed by exact keys. Send columns are written by the sending worker; '
+  'delivery and engagement columns are derived from message_events and never written by hand.';
+comment on column app_public.messages.recipient is 'The address the message is sent to (the subscriber''s email at start).';
+comment on column app_public.messages.internet_message_id is
+  'The RFC 5322 Message-ID <uuid@sending-domain>, generated when the row is created; sent as the Message-ID header.';
+comment on column app_public.messages.operation_id is
+  'The ACS operation id, generated when the row is created; sent as the Operation-Id request header and returned '
+  'as messageId in events.';
+comment on column app_public.messages.send_status is
+  'queued (waiting), sending (claimed by a worker until lease_expires_at), accepted (ACS answered 202), failed '
+  '(ACS refused it or attempts ran out), cancelled (the campaign was cancelled first), skipped (not sent, e.g. '
+  'the subscriber was blocklisted meanwhile; see send_status_reason).';
+comment on column app_public.messages.lease_expires_at is
+  'While sending: when the claim expires and another worker may take the message again.';
+comment on column app_public.messages.send_attempts is 'How many times a worker has tried to send it.';
+comment on column app_public.messages.last_error is 'The last error from ACS or the worker.';
+comment on column app_public.messages.accepted_at is 'When ACS accepted it (202).';
+comment on column app_public.messages.delivery_status is
+  'From delivery reports, by precedence (see delivery_statuses); an unknown status as received.';
+comment on column app_public.messages.bounce_type is 'hard or soft, from the delivery report that set the delivery status.';
+comment on column app_public.messages.opens_human is 'Views judged human; opens_machine: by proxies, privacy protection, scanners.';
+comment on column app_public.messages.first_opened_at is 'First and last human views and clicks.';
+
+create function app_private.tg_messages__internet_message_id() returns trigger as $$
+begin
+  new.internet_message_id = '<' || gen_random_uuid() || '@'
+    || (select sending_domain from app_public.senders where id = new.sender_id) || '>';
+  return new;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.tg_messages__internet_message_id() is
+  'Generates the Message-ID of a message inserted without one (start_campaign generates them in its INSERT).';
+create trigger _050_internet_message_id before insert on app_public.messages
+  for each row when (new.internet_message_id is null) execute function app_private.tg_messages__internet_message_id();
+
+create function app_private.tg_messages__keys_immutable() returns trigger as $$
+begin
+  raise exception 'the keys of message % (campaign, subscriber, recipient, Message-ID, operation id) never change', old.id
+    using errcode = '55000';
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+create trigger _060_keys_immutable before update on app_public.messages
+  for each row when ((new.campaign_id, new.subscriber_id, new.recipient, new.internet_message_id, new.operation_id)
+                     is distinct from (old.campaign_id, old.subscriber_id, old.recipient, old.internet_message_id, old.operation_id))
+  execute function app_private.tg_messages__keys_immutable();
+create trigger _100_timestamps before update on app_public.messages
+  for each row execute function app_private.tg__timestamps();
+
+--------------------------------------------------------------------------------------------------------
+-- Events attributed to messages, what they mean, and their effects.
+
+create table app_public.message_events (
+  raw_event_id bigint primary key references app_public.raw_events,
+  message_id bigint not null references app_public.messages,
+  campaign_id bigint not null references app_public.campaigns,
+  attributed_by text not null check (attributed_by in ('internet_message_id', 'operation_id_and_recipient', 'operation_id')),
+  attributed_at timestamptz not null default now(),
+  kind text not null check (kind in ('delivery_report', 'engagement')),
+  occurred_at timestamptz not null,
+  status text,
+  status_message text,
+  bounce_type text check (bounce_type in ('hard', 'soft')),
+  blocklists boolean not null default false,
+  engagement_type text,
+  url text,
+  user_agent_reason text,
+  machine_reason text
+);
+create index message_events_message_id_idx on app_public.message_events (message_id);
+create index message_events_campaign_id_occurred_at_idx on app_public.message_events (campaign_id, occurred_at);
+comment on table app_public.message_events is
+  'Each delivery report and engagement event attributed to a message: which key matched, when, and what it '
+  'means (status, bounce type, view or click, URL, machine or human). Inserted exactly once per raw event.';
+comment on column app_public.message_events.attributed_by is
+  'internet_message_id, operation_id_and_recipient, or operation_id (event without recipient, one-recipient message).';
+comment on column app_public.message_events.user_agent_reason is
+  'Set when the user agent matches machine_user_agents; it depends on the event alone.';
+comment on column app_public.message_events.machine_reason is
+  'Why this engagement is counted as machine (user agent, too soon after acceptance, burst of clicks); NULL = human. '
+  'Re-evaluated whenever another event of the message arrives or its acceptance time is recorded.';
+
+create table app_private.pending_events (
+  raw_event_id bigint primary key references app_public.raw_events,
+  internet_message_id text,
+  operation_id uuid,
+  recipient text
+);
+create index pending_events_internet_message_id_idx on app_private.pending_events (internet_message_id);
+create index pending_events_operation_id_idx on app_private.pending_events (operation_id);
+comment on table app_private.pending_events is
+  'Delivery and engagement events that matched no message yet, with their keys; attributed (and removed) the '
+  'moment a matching message is inserted.';
+
+create table app_public.bounces (
+  id bigint primary key generated always as identity,
+  subscriber_id bigint not null references app_public.subscribers on delete cascade,
+  message_id bigint references app_public.messages,
+  campaign_id bigint references app_public.campaigns,
+  raw_event_id bigint unique references app_public.raw_events,
+  bounce_type text not null check (bounce_type in ('hard', 'soft', 'complaint')),
+  status text,
+  detail text,
+  occurred_at timestamptz not null default now(),
+  created_at timestamptz not null default now()
+);
+create index bounces_subscriber_id_idx on app_public.bounces (subscriber_id);
+create index bounces_message_id_idx on app_public.bounces (message_id);
+comment on table app_public.bounces is
+  'Bounces (from delivery reports, by bounce_rules; at most one per event) and complaints, per subscriber. '
+  'bounce_policies acts on their counts.';
+
+create table app_public.unsubscribes (
+  id bigint primary key generated always as identity,
+  subscriber_id bigint not null references app_public.subscribers on delete cascade,
+  message_id bigint references app_public.messages,
+  campaign_id bigint references app_public.campaigns,
+  source text not null,
+  created_at timestamptz not null default now()
+);
+create unique index unsubscribes_message_id_key on app_public.unsubscribes (message_id);
+create index unsubscribes_subscriber_id_idx on app_public.unsubscribes (subscriber_id);
+comment on table app_public.unsubscribes is 'Unsubscriptions, with the message (and campaign) they came from when known; one per message.';
+
+create table app_public.campaign_rollups (
+  campaign_id bigint primary key references app_public.campaigns on delete cascade,
+  recipients bigint not null default 0,
+  queued bigint not null default 0,
+  sending bigint not null default 0,
+  accepted bigint not null default 0,
+  send_failed bigint not null default 0,
+  cancelled bigint not null default 0,
+  skipped bigint not null default 0,
+  delivered bigint not null default 0,
+  expanded bigint not null default 0,
+  bounced_hard bigint not null default 0,
+  bounced_soft bigint not null default 0,
+  suppressed bigint not null default 0,
+  filtered_spam bigint not null default 0,
+  quarantined bigint not null default 0,
+  delivery_failed bigint not null default 0,
+  unknown_status bigint not null default 0,
+  unique_opens_human bigint not null default 0,
+  unique_opens bigint not null default 0,
+  opens_human bigint not null default 0,
+  opens bigint not null default 0,
+  unique_clicks_human bigint not null default 0,
+  unique_clicks bigint not null default 0,
+  clicks_human bigint not null default 0,
+  clicks bigint not null default 0,
+  unsubscribes bigint not null default 0,
+  complaints bigint not null default 0
+) with (fillfactor = 50);
+comment on table app_public.campaign_rollups is
+  'A campaign''s numbers in one row, kept current by statement-level triggers on messages (one update per campaign '
+  'per statement). Counts are of messages: by send status, by delivery status (delivered = Delivered; bounced_soft '
+  'includes soft Failed, Quarantined and FilteredSpam), unique_* = messages with at least one view/click, opens and '
+  'clicks = totals; *_human exclude machine engagement. app_public.recompute_campaign_rollup rebuilds it.';
+
+--------------------------------------------------------------------------------------------------------
+-- Rollups: per-campaign deltas from the message rows a statement changed.
+
+create function app_private.tg_messages__rollup() returns trigger as $$
+declare
+  changes text;
+  campaign_ids bigint[];
+  accepted_changed bigint[];
+begin
+  changes = case tg_op
+    when 'INSERT' then 'select 1 as sign, * from new_messages'
+    when 'UPDATE' then 'select 1 as sign, * from new_messages union all select -1, * from old_messages'
+    else 'select -1 as sign, * from old_messages'
+  end;
+  execute format($query$
+    with changed as (%s),
+    delta as (
+      select
+        campaign_id,
+        sum(sign) as recipients,
+        sum(sign) filter (where send_status = 'queued') as queued,
+        sum(sign) filter (where send_status = 'sending') as sending,
+        sum(sign) filter (where send_status = 'accepted') as accepted,
+        sum(sign) filter (where send_status = 'failed') as send_failed,
+        sum(sign) filter (where send_status = 'cancelled') as cancelled,
+        sum(sign) filter (where send_status = 'skipped') as skipped,
+        sum(sign) filter (where delivery_status = 'Delivered') as delivered,
+        sum(sign) filter (where delivery_status = 'Expanded') as expanded,
+        sum(sign) filter (where bounce_type = 'hard') as bounced_hard,
+        sum(sign) filter (where bounce_type = 'soft') as bounced_soft,
+        sum(sign) filter (where delivery_status = 'Suppressed') as suppressed,
+        sum(sign) filter (where delivery_status = 'FilteredSpam') as filtered_spam,
+        sum(sign) filter (where delivery_status = 'Quarantined') as quarantined,
+        sum(sign) filter (where delivery_status = 'Failed') as delivery_failed,
+        sum(sign) filter (where delivery_status is not null and delivery_status not in
+          ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')) as unknown_status,
+        sum(sign) filter (where opens_human > 0) as unique_opens_human,
+        sum(sign) filter (where opens_human + opens_machine > 0) as unique_opens,
+        sum(sign * opens_human) as opens_human,
+        sum(sign * (opens_human + opens_machine)) as opens,
+        sum(sign) filter (where clicks_human > 0) as unique_clicks_human,
+        sum(sign) filter (where clicks_human + clicks_machine > 0) as unique_clicks,
+        sum(sign * clicks_human) as clicks_human,
+        sum(sign * (clicks_human + clicks_machine)) as clicks,
+        sum(sign) filter (where unsubscribed_at is not null) as unsubscribes,
+        sum(sign) filter (where complained_at is not null) as complaints
+      from changed
+      group by campaign_id
+    ),
+    locked as (
+      select r.campaign_id from app_public.campaign_rollups as r
+      where r.campaign_id in (select campaign_id from delta)
+      order by r.campaign_id
+      for update
+    )
+    update app_public.campaign_rollups as r set
+      recipients = r.recipients + coalesce(d.recipients, 0),
+      queued = r.queued + coalesce(d.queued, 0),
+      sending = r.sending + coalesce(d.sending, 0),
+      accepted = r.accepted + coalesce(d.accepted, 0),
+      send_failed = r.send_failed + coalesce(d.send_failed, 0),
+      cancelled = r.cancelled + coalesce(d.cancelled, 0),
+      skipped = r.skipped + coalesce(d.skipped, 0),
+      delivered = r.delivered + coalesce(d.delivered, 0),
+      expanded = r.expanded + coalesce(d.expanded, 0),
+      bounced_hard = r.bounced_hard + coalesce(d.bounced_hard, 0),
+      bounced_soft = r.bounced_soft + coalesce(d.bounced_soft, 0),
+      suppressed = r.suppressed + coalesce(d.suppressed, 0),
+      filtered_spam = r.filtered_spam + coalesce(d.filtered_spam, 0),
+      quarantined = r.quarantined + coalesce(d.quarantined, 0),
+      delivery_failed = r.delivery_failed + coalesce(d.delivery_failed, 0),
+      unknown_status = r.unknown_status + coalesce(d.unknown_status, 0),
+      unique_opens_human = r.unique_opens_human + coalesce(d.unique_opens_human, 0),
+      unique_opens = r.unique_opens + coalesce(d.unique_opens, 0),
+      opens_human = r.opens_human + coalesce(d.opens_human, 0),
+      opens = r.opens + coalesce(d.opens, 0),
+      unique_clicks_human = r.unique_clicks_human + coalesce(d.unique_clicks_human, 0),
+      unique_clicks = r.unique_clicks + coalesce(d.unique_clicks, 0),
+      clicks_human = r.clicks_human + coalesce(d.clicks_human, 0),
+      clicks = r.clicks + coalesce(d.clicks, 0),
+      unsubscribes = r.unsubscribes + coalesce(d.unsubscribes, 0),
+      complaints = r.complaints + coalesce(d.complaints, 0)
+    from delta as d
+    where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
+  $query$, changes);
+
+  if tg_op = 'UPDATE' then
+    -- Campaigns with nothing left to send are finished.
+    select array_agg(distinct n.campaign_id) into campaign_ids
+    from new_messages as n join old_messages as o on o.id = n.id
+    where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending');
+    if campaign_ids is not null then
+      perform app_private.finish_campaigns_if_done(campaign_ids);
+    end if;
+    -- An acceptance time recorded after engagement changes the "too soon after acceptance" rule.
+    select array_agg(n.id) into accepted_changed
+    from new_messages as n join old_messages as o on o.id = n.id
+    where n.accepted_at is distinct from o.accepted_at
+      and exists (select 1 from app_public.message_events as me where me.message_id = n.id and me.kind = 'engagement');
+    if accepted_changed is not null then
+      perform app_private.refresh_messages(accepted_changed);
+    end if;
+  end if;
+  return null;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.tg_messages__rollup() is
+  'Statement trigger: adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement).';
+
+create trigger _900_rollup_insert after insert on app_public.messages
+  referencing new table as new_messages for each statement execute function app_private.tg_messages__rollup();
+create trigger _900_rollup_update after update on app_public.messages
+  referencing old table as old_messages new table as new_messages
+  for each statement execute function app_private.tg_messages__rollup();
+create trigger _900_rollup_delete after delete on app_public.messages
+  referencing old table as old_messages for each statement execute function app_private.tg_messages__rollup();
+
+create function app_private.finish_campaigns_if_done(campaign_ids bigint[]) returns void as $$
+  update app_public.campaigns as c
+  set status = 'finished', finished_at = now()
+  from app_public.campaign_rollups as r
+  where c.id = any(campaign_ids) and r.campaign_id = c.id
+    and c.status = 'running' and r.queued = 0 and r.sending = 0;
+$$ language sql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.finish_campaigns_if_done(bigint[]) is
+  'Marks running campaigns finished when none of their messages is queued or sending.';
+
+--------------------------------------------------------------------------------------------------------
+-- Attribution.
+--
+-- Rule (exact keys only, never a guess), in this order:
+--   1. the event's internetMessageId equals a message's Message-ID;
+--   2. else its messageId equals a message's operation id and its recipient the message's recipient;
+--   3. else, when the event has no recipient, its messageId equals a message's operation id (every message has
+--      exactly one recipient).
+-- An event that matches nothing waits in pending_events and is attributed when a matching message is inserted
+-- (message keys never change). Attribution inserts one message_events row per raw event (its primary key), so
+-- the effects that follow from that insert happen exactly once whatever the order of arrival.
+--
+-- Concurrency: an event and its message inserted by two transactions at the same time could each miss the
+-- other. Both sides therefore take advisory lock 7361003 before looking: ingestion in shared mode (ingest
+-- batches run in parallel), message insertion in exclusive mode, each holding it until commit.
+
+create function app_private.event_kind(event_type text) returns text as $$
+  select case lower(event_type)
+    when 'microsoft.communication.emaildeliveryreportreceived' then 'delivery_report'
+    when 'microsoft.communication.emailengagementtrackingreportreceived' then 'engagement'
+  end
+$$ language sql immutable parallel safe;
+comment on function app_private.event_kind(text) is 'delivery_report, engagement, or NULL for an event type Mailroom does not attribute.';
+
+create function app_private.user_agent_machine_reason(user_agent text) returns text as $$
+  select 'user agent: ' || a.kind || ' (' || a.pattern || ')'
+  from app_public.machine_user_agents as a
+  where user_agent ~* a.pattern
+  order by a.id
+  limit 1
+$$ language sql stable;
+comment on function app_private.user_agent_machine_reason(text) is
+  'Why a user agent is a machine (the first matching machine_user_agents row), or NULL.';
+
+create function app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[])
+returns void as $$
+  insert into app_public.message_events (
+    raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+    bounce_type, blocklists, engagement_type, url, user_agent_reason
+  )
+  select
+    e.id, m.id, m.campaign_id, a.attributed_by, app_private.event_kind(e.event_type),
+    coalesce(e.occurred_at, e.event_time, e.received_at), e.status, e.status_message,
+    rule.bounce_type, coalesce(rule.blocklist_subscriber, false), e.engagement_type, e.engagement_context,
+    case when e.engagement_type is not null then app_private.user_agent_machine_reason(e.user_agent) end
+  from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
+  join app_public.raw_events as e on e.id = a.raw_event_id
+  join app_public.messages as m on m.id = a.message_id
+  left join lateral (
+    select r.bounce_type, r.blocklist_subscriber
+    from app_public.bounce_rules as r
+    where app_private.event_kind(e.event_type) = 'delivery_report' and r.status = e.status
+      and (r.status_message_pattern is null or coalesce(e.status_message, '') ~* r.status_message_pattern)
+    order by r.position
+    limit 1
+  ) as rule on true
+  on conflict (raw_event_id) do nothing;
+$$ language sql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.record_attributions(bigint[], bigint[], text[]) is
+  'Attributes raw events to messages (parallel arrays: event, message, key used), once per event.';
+
+create function app_private.tg_raw_events__attribute() returns trigger as $$
+declare
+  raw_event_ids bigint[];
+  message_ids bigint[];
+  keys text[];
+begin
+  perform pg_advisory_xact_lock_shared(7361003);
+  with candidate as (
+    select e.id, e.internet_message_id, e.operation_id, e.recipient
+    from new_events as e
+    where e.problem is null and app_private.event_kind(e.event_type) is not null
+  ),
+  matched as (
+    select c.id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
+    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
+    union all
+    select c.id, m.id, 2, 'operation_id_and_recipient'
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where lower(m.recipient) = c.recipient
+    union all
+    select c.id, m.id, 3, 'operation_id'
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where c.recipient is null
+  ),
+  best as (
+    select distinct on (id) id, message_id, attributed_by from matched order by id, rank
+  ),
+  pending as (
+    insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
+    select c.id, c.internet_message_id, c.operation_id, c.recipient
+    from candidate as c
+    where not exists (select 1 from best as b where b.id = c.id)
+      and (c.internet_message_id is not null or c.operation_id is not null)
+  )
+  select array_agg(id), array_agg(message_id), array_agg(attributed_by)
+  into raw_event_ids, message_ids, keys
+  from best;
+  if raw_event_ids is not null then
+    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  end if;
+  return null;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.tg_raw_events__attribute() is
+  'Statement trigger: attributes newly stored delivery and engagement events to messages, or parks them as pending.';
+create trigger _500_attribute_events after insert on app_public.raw_events
+  referencing new table as new_events for each statement execute function app_private.tg_raw_events__attribute();
+
+create function app_private.tg_messages__attribute_pending() returns trigger as $$
+declare
+  raw_event_ids bigint[];
+  message_ids bigint[];
+  keys text[];
+begin
+  insert into app_public.campaign_rollups (campaign_id)
+  select distinct campaign_id from new_messages
+  on conflict (campaign_id) do nothing;
+  perform pg_advisory_xact_lock(7361003);
+  if not exists (select 1 from app_private.pending_events) then
+    return null;
+  end if;
+  with matched as (
+    select p.raw_event_id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
+    from app_private.pending_events as p join new_messages as m on m.internet_message_id = p.internet_message_id
+    union all
+    select p.raw_event_id, m.id, 2, 'operation_id_and_recipient'
+    from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
+    where lower(m.recipient) = p.recipient
+    union all
+    select p.raw_event_id, m.id, 3, 'operation_id'
+    from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
+    where p.recipient is null
+  ),
+  best as (
+    select distinct on (raw_event_id) raw_event_id, message_id, attributed_by from matched order by raw_event_id, rank
+  ),
+  resolved as (
+    delete from app_private.pending_events as p using best as b where p.raw_event_id = b.raw_event_id
+  )
+  select array_agg(raw_event_id), array_agg(message_id), array_agg(attributed_by)
+  into raw_event_ids, message_ids, keys
+  from best;
+  if raw_event_ids is not null then
+    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  end if;
+  return null;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.tg_messages__attribute_pending() is
+  'Statement trigger: creates the rollup rows of new messages'' campaigns and attributes pending events that match them.';
+create trigger _500_attribute_pending after insert on app_public.messages
+  referencing new table as new_messages for each statement execute function app_private.tg_messages__attribute_pending();
+
+--------------------------------------------------------------------------------------------------------
+-- Effects of attribution: bounces, suppression, classification and the message's derived columns.
+
+create function app_private.refresh_messages(message_ids bigint[]) returns void as $$
+begin
+  -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
+  perform 1 from app_public.messages where id = any(message_ids) order by id for update;
+
+  -- Engagement classification: the user agent (fixed per event), too soon after acceptance, or a burst of clicks.
+  with settings as (select * from app_public.engagement_settings),
+  engagement as (
+    select me.raw_event_id, me.message_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
+           me.machine_reason, m.accepted_at
+    from app_public.message_events as me
+    join app_public.messages as m on m.id = me.message_id
+    where me.message_id = any(message_ids) and me.kind = 'engagement'
+  ),
+  burst as (
+    select e.raw_event_id, count(distinct other.url) as distinct_links
+    from engagement as e, settings as s, engagement as other
+    where e.engagement_type = 'click' and other.message_id = e.message_id and other.engagement_type = 'click'
+      and other.url is not null
+      and other.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                                and e.occurred_at + make_interval(secs => s.burst_seconds)
+    group by e.raw_event_id
+  ),
+  classified as (
+    select e.raw_event_id, e.machine_reason as old_reason, coalesce(
+      e.user_agent_reason,
+      case when e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
+           then 'less than ' || s.minimum_seconds_after_acceptance || ' s after acceptance' end,
+      case when b.distinct_links >= s.burst_distinct_links
+           then 'burst: clicks on ' || b.distinct_links || ' links within ' || s.burst_seconds || ' s' end
+    ) as machine_reason
+    from engagement as e cross join settings as s left join burst as b on b.raw_event_id = e.raw_event_id
+  )
+  update app_public.message_events as me set machine_reason = c.machine_reason
+  from classified as c
+  where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason;
+
+  -- The message's derived columns, from all of its events.
+  with report as (
+    select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
+    from app_public.message_events as me
+    left join app_public.delivery_statuses as ds on ds.status = me.status
+    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
+    order by me.message_id, coalesce(ds.precedence, 0) desc, me.occurred_at desc, me.raw_event_id desc
+  ),
+  engagement as (
+    select me.message_id,
+      count(*) filter (where me.engagement_type = 'view' and me.machine_reason is null) as opens_human,
+      count(*) filter (where me.engagement_type = 'view' and me.machine_reason is not null) as opens_machine,
+      count(*) filter (where me.engagement_type = 'click' and me.machine_reason is null) as clicks_human,
+      count(*) filter (where me.engagement_type = 'click' and me.machine_reason is not null) as clicks_machine,
+      min(me.occurred_at) filter (where me.engagement_type = 'view' and me.machine_reason is null) as first_opened_at,
+      max(me.occurred_at) filter (where me.engagement_type = 'view' and me.machine_reason is null) as last_opened_at,
+      min(me.occurred_at) filter (where me.engagement_type = 'click' and me.machine_reason is null) as first_clicked_at,
+      max(me.occurred_at) filter (where me.engagement_type = 'click' and me.machine_reason is null) as last_clicked_at
+    from app_public.message_events as me
+    where me.message_id = any(message_ids) and me.kind = 'engagement'
+    group by me.message_id
+  ),
+  derived as (
+    select m.id, r.status, r.status_message, r.occurred_at, r.bounce_type,
+      coalesce(e.opens_human, 0) as opens_human, coalesce(e.opens_machine, 0) as opens_machine,
+      coalesce(e.clicks_human, 0) as clicks_human, coalesce(e.clicks_machine, 0) as clicks_machine,
+      e.first_opened_at, e.last_opened_at, e.first_clicked_at, e.last_clicked_at
+    from app_public.messages as m
+    left join report as r on r.message_id = m.id
+    left join engagement as e on e.message_id = m.id
+    where m.id = any(message_ids)
+  )
+  update app_public.messages as m set
+    delivery_status = d.status, delivery_status_message = d.status_message, delivery_status_at = d.occurred_at,
+    bounce_type = d.bounce_type, opens_human = d.opens_human, opens_machine = d.opens_machine,
+    clicks_human = d.clicks_human, clicks_machine = d.clicks_machine,
+    first_opened_at = d.first_opened_at, last_opened_at = d.last_opened_at,
+    first_clicked_at = d.first_clicked_at, last_clicked_at = d.last_clicked_at
+  from derived as d
+  where m.id = d.id
+    and (m.delivery_status, m.delivery_status_message, m.delivery_status_at, m.bounce_type, m.opens_human,
+         m.opens_machine, m.clicks_human, m.clicks_machine, m.first_opened_at, m.last_opened_at,
+         m.first_clicked_at, m.last_clicked_at)
+        is distinct from
+        (d.status, d.status_message, d.occurred_at, d.bounce_type, d.opens_human, d.opens_machine,
+         d.clicks_human, d.clicks_machine, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at);
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.refresh_messages(bigint[]) is
+  'Re-derives the delivery status, bounce type, engagement classification, counts and times of the given messages '
+  'from their message_events. The result depends only on the set of events, never on their order.';
+
+create function app_private.tg_message_events__effects() returns trigger as $$
+declare
+  message_ids bigint[];
+begin
+  -- Bounces: one per delivery report that the rules call a bounce.
+  insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
+  select m.subscriber_id, n.message_id, n.campaign_id, n.raw_event_id, n.bounce_type, n.status, n.status_message, n.occurred_at
+  from new_message_events as n join app_public.messages as m on m.id = n.message_id
+  where n.bounce_type is not null
+  on conflict (raw_event_id) do nothing;
+
+  -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
+  update app_public.subscribers as s set status = 'blocklisted'
+  from (select distinct m.subscriber_id
+        from new_message_events as n join app_public.messages as m on m.id = n.message_id
+        where n.blocklists) as b
+  where s.id = b.subscriber_id and s.status <> 'blocklisted';
+
+  select array_agg(distinct message_id) into message_ids from new_message_events;
+  perform app_private.refresh_messages(message_ids);
+  return null;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.tg_message_events__effects() is
+  'Statement trigger: the effects of newly attributed events (bounces, suppression, message state, rollups).';
+create trigger _500_effects after insert on app_public.message_events
+  referencing new table as new_message_events for each statement execute function app_private.tg_message_events__effects();
+
+create function app_private.tg_bounces__policy() returns trigger as $$
+begin
+  with counted as (
+    select b.subscriber_id, b.bounce_type, count(*) as bounces
+    from app_public.bounces as b
+    where b.subscriber_id in (select subscriber_id from new_bounces)
+    group by b.subscriber_id, b.bounce_type
+  ),
+  acting as (
+    select c.subscriber_id, p.action
+    from counted as c join app_public.bounce_policies as p on p.bounce_type = c.bounce_type
+    where c.bounces >= p.threshold and p.action <> 'none'
+  ),
+  unsubscribed as (
+    update app_public.list_memberships as lm set status = 'unsubscribed'
+    where lm.subscriber_id in (select subscriber_id from acting where action = 'unsubscribe')
+      and lm.status <> 'unsubscribed'
+  )
+  update app_public.subscribers as s set status = 'blocklisted'
+  where s.id in (select subscriber_id from acting where action = 'blocklist') and s.status <> 'blocklisted';
+  return null;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.tg_bounces__policy() is
+  'Statement trigger: applies bounce_policies to the subscribers who just bounced (by subscriber id).';
+create trigger _500_policy after insert on app_public.bounces
+  referencing new table as new_bounces for each statement execute function app_private.tg_bounces__policy();
+
+--------------------------------------------------------------------------------------------------------
+-- Campaign life cycle. Security definer: the admin role may not write status or messages directly.
+
+create function app_private.lock_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns;
+begin
+  select * into campaign from app_public.campaigns where id = lock_campaign.campaign_id for update;
+  if not found then
+    raise exception 'campaign % does not exist', lock_campaign.campaign_id using errcode = 'P0002';
+  end if;
+  return campaign;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.lock_campaign(bigint) is 'The campaign, locked for the rest of the transaction; raises when it does not exist.';
+
+create function app_private.check_campaign_ready(campaign app_public.campaigns) returns void as $$
+begin
+  if campaign.status = 'cancelled' then
+    raise exception 'campaign % is cancelled and cannot be started', campaign.id using errcode = '55000';
+  elsif campaign.status in ('running', 'paused', 'finished') then
+    raise exception 'campaign % has already been started (it is %)', campaign.id, campaign.status using errcode = '55000';
+  elsif campaign.sender_id is null then
+    raise exception 'campaign % has no sender', campaign.id using errcode = '55000';
+  elsif not exists (select 1 from app_public.campaign_lists where campaign_id = campaign.id) then
+    raise exception 'campaign % has no lists', campaign.id using errcode = '55000';
+  end if;
+end;
+$$ language plpgsql stable set search_path to pg_catalog, public, pg_temp;
+
+create function app_public.start_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+  recipients bigint;
+begin
+  perform app_private.check_campaign_ready(campaign);
+
+  -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
+  -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
+  -- and not stopped by the bounce policy. Message-ID and operation id are generated here, before any send.
+  with stopped_by_bounces as (
+    select b.subscriber_id
+    from app_public.bounces as b join app_public.bounce_policies as p on p.bounce_type = b.bounce_type
+    where p.action <> 'none'
+    group by b.subscriber_id, b.bounce_type, p.threshold
+    having count(*) >= p.threshold
+  )
+  insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
+  select campaign.id, s.id, campaign.sender_id, s.email, '<' || gen_random_uuid() || '@' || sender.sending_domain || '>'
+  from app_public.subscribers as s
+  cross join (select sending_domain from app_public.senders where id = campaign.sender_id) as sender
+  where s.status = 'enabled'
+    and s.id in (
+      select lm.subscriber_id
+      from app_public.campaign_lists as cl
+      join app_public.lists as l on l.id = cl.list_id
+      join app_public.list_memberships as lm on lm.list_id = cl.list_id
+      where cl.campaign_id = campaign.id
+        and case l.opt_in when 'double' then lm.status = 'confirmed' else lm.status <> 'unsubscribed' end
+    )
+    and s.id not in (select subscriber_id from stopped_by_bounces);
+  get diagnostics recipients = row_count;
+  if recipients = 0 then
+    raise exception 'campaign % has no recipients', campaign.id using errcode = '55000',
+      hint = 'Its lists have no confirmed (double opt-in) or subscribed (single opt-in) enabled members.';
+  end if;
+
+  update app_public.campaigns set status = 'running', started_at = now() where id = campaign.id returning * into campaign;
+  perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign.id),
+                              job_key => 'send_campaign:' || campaign.id);
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.start_campaign(bigint) is
+  'Starts a draft or scheduled campaign: creates one message per recipient (with its Message-ID and operation id) '
+  'and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign '
+  'is already started, cancelled, has no sender, no lists or no recipients.';
+
+create function app_public.schedule_campaign(campaign_id bigint, start_at timestamptz) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  perform app_private.check_campaign_ready(campaign);
+  if start_at is null or start_at <= now() then
+    raise exception 'a campaign must be scheduled in the future (got %)', start_at using errcode = '22023';
+  end if;
+  update app_public.campaigns set status = 'scheduled', scheduled_at = start_at
+  where id = campaign.id returning * into campaign;
+  perform app_private.add_job('start_scheduled_campaign', json_build_object('campaignId', campaign.id),
+                              run_at => start_at, job_key => 'start_scheduled_campaign:' || campaign.id);
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.schedule_campaign(bigint, timestamptz) is
+  'Schedules a draft (or reschedules a scheduled) campaign; queues start_scheduled_campaign {"campaignId": id} to run then.';
+
+create function app_public.unschedule_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'scheduled' then
+    raise exception 'campaign % is %, not scheduled', campaign.id, campaign.status using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'draft', scheduled_at = null where id = campaign.id returning * into campaign;
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.unschedule_campaign(bigint) is 'Turns a scheduled campaign back into a draft.';
+
+create function app_private.start_scheduled_campaign(campaign_id bigint) returns boolean as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'scheduled' or campaign.scheduled_at > now() then
+    return false;
+  end if;
+  perform app_public.start_campaign(campaign.id);
+  return true;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.start_scheduled_campaign(bigint) is
+  'For the start_scheduled_campaign job: starts the campaign if it is still scheduled and due; false otherwise.';
+
+create function app_public.pause_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'running' then
+    raise exception 'campaign % is %; only a running campaign can be paused', campaign.id, campaign.status
+      using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'paused', paused_at = now() where id = campaign.id returning * into campaign;
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.pause_campaign(bigint) is
+  'Pauses a running campaign: the sending worker claims no more of its messages until it is resumed.';
+
+create function app_public.resume_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'paused' then
+    raise exception 'campaign % is %; only a paused campaign can be resumed', campaign.id, campaign.status
+      using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'running', paused_at = null where id = campaign.id;
+  perform app_private.finish_campaigns_if_done(array[campaign.id]);
+  select * into campaign from app_public.campaigns where id = campaign.id;
+  if campaign.status = 'running' then
+    perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign.id),
+                                job_key => 'send_campaign:' || campaign.id);
+  end if;
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.resume_campaign(bigint) is 'Resumes a paused campaign and queues send_campaign again.';
+
+create function app_public.cancel_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status in ('cancelled', 'finished') then
+    raise exception 'campaign % is already %', campaign.id, campaign.status using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'cancelled', cancelled_at = now() where id = campaign.id returning * into campaign;
+  update app_public.messages set send_status = 'cancelled', send_status_reason = 'campaign cancelled'
+  where messages.campaign_id = campaign.id and send_status = 'queued';
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.cancel_campaign(bigint) is
+  'Cancels a campaign: its queued messages become cancelled. Messages already handed to ACS stay as they are, and '
+  'their events keep being attributed to the campaign.';
+
+--------------------------------------------------------------------------------------------------------
+-- Unsubscribes and complaints.
+
+create function app_private.unsubscribe(operation_id uuid, source text default 'one_click') returns boolean as $$
+declare
+  message app_public.messages;
+begin
+  select * into message from app_public.messages as m where m.operation_id = unsubscribe.operation_id;
+  if not found then
+    return false;
+  end if;
+  update app_public.list_memberships set status = 'unsubscribed'
+  where subscriber_id = message.subscriber_id and status <> 'unsubscribed'
+    and list_id in (select list_id from app_public.campaign_lists where campaign_id = message.campaign_id);
+  insert into app_public.unsubscribes (subscriber_id, message_id, campaign_id, source)
+  values (message.subscriber_id, message.id, message.campaign_id, unsubscribe.source)
+  on conflict (message_id) do nothing;
+  update app_public.messages set unsubscribed_at = now() where id = message.id and unsubscribed_at is null;
+  return true;
+end;
+$$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;
+comment on function app_private.unsubscribe(uuid, text) is
+  'Unsubscribes the recipient of the message with this operation id from the campaign''s lists (RFC 8058 one-click '
+  'or a link); counted once per message. False when no message has this operation id.';
+
+create function app_public.record_complaint(message_id bigint, detail text default null) returns boolean as $$
+declare
+  message app_public.messages;
+begin
+  select * into message from app_public.messages where id = record_complaint.message_id for update;
+  if not found then
+    raise exception 'message % does not exist', record_complaint.message_id using errcode = 'P0002';
+  end if;
+  if message.complained_at is not null then
+    return false;
+  end if;
+  insert into app_public.bounces (subscriber_id, message_id, campaign_id, bounce_type, detail)
+  values (message.subscriber_id, message.id, message.campaign_id, 'complaint', detail);
+  update app_public.messages set complained_at = now() where id = message.id;
+  return true;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.record_complaint(bigint, text) is
+  'Records a spam complaint about a message (once per message); the complaint policy then applies.';
+
+--------------------------------------------------------------------------------------------------------
+-- Recomputing rollups from the raw events and the ledger.
+
+create function app_public.campaign_rollup_from_events(campaign_id bigint) returns app_public.campaign_rollups as $$
+  with settings as (select * from app_public.engagement_settings),
+  msg as (
+    select * from app_public.messages as m where m.campaign_id = campaign_rollup_from_events.campaign_id
+  ),
+  candidate as (
+    select e.*, app_private.event_kind(e.event_type) as kind
+    from app_public.raw_events as e
+    where e.problem is null and app_private.event_kind(e.event_type) is not null
+      and (e.internet_message_id in (select internet_message_id from msg)
+           or e.operation_id in (select operation_id from msg))
+  ),
+  matched as (
+    select c.id, m.id as message_id, 1 as rank
+    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
+    union all
+    select c.id, m.id, 2
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where lower(m.recipient) = c.recipient
+    union all
+    select c.id, m.id, 3
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where c.recipient is null
+  ),
+  attributed as (
+    select c.*, b.message_id, m.accepted_at
+    from (select distinct on (id) id, message_id from matched order by id, rank) as b
+    join candidate as c on c.id = b.id
+    join msg as m on m.id = b.message_id
+  ),
+  report as (
+    select distinct on (a.message_id) a.message_id, a.status, rule.bounce_type
+    from attributed as a
+    left join app_public.delivery_statuses as ds on ds.status = a.status
+    left join lateral (
+      select r.bounce_type from app_public.bounce_rules as r
+      where r.status = a.status
+        and (r.status_message_pattern is null or coalesce(a.status_message, '') ~* r.status_message_pattern)
+      order by r.position limit 1
+    ) as rule on true
+    where a.kind = 'delivery_report'
+    order by a.message_id, coalesce(ds.precedence, 0) desc, coalesce(a.occurred_at, a.event_time, a.received_at) desc, a.id desc
+  ),
+  engagement as (
+    select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
+           coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
+    from attributed as a where a.kind = 'engagement'
+  ),
+  classified as (
+    select e.message_id, e.engagement_type,
+      app_private.user_agent_machine_reason(e.user_agent) is not null
+      or e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
+      or (e.engagement_type = 'click' and (
+            select count(distinct o.url) from engagement as o
+            where o.message_id = e.message_id and o.engagement_type = 'click' and o.url is not null
+              and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                                    and e.occurred_at + make_interval(secs => s.burst_seconds)
+          ) >= s.burst_distinct_links) as is_machine
+    from engagement as e cross join settings as s
+  ),
+  per_message as (
+    select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
+      count(c.*) filter (where c.engagement_type = 'view' and not c.is_machine) as opens_human,
+      count(c.*) filter (where c.engagement_type = 'view') as opens,
+      count(c.*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
+      count(c.*) filter (where c.engagement_type = 'click') as clicks,
+      exists (select 1 from app_public.unsubscribes as u where u.message_id = m.id) as unsubscribed,
+      exists (select 1 from app_public.bounces as b where b.message_id = m.id and b.bounce_type = 'complaint') as complained
+    from msg as m
+    left join report as r on r.message_id = m.id
+    left join classified as c on c.message_id = m.id
+    group by m.id, m.send_status, r.status, r.bounce_type
+  )
+  select
+    campaign_rollup_from_events.campaign_id,
+    count(*),
+    count(*) filter (where send_status = 'queued'),
+    count(*) filter (where send_status = 'sending'),
+    count(*) filter (where send_status = 'accepted'),
+    count(*) filter (where send_status = 'failed'),
+    count(*) filter (where send_status = 'cancelled'),
+    count(*) filter (where send_status = 'skipped'),
+    count(*) filter (where delivery_status = 'Delivered'),
+    count(*) filter (where delivery_status = 'Expanded'),
+    count(*) filter (where bounce_type = 'hard'),
+    count(*) filter (where bounce_type = 'soft'),
+    count(*) filter (where delivery_status = 'Suppressed'),
+    count(*) filter (where delivery_status = 'FilteredSpam'),
+    count(*) filter (where delivery_status = 'Quarantined'),
+    count(*) filter (where delivery_status = 'Failed'),
+    count(*) filter (where delivery_status not in
+      ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')),
+    count(*) filter (where opens_human > 0),
+    count(*) filter (where opens > 0),
+    coalesce(sum(opens_human), 0),
+    coalesce(sum(opens), 0),
+    count(*) filter (where clicks_human > 0),
+    count(*) filter (where clicks > 0),
+    coalesce(sum(clicks_human), 0),
+    coalesce(sum(clicks), 0),
+    count(*) filter (where unsubscribed),
+    count(*) filter (where complained)
+  from per_message
+$$ language sql stable security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.campaign_rollup_from_events(bigint) is
+  'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, '
+  'bounce rules, machine classification), the ledger''s send status, unsubscribes and complaints, without reading '
+  'the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
+
+create function app_public.recompute_campaign_rollup(campaign_id bigint) returns app_public.campaign_rollups as $$
+declare
+  rollup app_public.campaign_rollups;
+begin
+  perform app_private.refresh_messages(array(
+    select id from app_public.messages as m where m.campaign_id = recompute_campaign_rollup.campaign_id));
+  select * into rollup from app_public.campaign_rollup_from_events(campaign_id);
+  insert into app_public.campaign_rollups select rollup.*
+  on conflict on constraint campaign_rollups_pkey do update set
+    recipients = excluded.recipients, queued = excluded.queued, sending = excluded.sending,
+    accepted = excluded.accepted, send_failed = excluded.send_failed, cancelled = excluded.cancelled,
+    skipped = excluded.skipped, delivered = excluded.delivered, expanded = excluded.expanded,
+    bounced_hard = excluded.bounced_hard, bounced_soft = excluded.bounced_soft, suppressed = excluded.suppressed,
+    filtered_spam = excluded.filtered_spam, quarantined = excluded.quarantined,
+    delivery_failed = excluded.delivery_failed, unknown_status = excluded.unknown_status,
+    unique_opens_human = excluded.unique_opens_human, unique_opens = excluded.unique_opens,
+    opens_human = excluded.opens_human, opens = excluded.opens,
+    unique_clicks_human = excluded.unique_clicks_human, unique_clicks = excluded.unique_clicks,
+    clicks_human = excluded.clicks_human, clicks = excluded.clicks,
+    unsubscribes = excluded.unsubscribes, complaints = excluded.complaints;
+  return rollup;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+comment on function app_public.recompute_campaign_rollup(bigint) is
+  'Repairs a campaign: re-derives its messages'' state from their events and rewrites its rollup from scratch '
+  '(campaign_rollup_from_events). Returns the new rollup.';
+
+--------------------------------------------------------------------------------------------------------
+-- Reading and monitoring views.
+
+create view app_public.campaign_stats with (security_invoker = true) as
+select r.*, c.name, c.status,
+  round(r.unique_opens_human::numeric / nullif(r.delivered, 0), 4) as open_rate,
+  round(r.unique_clicks_human::numeric / nullif(r.delivered, 0), 4) as click_rate
+from app_public.campaign_rollups as r join app_public.campaigns as c on c.id = r.campaign_id;
+comment on view app_public.campaign_stats is
+  'A campaign''s rollup with its rates: open_rate and click_rate are unique human opens / clicks over delivered messages.';
+
+create view app_public.link_clicks with (security_invoker = true) as
+select me.message_id, me.campaign_id, me.url,
+  count(*) filter (where me.machine_reason is null) as clicks_human,
+  count(*) filter (where me.machine_reason is not null) as clicks_machine,
+  min(me.occurred_at) as first_clicked_at, max(me.occurred_at) as last_clicked_at
+from app_public.message_events as me
+where me.kind = 'engagement' and me.engagement_type = 'click'
+group by me.message_id, me.campaign_id, me.url;
+comment on view app_public.link_clicks is 'Clicks per message and URL, human and machine.';
+
+create view app_public.unattributed_events with (security_invoker = true) as
+select e.id, e.source, e.event_id, e.event_type, e.sender, e.recipient, e.internet_message_id, e.operation_id,
+  e.occurred_at, e.received_at, now() - e.received_at as age
+from app_private.pending_events as p join app_public.raw_events as e on e.id = p.raw_event_id;
+comment on view app_public.unattributed_events is
+  'Delivery and engagement events that match no message (yet). They are attributed as soon as a matching message appears.';
+
+create view app_public.monitor_problem_events with (security_invoker = true) as
+select e.id, e.source, e.event_id, e.problem, e.received_at, e.event from app_public.raw_events as e where e.problem is not null;
+comment on view app_public.monitor_problem_events is 'Events that could not be interpreted, with the reason; kept, never dropped.';
+
+create view app_public.monitor_engagement_last_hour with (security_invoker = true) as
+select me.campaign_id, c.name,
+  count(*) filter (where me.engagement_type = 'view' and me.machine_reason is null) as opens_human,
+  count(*) filter (where me.engagement_type = 'view' and me.machine_reason is not null) as opens_machine,
+  count(*) filter (where me.engagement_type = 'click' and me.machine_reason is null) as clicks_human,
+  count(*) filter (where me.engagement_type = 'click' and me.machine_reason is not null) as clicks_machine
+from app_public.message_events as me join app_public.campaigns as c on c.id = me.campaign_id
+where me.kind = 'engagement' and me.occurred_at > now() - interval '1 hour'
+group by me.campaign_id, c.name;
+comment on view app_public.monitor_engagement_last_hour is 'Opens and clicks in the last hour, per campaign.';
+
+create view app_public.monitor_message_id_coverage with (security_invoker = true) as
+select m.campaign_id, count(*) as messages, count(m.internet_message_id) as with_message_id,
+  round(100.0 * count(m.internet_message_id) / nullif(count(*), 0), 2) as percent_with_message_id,
+  count(m.operation_id) as with_operation_id
+from app_public.messages as m group by m.campaign_id;
+comment on view app_public.monitor_message_id_coverage is
+  'Share of messages with a Message-ID and an operation id, per campaign: 100% by construction (NOT NULL, set at creation).';
+
+create view app_public.monitor_unattributed_events with (security_invoker = true) as
+select coalesce(e.sender, '(none)') as sender,
+  case when now() - e.received_at < interval '5 minutes' then '1: < 5 min'
+       when now() - e.received_at < interval '1 hour' then '2: < 1 h'
+       when now() - e.received_at < interval '1 day' then '3: < 1 day'
+       else '4: >= 1 day' end as age,
+  count(*) as events, min(e.received_at) as oldest_received_at
+from app_private.pending_events as p join app_public.raw_events as e on e.id = p.raw_event_id
+group by 1, 2;
+comment on view app_public.monitor_unattributed_events is 'Unattributed delivery and engagement events by sender and age.';
+
+create view app_public.monitor_attribution_lag with (security_invoker = true) as
+select me.attributed_by, count(*) as events,
+  percentile_cont(0.5) within group (order by extract(epoch from me.attributed_at - e.received_at)) as p50_seconds,
+  percentile_cont(0.95) within group (order by extract(epoch from me.attributed_at - e.received_at)) as p95_seconds,
+  percentile_cont(0.99) within group (order by extract(epoch from me.attributed_at - e.received_at)) as p99_seconds,
+  max(extract(epoch from me.attributed_at - e.received_at)) as max_seconds
+from app_public.message_events as me join app_public.raw_events as e on e.id = me.raw_event_id
+where me.attributed_at > now() - interval '1 day'
+group by rollup (me.attributed_by);
+comment on view app_public.monitor_attribution_lag is
+  'Seconds from receiving an event to attributing it, over the last day, per key used (and overall: attributed_by NULL).';
+
+create view app_public.monitor_hourly_engagement with (security_invoker = true) as
+select me.campaign_id, date_trunc('hour', me.occurred_at) as hour,
+  count(*) filter (where me.engagement_type = 'view' and me.machine_reason is null) as opens_human,
+  count(*) filter (where me.engagement_type = 'view') as opens,
+  count(*) filter (where me.engagement_type = 'click' and me.machine_reason is null) as clicks_human,
+  count(*) filter (where me.engagement_type = 'click') as clicks
+from app_public.message_events as me
+where me.kind = 'engagement'
+group by me.campaign_id, date_trunc('hour', me.occurred_at);
+comment on view app_public.monitor_hourly_engagement is 'Opens and clicks per campaign and hour, for charts.';
+
+--------------------------------------------------------------------------------------------------------
+-- Row level security and grants (policy before grant). The admin role manages subscribers, lists, senders,
+-- templates, campaigns and the settings; everything derived from events is read-only for everyone.
+
+alter table app_public.delivery_statuses enable row level security;
+create policy select_all on app_public.delivery_statuses for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.delivery_statuses for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.delivery_statuses for update to :DATABASE_ADMIN using (true) with check (true);
+grant select on app_public.delivery_statuses to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (status, precedence, description) on app_public.delivery_statuses to :DATABASE_ADMIN;
+grant update (status, precedence, description) on app_public.delivery_statuses to :DATABASE_ADMIN;
+
+alter table app_public.bounce_rules enable row level security;
+create policy select_all on app_public.bounce_rules for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.bounce_rules for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.bounce_rules for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.bounce_rules for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.bounce_rules to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (position, status, status_message_pattern, bounce_type, blocklist_subscriber, description) on app_public.bounce_rules to :DATABASE_ADMIN;
+grant update (position, status, status_message_pattern, bounce_type, blocklist_subscriber, description) on app_public.bounce_rules to :DATABASE_ADMIN;
+grant delete on app_public.bounce_rules to :DATABASE_ADMIN;
+
+alter table app_public.bounce_policies enable row level security;
+create policy select_all on app_public.bounce_policies for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy update_admin on app_public.bounce_policies for update to :DATABASE_ADMIN using (true) with check (true);
+grant select on app_public.bounce_policies to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant update (threshold, action) on app_public.bounce_policies to :DATABASE_ADMIN;
+
+alter table app_public.machine_user_agents enable row level security;
+create policy select_all on app_public.machine_user_agents for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.machine_user_agents for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.machine_user_agents for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.machine_user_agents for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.machine_user_agents to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (pattern, kind, description) on app_public.machine_user_agents to :DATABASE_ADMIN;
+grant update (pattern, kind, description) on app_public.machine_user_agents to :DATABASE_ADMIN;
+grant delete on app_public.machine_user_agents to :DATABASE_ADMIN;
+
+alter table app_public.engagement_settings enable row level security;
+create policy select_all on app_public.engagement_settings for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy update_admin on app_public.engagement_settings for update to :DATABASE_ADMIN using (true) with check (true);
+grant select on app_public.engagement_settings to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant update (minimum_seconds_after_acceptance, burst_distinct_links, burst_seconds) on app_public.engagement_settings to :DATABASE_ADMIN;
+
+alter table app_public.subscribers enable row level security;
+create policy select_all on app_public.subscribers for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.subscribers for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.subscribers for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.subscribers for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.subscribers to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (email, name, attributes, status) on app_public.subscribers to :DATABASE_ADMIN;
+grant update (email, name, attributes, status) on app_public.subscribers to :DATABASE_ADMIN;
+grant delete on app_public.subscribers to :DATABASE_ADMIN;
+
+alter table app_public.lists enable row level security;
+create policy select_all on app_public.lists for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.lists for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.lists for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.lists for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.lists to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (name, description, opt_in) on app_public.lists to :DATABASE_ADMIN;
+grant update (name, description, opt_in) on app_public.lists to :DATABASE_ADMIN;
+grant delete on app_public.lists to :DATABASE_ADMIN;
+
+alter table app_public.list_memberships enable row level security;
+create policy select_all on app_public.list_memberships for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.list_memberships for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.list_memberships for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.list_memberships for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.list_memberships to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (list_id, subscriber_id, status) on app_public.list_memberships to :DATABASE_ADMIN;
+grant update (status) on app_public.list_memberships to :DATABASE_ADMIN;
+grant delete on app_public.list_memberships to :DATABASE_ADMIN;
+
+alter table app_public.senders enable row level security;
+create policy select_all on app_public.senders for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.senders for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.senders for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.senders for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.senders to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (name, from_address, display_name, sending_domain, acs_endpoint, per_minute_limit, per_hour_limit, per_day_limit, send_window_start, send_window_end, send_window_time_zone) on app_public.senders to :DATABASE_ADMIN;
+grant update (name, from_address, display_name, sending_domain, acs_endpoint, per_minute_limit, per_hour_limit, per_day_limit, send_window_start, send_window_end, send_window_time_zone) on app_public.senders to :DATABASE_ADMIN;
+grant delete on app_public.senders to :DATABASE_ADMIN;
+
+alter table app_public.templates enable row level security;
+create policy select_all on app_public.templates for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.templates for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.templates for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.templates for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.templates to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (name, subject, html_body, text_body) on app_public.templates to :DATABASE_ADMIN;
+grant update (name, subject, html_body, text_body) on app_public.templates to :DATABASE_ADMIN;
+grant delete on app_public.templates to :DATABASE_ADMIN;
+
+alter table app_public.campaign_status_transitions enable row level security;
+create policy select_all on app_public.campaign_status_transitions for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+grant select on app_public.campaign_status_transitions to :DATABASE_ADMIN, :DATABASE_READONLY;
+
+alter table app_public.campaigns enable row level security;
+create policy select_all on app_public.campaigns for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.campaigns for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.campaigns for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.campaigns for delete to :DATABASE_ADMIN using (status = 'draft');
+grant select on app_public.campaigns to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (name, template_id, sender_id, subject, html_body, text_body) on app_public.campaigns to :DATABASE_ADMIN;
+grant update (name, template_id, sender_id, subject, html_body, text_body) on app_public.campaigns to :DATABASE_ADMIN;
+grant delete on app_public.campaigns to :DATABASE_ADMIN;
+
+alter table app_public.campaign_lists enable row level security;
+create policy select_all on app_public.campaign_lists for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.campaign_lists for insert to :DATABASE_ADMIN with check (true);
+create policy delete_admin on app_public.campaign_lists for delete to :DATABASE_ADMIN using (true);
+grant select on app_public.campaign_lists to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant insert (campaign_id, list_id) on app_public.campaign_lists to :DATABASE_ADMIN;
+grant delete on app_public.campaign_lists to :DATABASE_ADMIN;
+
+alter table app_public.messages enable row level security;
+create policy select_all on app_public.messages for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+grant select on app_public.messages to :DATABASE_ADMIN, :DATABASE_READONLY;
+
+alter table app_public.message_events enable row level security;
+create policy select_all on app_public.message_events for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+grant select on app_public.message_events to :DATABASE_ADMIN, :DATABASE_READONLY;
+
+alter table app_public.bounces enable row level security;
+create policy select_all on app_public.bounces for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+grant select on app_public.bounces to :DATABASE_ADMIN, :DATABASE_READONLY;
+
+alter table app_public.unsubscribes enable row level security;
+create policy select_all on app_public.unsubscribes for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+grant select on app_public.unsubscribes to :DATABASE_ADMIN, :DATABASE_READONLY;
+
+alter table app_public.campaign_rollups enable row level security;
+create policy select_all on app_public.campaign_rollups for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+grant select on app_public.campaign_rollups to :DATABASE_ADMIN, :DATABASE_READONLY;
+
+-- Views run with the reader's privileges (security_invoker); the views over app_private.pending_events
+-- are the exception and run as the owner, so grant them explicitly.
+grant select on app_public.campaign_stats to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.link_clicks to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.unattributed_events to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.monitor_problem_events to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.monitor_engagement_last_hour to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.monitor_message_id_coverage to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.monitor_unattributed_events to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.monitor_attribution_lag to :DATABASE_ADMIN, :DATABASE_READONLY;
+grant select on app_public.monitor_hourly_engagement to :DATABASE_ADMIN, :DATABASE_READONLY;
+alter view app_public.unattributed_events set (security_invoker = false);
+alter view app_public.monitor_unattributed_events set (security_invoker = false);
+
+-- Functions: the admin role gets EXECUTE on app_public functions by default; the read-only role reads.
+grant execute on function app_public.campaign_rollup_from_events(bigint) to :DATABASE_READONLY;
+grant execute on function app_public.sender_window_open(app_public.senders, timestamptz) to :DATABASE_READONLY;
