@@ -97,7 +97,8 @@ export class SubscriptionValidationError extends Error {
 
 interface Pending {
   event: PublishedEvent;
-  json: string;
+  /** The envelope as JSON while the event is in a batch being delivered (kept small while queued). */
+  json: string | undefined;
   attempts: number;
   publishedAt: number;
   duplicate: boolean;
@@ -270,7 +271,7 @@ export class EventGrid {
       if (subscription.includedEventTypes && !subscription.includedEventTypes.has(event.eventType)) continue;
       const pending: Pending = {
         event,
-        json: JSON.stringify(this.envelope(subscription, event)),
+        json: undefined,
         attempts: 0,
         publishedAt: Date.now(),
         duplicate,
@@ -538,9 +539,11 @@ export class EventGrid {
     let bytes = 0;
     while (subscription.head < subscription.queue.length && batch.length < subscription.maxEventsPerBatch) {
       const next = subscription.queue[subscription.head];
-      if (batch.length > 0 && bytes + next.json.length > subscription.preferredBatchBytes) break;
+      const json = next.json ?? JSON.stringify(this.envelope(subscription, next.event));
+      if (batch.length > 0 && bytes + json.length > subscription.preferredBatchBytes) break;
+      next.json = json;
       batch.push(next);
-      bytes += next.json.length + 1;
+      bytes += json.length + 1;
       subscription.head++;
     }
     if (subscription.head > 1024 && subscription.head * 2 > subscription.queue.length) {
@@ -558,7 +561,8 @@ export class EventGrid {
       : single
         ? "application/cloudevents+json; charset=utf-8"
         : "application/cloudevents-batch+json; charset=utf-8";
-    const body = single ? batch[0].json : `[${batch.map((p) => p.json).join(",")}]`;
+    const body = single ? (batch[0].json as string) : `[${batch.map((p) => p.json).join(",")}]`;
+    for (const pending of batch) pending.json = undefined;
     const first = batch[0];
     let status: number | null = null;
     let timedOut = false;
@@ -649,7 +653,7 @@ export class EventGrid {
       lastHttpStatusCode: status,
       publishTime: new Date(pending.publishedAt).toISOString(),
       lastDeliveryAttemptTime: new Date(now).toISOString(),
-      event: JSON.parse(pending.json) as Record<string, unknown>,
+      event: this.envelope(subscription, pending.event),
     });
   }
 
