@@ -1,0 +1,253 @@
+// The send loop of one campaign, run by the send_campaign task. The decisions live in SQL
+// (migrations: app_private.claim_messages, record_send_outcomes, next_send_at, schedule_sending); this
+// file renders, talks to ACS and hands the outcomes back, one statement per batch:
+//
+//   claim a batch (leased) -> look up the ones in doubt, send the others -> record every outcome at once
+//
+// A few claims run at once (lanes) so that claiming and recording overlap with requests in flight. When no
+// claim returns anything, next_send_at says when there is work again: soon, the job sleeps; later, the job is
+// queued again for then (schedule_sending); never, the campaign is done (the ledger's triggers finish it).
+import type { EmailMessage } from "@azure/communication-email";
+import type pg from "pg";
+import { AcsResource, type LookUpOutcome, type SendOutcome } from "./acs.ts";
+import { sendingSettings, type SendingSettings } from "./settings.ts";
+import { TemplateError, compileCampaign, type CompiledCampaign } from "./template.ts";
+import { storedUnsubscribeSecret, unsubscribeToken, type Query } from "./unsubscribe-token.ts";
+
+export interface ClaimedMessage {
+  message_id: string;
+  sender_id: string;
+  sender_send_id: string | null;
+  operation_id: string;
+  internet_message_id: string;
+  recipient: string;
+  look_up: boolean;
+  subscriber_id: string;
+  subscriber_name: string | null;
+  subscriber_attributes: Record<string, unknown> | null;
+  list_id: string | null;
+  list_name: string | null;
+}
+
+interface Outcome {
+  id: string;
+  outcome: SendOutcome["outcome"] | LookUpOutcome["outcome"] | "not_sent";
+  code?: string;
+  error?: string;
+  retryAfterMs?: number;
+  senderSendId: string | null;
+}
+
+interface Sender {
+  fromAddress: string;
+  resource: AcsResource | undefined;
+}
+
+export interface CampaignContentRow {
+  id: string;
+  name: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** The subject (the campaign's, else its template's) and bodies (the campaign's if it has any, else its template's). */
+export const CAMPAIGN_CONTENT_SQL = `
+  select c.id, c.name,
+         coalesce(nullif(c.subject, ''), t.subject, '') as subject,
+         case when c.html_body <> '' or c.text_body <> '' then c.html_body else coalesce(t.html_body, '') end as html,
+         case when c.html_body <> '' or c.text_body <> '' then c.text_body else coalesce(t.text_body, '') end as text
+  from app_public.campaigns as c left join app_public.templates as t on t.id = c.template_id
+  where c.id = $1`;
+
+const resources = new Map<string, AcsResource>();
+
+/** One client per ACS resource for the life of the process (its connections are kept alive). */
+function resourceFor(connectionString: string): AcsResource {
+  let resource = resources.get(connectionString);
+  if (!resource) {
+    resource = new AcsResource(connectionString);
+    resources.set(connectionString, resource);
+  }
+  return resource;
+}
+
+export function unsubscribeUrl(publicUrl: string, secret: string, operationId: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/unsubscribe/${unsubscribeToken(secret, operationId)}`;
+}
+
+/** The ACS message for a claimed row: the ledger's Message-ID (validated by ACS) and RFC 8058 one-click unsubscribe. */
+export function emailMessage(
+  campaign: CompiledCampaign,
+  content: CampaignContentRow,
+  row: ClaimedMessage,
+  senderAddress: string,
+  listUnsubscribeUrl: string,
+): EmailMessage {
+  const rendered = campaign.render({
+    subscriber: {
+      id: row.subscriber_id,
+      email: row.recipient,
+      name: row.subscriber_name ?? "",
+      attributes: row.subscriber_attributes ?? {},
+    },
+    list: row.list_id === null ? null : { id: row.list_id, name: row.list_name ?? "" },
+    campaign: { id: content.id, name: content.name },
+    unsubscribeUrl: listUnsubscribeUrl,
+  });
+  return {
+    senderAddress,
+    content: { subject: rendered.subject, plainText: rendered.plainText, ...(rendered.html !== undefined ? { html: rendered.html } : {}) },
+    recipients: { to: [{ address: row.recipient, ...(row.subscriber_name ? { displayName: row.subscriber_name } : {}) }] },
+    headers: {
+      "Message-ID": row.internet_message_id,
+      "x-ms-acsemail-validate-message-id": "true",
+      "List-Unsubscribe": `<${listUnsubscribeUrl}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    },
+  };
+}
+
+function limiter(size: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await work();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+export type SendResult = "finished" | "scheduled" | "stopped";
+
+/** Sends what the campaign has to send now; returns when nothing is left, or after queueing the job for later. */
+export async function sendCampaign(
+  query: Query,
+  campaignId: string | number,
+  signal: AbortSignal,
+  settings: SendingSettings = sendingSettings(),
+): Promise<SendResult> {
+  const log = settings.log?.child({ component: "send", campaignId: String(campaignId) });
+  const { rows: contentRows } = await query<CampaignContentRow>(CAMPAIGN_CONTENT_SQL, [campaignId]);
+  const content = contentRows[0];
+  if (!content) return "finished";
+
+  let campaign: CompiledCampaign | undefined;
+  let contentError: string | undefined;
+  try {
+    campaign = compileCampaign(content);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    contentError = error.message;
+    const { rows } = await query<{ failed: number }>("select app_private.fail_queued_messages($1, $2) as failed", [campaignId, contentError]);
+    log?.error({ failed: rows[0].failed }, `campaign ${campaignId} cannot be rendered: ${contentError}`);
+  }
+  const secret = settings.unsubscribeSecret ?? (await storedUnsubscribeSecret(query));
+
+  const senders = new Map<string, Promise<Sender>>();
+  const senderOf = (id: string): Promise<Sender> => {
+    let sender = senders.get(id);
+    if (!sender) {
+      sender = query<{ from_address: string; connection_string: string | null }>(
+        `select s.from_address, ss.connection_string
+         from app_public.senders as s left join app_private.sender_secrets as ss on ss.sender_id = s.id
+         where s.id = $1`,
+        [id],
+      ).then(({ rows }) => {
+        const connectionString = rows[0]?.connection_string ?? settings.defaultConnectionString;
+        return { fromAddress: rows[0]?.from_address ?? "", resource: connectionString ? resourceFor(connectionString) : undefined };
+      });
+      senders.set(id, sender);
+    }
+    return sender;
+  };
+
+  const slot = limiter(settings.concurrency);
+  const handle = async (row: ClaimedMessage): Promise<Outcome> => {
+    const base = { id: row.message_id, senderSendId: row.sender_send_id };
+    if (signal.aborted) return { ...base, outcome: "not_sent" };
+    const sender = await senderOf(row.sender_id);
+    if (!sender.resource) {
+      return {
+        ...base,
+        outcome: "throttled",
+        code: "NoConnectionString",
+        error: `sender ${row.sender_id} has no connection string and ACS_CONNECTION_STRING is not set`,
+        retryAfterMs: 60_000,
+      };
+    }
+    if (row.look_up) return { ...base, ...(await sender.resource.lookUp(row.operation_id, settings.timeoutMs)) };
+    if (!campaign) return { ...base, outcome: "failed", code: "InvalidContent", error: contentError ?? "invalid content" };
+    const message = emailMessage(campaign, content, row, sender.fromAddress, unsubscribeUrl(settings.publicUrl, secret, row.operation_id));
+    return { ...base, ...(await sender.resource.send(message, row.operation_id, settings.timeoutMs)) };
+  };
+
+  const totals = { accepted: 0, failed: 0, unknown: 0, throttled: 0, lookedUp: 0 };
+  const lane = async () => {
+    while (!signal.aborted) {
+      const { rows } = await query<ClaimedMessage>("select * from app_private.claim_messages($1, $2, $3)", [
+        campaignId,
+        settings.batchSize,
+        settings.leaseSeconds,
+      ]);
+      if (rows.length === 0) return;
+      const outcomes = await Promise.all(rows.map((row) => slot(() => handle(row))));
+      await query("select app_private.record_send_outcomes($1::jsonb, $2, $3)", [
+        JSON.stringify(outcomes),
+        settings.retryBaseMs,
+        settings.maxAttempts,
+      ]);
+      for (const o of outcomes) {
+        if (o.outcome === "accepted") totals.accepted++;
+        else if (o.outcome === "failed") totals.failed++;
+        else if (o.outcome === "unknown") totals.unknown++;
+        else if (o.outcome === "throttled") totals.throttled++;
+      }
+      totals.lookedUp += rows.filter((r) => r.look_up).length;
+      const problem = outcomes.find((o) => o.outcome === "unknown" || o.outcome === "throttled");
+      if (problem) log?.warn({ outcome: problem.outcome, code: problem.code }, problem.error ?? problem.outcome);
+    }
+  };
+
+  for (;;) {
+    await Promise.all(Array.from({ length: settings.lanes }, lane));
+    if (signal.aborted) {
+      await query("select app_private.schedule_sending($1)", [campaignId]);
+      log?.info(totals, "send job stopped; queued again");
+      return "stopped";
+    }
+    const { rows } = await query<{ wait_ms: number | null }>(
+      "select extract(epoch from app_private.next_send_at($1) - clock_timestamp()) * 1000 as wait_ms",
+      [campaignId],
+    );
+    const waitMs = rows[0]?.wait_ms === null || rows[0]?.wait_ms === undefined ? null : Number(rows[0].wait_ms);
+    if (waitMs === null) {
+      log?.info(totals, "nothing left to send");
+      return "finished";
+    }
+    if (waitMs > settings.maxInlineWaitMs) {
+      await query("select app_private.schedule_sending($1)", [campaignId]);
+      log?.info({ ...totals, waitMs: Math.round(waitMs) }, "send job queued again for later");
+      return "scheduled";
+    }
+    await sleep(Math.max(5, waitMs), signal);
+  }
+}

@@ -1,0 +1,56 @@
+// One-click unsubscribe tokens: the message's operation id and an HMAC-SHA256 of it under the unsubscribe
+// signing secret, both base64url. A token names exactly one message (hence one subscriber and campaign),
+// cannot be made without the secret, and cannot be changed to name another message.
+//
+// The secret: UNSUBSCRIBE_SECRET when set; otherwise one generated on first use and kept in the database
+// (app_private.signing_secrets), so every process and every restart shares it.
+import crypto from "node:crypto";
+import type pg from "pg";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function mac(secret: string, operationId: string): Buffer {
+  return crypto.createHmac("sha256", secret).update(`unsubscribe:${operationId}`).digest().subarray(0, 20);
+}
+
+export function unsubscribeToken(secret: string, operationId: string): string {
+  const id = Buffer.from(operationId.replace(/-/g, ""), "hex");
+  return `${id.toString("base64url")}.${mac(secret, operationId.toLowerCase()).toString("base64url")}`;
+}
+
+/** The operation id a genuine token names, or undefined for anything else. */
+export function verifyUnsubscribeToken(secret: string, token: string): string | undefined {
+  const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{27})$/.exec(token);
+  if (!match) return undefined;
+  const hex = Buffer.from(match[1], "base64url").toString("hex");
+  if (hex.length !== 32) return undefined;
+  const operationId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  if (!UUID.test(operationId)) return undefined;
+  const given = Buffer.from(match[2], "base64url");
+  const expected = mac(secret, operationId);
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected) ? operationId : undefined;
+}
+
+export type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+/** The database's signing secret, generated and stored on first use. */
+export async function storedUnsubscribeSecret(query: Query): Promise<string> {
+  const { rows } = await query<{ secret: string }>("select app_private.signing_secret('unsubscribe', $1) as secret", [
+    crypto.randomBytes(32).toString("base64url"),
+  ]);
+  return rows[0].secret;
+}
+
+const secrets = new WeakMap<pg.Pool, Promise<string>>();
+
+/** The signing secret for this pool: the configured one, else the database's (cached per pool). */
+export function unsubscribeSecret(pool: pg.Pool, configured: string | undefined): Promise<string> {
+  if (configured !== undefined) return Promise.resolve(configured);
+  let secret = secrets.get(pool);
+  if (!secret) {
+    secret = storedUnsubscribeSecret((text, values) => pool.query(text, values));
+    secret.catch(() => secrets.delete(pool));
+    secrets.set(pool, secret);
+  }
+  return secret;
+}
