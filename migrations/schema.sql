@@ -162,7 +162,13 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $_$
-  with batch_event as (
+  with batch_settings as materialized (
+    select
+      coalesce(app_private.to_timestamptz(batch->>'receivedAt'), now()) as received_at,
+      nullif(batch->>'subscriptionName', '') as subscription_name,
+      case when batch->>'deliveryCount' ~ '^[0-9]{1,9}$' then (batch->>'deliveryCount')::integer end as delivery_count
+  ),
+  batch_event as (
     select
       e.event,
       e.position,
@@ -199,21 +205,25 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
   interpreted as (
     select
       envelope.*,
-      app_private.to_timestamptz(event_time_text) as event_time,
       coalesce(data->>'deliveryAttemptTimestamp', data->>'deliveryAttemptTimeStamp',
                data->>'userActionTimestamp', data->>'userActionTimeStamp') as occurred_text
     from envelope
   ),
+  timed as materialized (
+    -- Materialised so that each time is parsed once per event, however often it is referred to below.
+    select interpreted.*, app_private.to_timestamptz(event_time_text) as event_time,
+      app_private.to_timestamptz(occurred_text) as occurred_time
+    from interpreted
+  ),
   checked as (
     select
-      interpreted.*,
-      app_private.to_timestamptz(occurred_text) as occurred_time,
+      timed.*,
       case
         when not is_object then 'not a JSON object'
         when event_id is null then 'missing id'
         when event_type is null then 'missing event type'
         when event_time_text is not null and event_time is null then 'unparseable event time'
-        when occurred_text is not null and app_private.to_timestamptz(occurred_text) is null
+        when occurred_text is not null and occurred_time is null
           then 'unparseable delivery attempt or user action time'
         when lower(event_type) in ('microsoft.communication.emaildeliveryreportreceived',
                                    'microsoft.communication.emailengagementtrackingreportreceived')
@@ -221,7 +231,7 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
       end as problem,
       case when event_id is null then 1 else count(*) over (partition by lower(source), event_id) end as copies,
       case when event_id is null then 1 else row_number() over (partition by lower(source), event_id order by position) end as copy
-    from interpreted
+    from timed
   ),
   stored as (
     insert into app_public.raw_events (
@@ -244,12 +254,12 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
       nullif(data->>'userAgent', ''),
       coalesce(occurred_time, event_time),
       problem,
-      nullif(batch->>'subscriptionName', ''),
-      case when batch->>'deliveryCount' ~ '^[0-9]{1,9}$' then (batch->>'deliveryCount')::integer end,
+      s.subscription_name,
+      s.delivery_count,
       copies,
-      coalesce(app_private.to_timestamptz(batch->>'receivedAt'), now()),
-      coalesce(app_private.to_timestamptz(batch->>'receivedAt'), now())
-    from checked
+      s.received_at,
+      s.received_at
+    from checked cross join batch_settings as s
     where copy = 1
     order by lower(source), event_id
     on conflict (lower(source), event_id) do update set
@@ -300,9 +310,12 @@ COMMENT ON FUNCTION app_private.lock_campaign(campaign_id bigint) IS 'The campai
 --
 
 CREATE FUNCTION app_private.normalize_delivery_status(value text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
-  select case lower(btrim(value))
+declare
+  trimmed text := btrim(value);
+begin
+  return case lower(trimmed)
     when 'delivered' then 'Delivered'
     when 'expanded' then 'Expanded'
     when 'bounced' then 'Bounced'
@@ -310,8 +323,9 @@ CREATE FUNCTION app_private.normalize_delivery_status(value text) RETURNS text
     when 'filteredspam' then 'FilteredSpam'
     when 'quarantined' then 'Quarantined'
     when 'failed' then 'Failed'
-    else nullif(btrim(value), '')
-  end
+    else nullif(trimmed, '')
+  end;
+end;
 $$;
 
 --
@@ -325,13 +339,18 @@ COMMENT ON FUNCTION app_private.normalize_delivery_status(value text) IS 'A deli
 --
 
 CREATE FUNCTION app_private.normalize_internet_message_id(value text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
-  select case
-    when nullif(btrim(value), '') is null then null
-    when btrim(value) like '<%>' then lower(btrim(value))
-    else '<' || lower(btrim(value)) || '>'
-  end
+declare
+  trimmed text := lower(btrim(value));
+begin
+  if trimmed is null or trimmed = '' then
+    return null;
+  elsif trimmed like '<%>' then
+    return trimmed;
+  end if;
+  return '<' || trimmed || '>';
+end;
 $$;
 
 --
@@ -356,10 +375,16 @@ CREATE FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_
     e.id, m.id, m.campaign_id, a.attributed_by, app_private.event_kind(e.event_type),
     coalesce(e.occurred_at, e.event_time, e.received_at), e.status, e.status_message,
     rule.bounce_type, coalesce(rule.blocklist_subscriber, false), e.engagement_type, e.engagement_context,
-    case when e.engagement_type is not null then app_private.user_agent_machine_reason(e.user_agent) end
+    agent.reason
   from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
   join app_public.raw_events as e on e.id = a.raw_event_id
   join app_public.messages as m on m.id = a.message_id
+  -- Each distinct user agent of the batch is matched against machine_user_agents once.
+  left join (
+    select user_agent, app_private.user_agent_machine_reason(user_agent) as reason
+    from (select distinct r.user_agent from app_public.raw_events as r
+          where r.id = any(raw_event_ids) and r.engagement_type is not null and r.user_agent is not null) as d
+  ) as agent on e.engagement_type is not null and agent.user_agent = e.user_agent
   left join lateral (
     select r.bounce_type, r.blocklist_subscriber
     from app_public.bounce_rules as r
@@ -1021,22 +1046,20 @@ $$;
 --
 
 CREATE FUNCTION app_private.to_timestamptz(value text) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $_$
-  select case
-    when value ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]{1,12})?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
-     and substr(value, 1, 4) <> '0000'
-    then case
-      when substr(value, 9, 2)::integer
-           <= extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
-                               + interval '1 month - 1 day')
-      then case
-        when value ~ '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' and substr(value, 11) ~ '[Zz+-]'
-        then value::timestamptz
-        else value::timestamp at time zone 'UTC'
-      end
-    end
-  end
+begin
+  if value !~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]{1,12})?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+     or substr(value, 1, 4) = '0000'
+     or substr(value, 9, 2)::integer > extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
+                                                       + interval '1 month - 1 day') then
+    return null;
+  end if;
+  if substr(value, 11) ~ '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' then
+    return value::timestamptz;
+  end if;
+  return value::timestamp at time zone 'UTC';
+end;
 $_$;
 
 --
@@ -1050,11 +1073,14 @@ COMMENT ON FUNCTION app_private.to_timestamptz(value text) IS 'An ISO 8601 time 
 --
 
 CREATE FUNCTION app_private.to_uuid(value text) RETURNS uuid
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $_$
-  select case
-    when value ~* '^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$' then value::uuid
-  end
+begin
+  if value ~* '^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$' then
+    return value::uuid;
+  end if;
+  return null;
+end;
 $_$;
 
 --
@@ -1211,29 +1237,42 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
            coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
     from attributed as a where a.kind = 'engagement'
   ),
+  burst as (
+    select e.id, count(distinct o.url) as distinct_links
+    from engagement as e cross join settings as s
+    join engagement as o on o.message_id = e.message_id
+    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.url is not null
+      and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                            and e.occurred_at + make_interval(secs => s.burst_seconds)
+    group by e.id
+  ),
+  agent as (
+    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) is not null as is_machine
+    from (select distinct user_agent from engagement where user_agent is not null) as d
+  ),
   classified as (
     select e.message_id, e.engagement_type,
-      app_private.user_agent_machine_reason(e.user_agent) is not null
-      or e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
-      or (e.engagement_type = 'click' and (
-            select count(distinct o.url) from engagement as o
-            where o.message_id = e.message_id and o.engagement_type = 'click' and o.url is not null
-              and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
-                                    and e.occurred_at + make_interval(secs => s.burst_seconds)
-          ) >= s.burst_distinct_links) as is_machine
+      coalesce(a.is_machine, false)
+      or coalesce(e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance), false)
+      or coalesce(b.distinct_links >= s.burst_distinct_links, false) as is_machine
     from engagement as e cross join settings as s
+    left join agent as a on a.user_agent = e.user_agent
+    left join burst as b on b.id = e.id
   ),
   per_message as (
     select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
-      count(c.*) filter (where c.engagement_type = 'view' and not c.is_machine) as opens_human,
-      count(c.*) filter (where c.engagement_type = 'view') as opens,
-      count(c.*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
-      count(c.*) filter (where c.engagement_type = 'click') as clicks,
-      exists (select 1 from app_public.unsubscribes as u where u.message_id = m.id) as unsubscribed,
-      exists (select 1 from app_public.bounces as b where b.message_id = m.id and b.bounce_type = 'complaint') as complained
+      count(*) filter (where c.engagement_type = 'view' and not c.is_machine) as opens_human,
+      count(*) filter (where c.engagement_type = 'view') as opens,
+      count(*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
+      count(*) filter (where c.engagement_type = 'click') as clicks,
+      bool_or(u.message_id is not null) as unsubscribed,
+      bool_or(complaint.message_id is not null) as complained
     from msg as m
     left join report as r on r.message_id = m.id
     left join classified as c on c.message_id = m.id
+    left join (select distinct message_id from app_public.unsubscribes) as u on u.message_id = m.id
+    left join (select distinct message_id from app_public.bounces where bounce_type = 'complaint') as complaint
+      on complaint.message_id = m.id
     group by m.id, m.send_status, r.status, r.bounce_type
   )
   select
@@ -1936,7 +1975,7 @@ CREATE TABLE app_public.message_events (
 -- Name: TABLE message_events; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON TABLE app_public.message_events IS 'Each delivery report and engagement event attributed to a message: which key matched, when, and what it means (status, bounce type, view or click, URL, machine or human). Inserted exactly once per raw event.';
+COMMENT ON TABLE app_public.message_events IS 'Each delivery report and engagement event attributed to a message: which key matched, when, and what it means (status, bounce type, view or click, URL, machine or human). Inserted exactly once per raw event, only by the attribution triggers; raw_event_id, message_id and campaign_id refer to raw_events, messages and campaigns (not declared as foreign keys: a check per row would cost more than the whole insert).';
 
 --
 -- Name: COLUMN message_events.attributed_by; Type: COMMENT; Schema: app_public; Owner: -
@@ -3099,13 +3138,6 @@ CREATE TRIGGER _900_rollup_insert AFTER INSERT ON app_public.messages REFERENCIN
 CREATE TRIGGER _900_rollup_update AFTER UPDATE ON app_public.messages REFERENCING OLD TABLE AS old_messages NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__rollup();
 
 --
--- Name: pending_events pending_events_raw_event_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
---
-
-ALTER TABLE ONLY app_private.pending_events
-    ADD CONSTRAINT pending_events_raw_event_id_fkey FOREIGN KEY (raw_event_id) REFERENCES app_public.raw_events(id);
-
---
 -- Name: sender_secrets sender_secrets_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -3195,27 +3227,6 @@ ALTER TABLE ONLY app_public.list_memberships
 
 ALTER TABLE ONLY app_public.list_memberships
     ADD CONSTRAINT list_memberships_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
-
---
--- Name: message_events message_events_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
---
-
-ALTER TABLE ONLY app_public.message_events
-    ADD CONSTRAINT message_events_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id);
-
---
--- Name: message_events message_events_message_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
---
-
-ALTER TABLE ONLY app_public.message_events
-    ADD CONSTRAINT message_events_message_id_fkey FOREIGN KEY (message_id) REFERENCES app_public.messages(id);
-
---
--- Name: message_events message_events_raw_event_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
---
-
-ALTER TABLE ONLY app_public.message_events
-    ADD CONSTRAINT message_events_raw_event_id_fkey FOREIGN KEY (raw_event_id) REFERENCES app_public.raw_events(id);
 
 --
 -- Name: messages messages_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
