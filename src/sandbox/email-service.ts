@@ -225,7 +225,7 @@ export class EmailService {
       if (operationId !== undefined && !UUID.test(operationId)) {
         throw new InvalidRequest("Operation-Id", "The Operation-Id header must be a UUID.");
       }
-      parsed = this.parse(body, apiVersion);
+      parsed = this.parse(body);
     } catch (e) {
       this.totals.rejected++;
       if (e instanceof InvalidRequest) return error(400, "BadRequest", e.message, {}, e.target);
@@ -361,7 +361,7 @@ export class EmailService {
     this.scheduled.stop();
   }
 
-  private parse(body: Buffer, apiVersion: string) {
+  private parse(body: Buffer) {
     let message: Record<string, unknown>;
     try {
       message = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
@@ -391,8 +391,9 @@ export class EmailService {
     if (typeof recipients !== "object" || recipients === null) {
       throw new InvalidRequest("recipients", "recipients is required.");
     }
-    // 2023-03-31 requires "to"; 2025-09-01 accepts a message with only cc or bcc.
-    const to = addressList(recipients.to, "recipients.to", apiVersion === "2023-03-31");
+    // The REST specification lists "to" as required, but the SDKs drop that requirement and the
+    // service accepts a message with only cc or bcc: at least one recipient anywhere is what counts.
+    const to = addressList(recipients.to, "recipients.to", false);
     const cc = addressList(recipients.cc, "recipients.cc", false);
     const bcc = addressList(recipients.bcc, "recipients.bcc", false);
     const total = to.length + cc.length + bcc.length;

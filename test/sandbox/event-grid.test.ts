@@ -154,6 +154,18 @@ describe("Event Grid schema", () => {
     }
   });
 
+  test("no engagement for a message sent with engagement tracking disabled, or without HTML", async () => {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, machineOpenProbability: 1, scannerClickProbability: 1 });
+    await sandbox.subscribe({ endpoint: receiver.url });
+    await (await client.beginSend({ ...message(["a@example.org"]), disableUserEngagementTracking: true })).pollUntilDone();
+    await (
+      await client.beginSend({ ...message(["b@example.org"]), content: { subject: "Plain", plainText: "https://shop.example.com/sale" } })
+    ).pollUntilDone();
+    await sandbox.whenIdle();
+    expect(bodies(receiver).map((e) => e.eventType)).toEqual([EMAIL_DELIVERY_REPORT, EMAIL_DELIVERY_REPORT]);
+    expect(sandbox.emails().map((e) => e.userEngagementTrackingDisabled)).toEqual([true, false]);
+  });
+
   test("engagement usually arrives before the delivery report; statuses follow the recipient's name", async () => {
     const { sandbox, receiver, client } = await setUp({ ...ENGAGED, clickProbability: 0 });
     await sandbox.subscribe({ endpoint: receiver.url });
