@@ -100,8 +100,8 @@ describe("the real SDK against the sandbox", () => {
   });
 
   test("a 429 with Retry-After is retried by the SDK, which re-signs, and then succeeds", async () => {
-    // One send per scaled minute (0.01 x 60 s = 0.6 s): the second send is throttled once.
-    sandbox.configure({ timeScale: 0.01, quotaPerMinute: 1 });
+    // One send per scaled minute (0.05 x 60 s = 3 s): the second send, right after the first, is throttled.
+    sandbox.configure({ timeScale: 0.05, quotaPerMinute: 1 });
     const statuses: number[] = [];
     const observing = new EmailClient(sandbox.connectionString, {
       allowInsecureConnection: true,

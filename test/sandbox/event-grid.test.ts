@@ -167,7 +167,13 @@ describe("Event Grid schema", () => {
   });
 
   test("engagement usually arrives before the delivery report; statuses follow the recipient's name", async () => {
-    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, clickProbability: 0 });
+    // Views 5 to 10 modelled seconds after sending, reports 200 to 300: far apart even on a busy machine.
+    const { sandbox, receiver, client } = await setUp({
+      ...ENGAGED,
+      clickProbability: 0,
+      engagementDelaySeconds: [5, 10],
+      deliveryDelaySeconds: [200, 300],
+    });
     await sandbox.subscribe({ endpoint: receiver.url });
     await (await client.beginSend(message(["bounced@example.org", "suppressed+1@example.org", "ada@example.org"]))).pollUntilDone();
     await sandbox.whenIdle();
