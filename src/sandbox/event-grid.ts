@@ -546,7 +546,10 @@ export class EventGrid {
       bytes += json.length + 1;
       subscription.head++;
     }
-    if (subscription.head > 1024 && subscription.head * 2 > subscription.queue.length) {
+    if (subscription.head === subscription.queue.length) {
+      subscription.queue = [];
+      subscription.head = 0;
+    } else if (subscription.head > 1024 && subscription.head * 2 > subscription.queue.length) {
       subscription.queue = subscription.queue.slice(subscription.head);
       subscription.head = 0;
     }

@@ -190,6 +190,20 @@ describe("Event Grid schema", () => {
     expect(events.filter((e) => e.eventType === EMAIL_ENGAGEMENT).map((e) => e.data.recipient)).toEqual(["ada@example.org"]);
   });
 
+  test("includedEventTypes filters, and delivery headers come on the handshake and every delivery", async () => {
+    const { sandbox, receiver, client } = await setUp(ENGAGED);
+    await sandbox.subscribe({
+      endpoint: receiver.url.replace(/\?.*$/, ""),
+      includedEventTypes: [EMAIL_DELIVERY_REPORT],
+      deliveryHeaders: { "x-webhook-key": "0123456789abcdef" },
+    });
+    await (await client.beginSend(message(["a@example.org"]))).pollUntilDone();
+    await sandbox.whenIdle();
+    expect(bodies(receiver).map((e) => e.eventType)).toEqual([EMAIL_DELIVERY_REPORT]);
+    expect(receiver.requests).toHaveLength(2);
+    for (const request of receiver.requests) expect(request.headers["x-webhook-key"]).toBe("0123456789abcdef");
+  });
+
   test("batches hold up to maxEventsPerBatch events", async () => {
     // Everything due at once and one request at a time: the queue fills while a batch is in flight.
     const { sandbox, receiver, client } = await setUp({ ...ENGAGED, timeScale: 0, deliveryConcurrency: 1 });
