@@ -37,6 +37,9 @@
 //   reset()                            forgets emails, events, dead letters, quota windows (not subscriptions)
 //   stop()                             closes the server and drops everything pending
 //
+// loadSandboxConfig(env) reads the SANDBOX_* variables (ConfigError on a bad value) into
+// { port, accessKey, settings, subscription } for startSandbox.
+//
 // Control API on the same server (JSON): GET /sandbox, GET /sandbox/emails[?offset&limit],
 // GET /sandbox/emails/{operationId}, GET /sandbox/events/scheduled, GET /sandbox/events/delivered,
 // GET /sandbox/dead-letters, GET|PATCH /sandbox/settings, GET|POST /sandbox/subscriptions,
