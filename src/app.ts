@@ -8,6 +8,7 @@ import type { Runner } from "graphile-worker";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
+import { createGraphqlApi, type GraphqlApi } from "./graphql/server.ts";
 import { createHttpApp } from "./http/app.ts";
 import { createWebhookAuthenticator } from "./http/webhook-auth.ts";
 import type { Log } from "./log.ts";
@@ -53,6 +54,8 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
   const started = Date.now();
   const database = await openDatabase(config, log);
   let pool: pg.Pool | undefined;
+  let graphqlPool: pg.Pool | undefined;
+  let graphql: GraphqlApi | undefined;
   let runner: Runner | undefined;
   let server: http.Server | undefined;
   let shuttingDown = false;
@@ -75,6 +78,8 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
       }
       workerRunning = false;
     }
+    if (graphql) await graphql.release().catch(() => undefined);
+    if (graphqlPool) await graphqlPool.end().catch(() => undefined);
     if (pool) await pool.end().catch(() => undefined);
     await database.stop();
   };
@@ -101,15 +106,29 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
       if (!authenticator.configured) {
         log.warn("no WEBHOOK_SECRETS and no Entra settings: POST /webhooks/acs refuses every delivery with 401");
       }
+      if (database.authUrl) {
+        graphqlPool = createPool(database.authUrl, log, 20);
+        graphql = createGraphqlApi({
+          pool: graphqlPool,
+          roles: database.roles,
+          config: config.graphql,
+          production: config.production,
+          log: log.child({ component: "graphql" }),
+        });
+      } else {
+        log.warn("AUTH_DATABASE_URL is unset: /graphql is not served (see README, Configuration)");
+      }
       const app = createHttpApp({
         pool,
         log,
+        graphql,
         webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes },
         workerRunning: options.worker ? () => workerRunning : undefined,
         shuttingDown: () => shuttingDown,
       });
       const s = http.createServer(app);
       server = s;
+      if (graphql) await graphql.attachWebsockets(s);
       await new Promise<void>((resolve, reject) => {
         s.once("error", reject);
         s.listen(config.port, config.host, () => resolve());

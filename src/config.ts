@@ -29,6 +29,30 @@ export interface Config {
   entra: EntraConfig | undefined;
   shutdownTimeoutMs: number;
   production: boolean;
+  graphql: GraphqlConfig;
+}
+
+export interface GraphqlConfig {
+  /** Largest page a connection returns (`first`/`last`); also the page size when neither is given. */
+  maxPageSize: number;
+  /** Deepest selection nesting a GraphQL document may have. */
+  maxDepth: number;
+  /** Largest number of rows a GraphQL document may ask for (pages multiplied through nesting). */
+  maxCost: number;
+  /** JWTs from an OIDC issuer (e.g. Entra ID) accepted next to API keys; undefined when not configured. */
+  jwt: GraphqlJwtConfig | undefined;
+}
+
+export interface GraphqlJwtConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** The claim holding the caller's roles (a string or an array of strings). */
+  roleClaim: string;
+  /** Claim values that make the caller an admin (read and write). */
+  adminValues: string[];
+  /** Claim values that make the caller an analyst (read only). */
+  analystValues: string[];
 }
 
 export interface EntraConfig {
@@ -170,6 +194,31 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const dataDir = path.resolve(cwd, nonEmpty(env, "MAILROOM_DATA_DIR") ?? ".data");
   const embeddedPgBinDir = nonEmpty(env, "EMBEDDED_PG_BIN_DIR");
 
+  const jwtIssuer = nonEmpty(env, "GRAPHQL_JWT_ISSUER");
+  const jwtAudience = nonEmpty(env, "GRAPHQL_JWT_AUDIENCE");
+  const jwtJwksUrl = nonEmpty(env, "GRAPHQL_JWT_JWKS_URL");
+  const jwtSet = [jwtIssuer, jwtAudience, jwtJwksUrl].filter((v) => v !== undefined).length;
+  if (jwtSet !== 0 && jwtSet !== 3) {
+    const missing = jwtIssuer === undefined ? "GRAPHQL_JWT_ISSUER" : jwtAudience === undefined ? "GRAPHQL_JWT_AUDIENCE" : "GRAPHQL_JWT_JWKS_URL";
+    throw new ConfigError(
+      missing,
+      `Invalid configuration: ${missing} is unset; expected GRAPHQL_JWT_ISSUER, GRAPHQL_JWT_AUDIENCE and GRAPHQL_JWT_JWKS_URL to be set together (or none).`,
+    );
+  }
+  const list = (name: string, fallback: string): string[] =>
+    (nonEmpty(env, name) ?? fallback).split(",").map((v) => v.trim()).filter((v) => v !== "");
+  const graphqlJwt: GraphqlJwtConfig | undefined =
+    jwtIssuer && jwtAudience && jwtJwksUrl
+      ? {
+          issuer: jwtIssuer,
+          audience: jwtAudience,
+          jwksUrl: url("GRAPHQL_JWT_JWKS_URL", jwtJwksUrl),
+          roleClaim: nonEmpty(env, "GRAPHQL_JWT_ROLE_CLAIM") ?? "roles",
+          adminValues: list("GRAPHQL_JWT_ADMIN_ROLES", "admin"),
+          analystValues: list("GRAPHQL_JWT_ANALYST_ROLES", "analyst"),
+        }
+      : undefined;
+
   return {
     databaseUrl,
     authDatabaseUrl,
@@ -187,5 +236,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     entra,
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 0, 600000),
     production,
+    graphql: {
+      maxPageSize: integer(env, "GRAPHQL_MAX_PAGE_SIZE", 100, 1, 10000),
+      maxDepth: integer(env, "GRAPHQL_MAX_DEPTH", 10, 2, 100),
+      maxCost: integer(env, "GRAPHQL_MAX_COST", 50000, 1, 10000000),
+      jwt: graphqlJwt,
+    },
   };
 }

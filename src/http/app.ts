@@ -5,6 +5,7 @@ import type pg from "pg";
 import type { Log } from "../log.ts";
 import { createWebhookRouter } from "./webhook.ts";
 import type { WebhookAuthenticator } from "./webhook-auth.ts";
+import type { GraphqlApi } from "../graphql/server.ts";
 
 export interface HttpDependencies {
   pool: pg.Pool;
@@ -14,6 +15,8 @@ export interface HttpDependencies {
   /** Set while the process shuts down: readiness turns 503 so load balancers stop sending. */
   shuttingDown: () => boolean;
   webhook: { authenticator: WebhookAuthenticator; maxBodyBytes: number };
+  /** The GraphQL API at /graphql (absent when the process has no authenticator connection). */
+  graphql?: GraphqlApi;
 }
 
 export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<boolean> {
@@ -62,6 +65,8 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
       shuttingDown: deps.shuttingDown,
     }),
   );
+
+  deps.graphql?.mount(app);
 
   // Anything unexpected: a 500 without internals (Event Grid retries a 500).
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

@@ -1,0 +1,107 @@
+// The HTTP application with the GraphQL API on a test database, and a small GraphQL client over HTTP
+// (fetch) and websockets (graphql-ws).
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import pino from "pino";
+import { createClient, type Client } from "graphql-ws";
+import fs from "node:fs";
+import { loadConfig, type GraphqlConfig } from "../../src/config.ts";
+import { createApiKey } from "../../src/graphql/api-keys.ts";
+import { createGraphqlApi } from "../../src/graphql/server.ts";
+import { createHttpApp } from "../../src/http/app.ts";
+import { createWebhookAuthenticator } from "../../src/http/webhook-auth.ts";
+import type { TestDatabase } from "./database.ts";
+
+export interface GraphqlResponse<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+export interface GraphqlServer {
+  url: string;
+  /** POST /graphql with `credential` as the bearer token (none when undefined). */
+  query<T = Record<string, any>>(credential: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GraphqlResponse<T>>;
+  /** A graphql-ws client authenticating with `credential`. */
+  wsClient(credential: string | undefined): Client;
+  close(): Promise<void>;
+}
+
+export async function startGraphqlServer(
+  db: TestDatabase,
+  options: { production?: boolean; graphql?: Partial<GraphqlConfig> } = {},
+): Promise<GraphqlServer> {
+  const pool = new pg.Pool({ connectionString: db.authUrl, max: 10 });
+  const graphqlConfig = { ...loadConfig({}).graphql, ...options.graphql };
+  const log = pino({ level: "silent" });
+  const graphql = createGraphqlApi({ pool, roles: db.roles, config: graphqlConfig, production: options.production ?? false, log });
+  const app = createHttpApp({
+    pool: db.pool,
+    log,
+    shuttingDown: () => false,
+    webhook: { authenticator: createWebhookAuthenticator([], undefined), maxBodyBytes: 1024 * 1024 },
+    graphql,
+  });
+  const server = http.createServer(app);
+  await graphql.attachWebsockets(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const clients: Client[] = [];
+  return {
+    url,
+    async query(credential, query, variables) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/graphql-response+json, application/json",
+          ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as GraphqlResponse;
+      return { ...body, status: response.status } as never;
+    },
+    wsClient(credential) {
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: globalThis.WebSocket,
+        connectionParams: credential ? { authorization: `Bearer ${credential}` } : {},
+        retryAttempts: 0,
+        lazy: true,
+      });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      for (const client of clients) await client.dispose();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await graphql.release();
+      await pool.end();
+    },
+  };
+}
+
+/** An API key of the given role, created as `mailroom api-key create` does. */
+export async function apiKey(db: TestDatabase, role: "admin" | "analyst", expiresAt?: Date): Promise<string> {
+  return (await createApiKey(db.pool, { name: `test ${role}`, role, expiresAt })).key;
+}
+
+/** The first error's message, or undefined. */
+export function errorOf(response: GraphqlResponse): string | undefined {
+  return response.errors?.[0]?.message;
+}
+
+/** TEMPORARY until the GraphQL migration is committed: applies /tmp/graphql.sql to the test database. */
+export async function applyScratchSql(db: TestDatabase): Promise<void> {
+  const exists = await db.pool.query("select to_regclass('app_private.api_keys') is not null as yes");
+  if (exists.rows[0].yes || !fs.existsSync("/tmp/graphql.sql")) return;
+  const sql = fs.readFileSync("/tmp/graphql.sql", "utf8")
+    .replaceAll(":DATABASE_AUTHENTICATOR", db.roles.authenticator)
+    .replaceAll(":DATABASE_ADMIN", db.roles.admin)
+    .replaceAll(":DATABASE_READONLY", db.roles.readonly);
+  await db.pool.query(sql);
+}
