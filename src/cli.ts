@@ -17,6 +17,7 @@ Commands:
             embedded database (for the graphile-migrate CLI), then keep it running
   sandbox   run the local ACS Email and Event Grid emulator alone and print its
             connection string and control URL (settings: SANDBOX_*, docs/sandbox.md)
+  api-key   create, list or revoke GraphQL API keys (mailroom api-key for help)
 
 Settings come from the environment; see README.md.`;
 
@@ -78,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", () => shutdown("SIGINT"));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     return -1; // keep running
+  }
+
+  if (command === "api-key") {
+    const { runApiKeyCommand } = await import("./graphql/api-key-command.ts");
+    return runApiKeyCommand(argv.slice(1), config, log);
   }
 
   if (command === "migrate") {
