@@ -23,7 +23,9 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.pool.query("truncate app_public.raw_events, graphile_worker._private_jobs cascade");
+  await db.pool.query(
+    "truncate app_public.raw_events, app_public.messages, app_public.campaigns, app_public.subscribers, app_public.senders, graphile_worker._private_jobs cascade",
+  );
 });
 
 async function post(body: string, headers: Record<string, string> = {}, query = `?code=${TEST_SECRET}`) {
@@ -76,6 +78,8 @@ describe("deliveries in the documented shapes", () => {
     expect(await queuedJobs()).toBe(1);
 
     await runQueuedJobs(db.pool);
+    const left = await db.pool.query("select attempts, locked_at, locked_by, run_at, now() as now, last_error from graphile_worker._private_jobs");
+    expect(left.rows).toEqual([]);
     expect(await queuedJobs()).toBe(0);
     const stored = await storedEvents();
     expect(stored.map((e) => e.event_id)).toEqual(ids);
@@ -124,6 +128,53 @@ describe("deliveries in the documented shapes", () => {
     expect(await storedEvents()).toMatchObject([
       { event_id: "future-1", event_type: "Microsoft.Communication.EmailSomethingNewReceived" },
     ]);
+  });
+});
+
+describe("attribution of what arrived", () => {
+  test("the mixed batch: engagement first, then the delivery report, all attributed to the one message once it exists", async () => {
+    expect((await post(fixture("eventgrid-batch-mixed.json"))).status).toBe(200);
+    await runQueuedJobs(db.pool);
+    const events = async () =>
+      (
+        await db.pool.query(
+          `select r.event_id, me.attributed_by, me.message_id
+           from app_public.raw_events r left join app_public.message_events me on me.raw_event_id = r.id
+           order by r.event_id`,
+        )
+      ).rows;
+    // Before the message row exists nothing can be attributed, and nothing is guessed.
+    expect((await events()).every((e) => e.message_id === null)).toBe(true);
+
+    // The message as start_campaign would have written it: its Message-ID and operation id, set before sending.
+    const { rows } = await db.pool.query(
+      `with sender as (
+         insert into app_public.senders (name, from_address) values ('News', 'news@news.example.com') returning id
+       ), subscriber as (
+         insert into app_public.subscribers (email) values ('ada@example.org') returning id
+       ), campaign as (
+         insert into app_public.campaigns (name, sender_id) select 'November', id from sender returning id
+       )
+       insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id, operation_id)
+       select campaign.id, subscriber.id, sender.id, 'ada@example.org',
+              '<5b1e2f9a-6c7d-4e8f-9a0b-1c2d3e4f5a6b@news.example.com>', '7f3c1d2e-0a4b-4c5d-8e9f-102132435465'
+       from sender, subscriber, campaign
+       returning id`,
+    );
+    const messageId = rows[0].id;
+    const attributed = await events();
+    const byId = Object.fromEntries(attributed.map((e) => [e.event_id, e]));
+    // The view carries another messageId and is tied to the message by internetMessageId only.
+    expect(byId["e1a2b3c4-0003-4000-8000-000000000003"]).toMatchObject({ message_id: messageId, attributed_by: "internet_message_id" });
+    // The click has no internetMessageId: the operation id and the recipient tie it.
+    expect(byId["e1a2b3c4-0004-4000-8000-000000000004"].message_id).toBe(messageId);
+    expect(byId["e1a2b3c4-0004-4000-8000-000000000004"].attributed_by).toMatch(/^operation_id/);
+    expect(byId["d1a2b3c4-0001-4000-8000-000000000001"]).toMatchObject({ message_id: messageId, attributed_by: "internet_message_id" });
+    const message = await db.pool.query(
+      "select delivery_status, opens_human + opens_machine as opens, clicks_human + clicks_machine as clicks from app_public.messages where id = $1",
+      [messageId],
+    );
+    expect(message.rows[0]).toEqual({ delivery_status: "Delivered", opens: 1, clicks: 1 });
   });
 });
 

@@ -44,7 +44,21 @@ export async function startReceiver(
 
 const silentWorkerLogger = new Logger(() => () => undefined);
 
-/** Runs every queued job to completion, as the worker would. */
-export async function runQueuedJobs(pool: pg.Pool): Promise<void> {
-  await runOnce({ pgPool: pool, taskDirectory, logger: silentWorkerLogger });
+/**
+ * Runs every queued job to completion, as the worker would, and returns once no job is runnable or
+ * running (runOnce may resolve while the last completion is still being written).
+ */
+export async function runQueuedJobs(pool: pg.Pool, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await runOnce({ pgPool: pool, taskDirectory, logger: silentWorkerLogger });
+    const { rows } = await pool.query(
+      `select count(*) filter (where locked_at is not null)::int as running,
+              count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts)::int as runnable
+       from graphile_worker._private_jobs`,
+    );
+    if (rows[0].running === 0 && rows[0].runnable === 0) return;
+    if (Date.now() > deadline) throw new Error(`jobs still queued after ${timeoutMs} ms: ${JSON.stringify(rows[0])}`);
+    if (rows[0].running > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
