@@ -34,6 +34,10 @@ export const MailroomSmartTagsPlugin = jsonPgSmartTags({
           ],
         },
       },
+      // Filled in by a trigger from the from-address when not given.
+      "app_public.senders": {
+        attribute: { sending_domain: { tags: { hasDefault: true } } },
+      },
       "app_public.unattributed_events": {
         tags: { primaryKey: "id" },
       },
