@@ -115,6 +115,121 @@ end;
 $$;
 
 --
+-- Name: claim_messages(bigint, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) RETURNS TABLE(message_id bigint, sender_id bigint, sender_send_id bigint, operation_id uuid, internet_message_id text, recipient text, look_up boolean, subscriber_id bigint, subscriber_name text, subscriber_attributes jsonb, list_id bigint, list_name text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns;
+  lease interval := make_interval(secs => lease_seconds);
+  room integer := max_messages;
+begin
+  -- Shares the campaign's row lock with other claims; pause and cancel (which lock it for update) wait for
+  -- running claims and are seen by every later one.
+  select * into campaign from app_public.campaigns as c where c.id = claim_messages.campaign_id for share;
+  if not found then
+    return;
+  end if;
+  -- Then the campaign's senders (in id order), before any message: reservations of every process are
+  -- serialised per sender, the capacity below sees every reservation committed before, and every claim takes
+  -- its locks in the same order (campaign, senders, messages, rollup), so claims never deadlock.
+  perform 1 from app_public.senders as s
+  where s.id = campaign.sender_id
+     or s.id in (select cs.sender_id from app_public.campaign_senders as cs where cs.campaign_id = campaign.id)
+  order by s.id
+  for update;
+
+  -- Messages whose outcome is unknown (a 5xx, timeout or network error, or a worker that died holding them)
+  -- come back when their lease ends, still 'sending', with their sender: the worker looks them up at ACS
+  -- before anything else. This happens whatever the campaign's status.
+  return query
+  with in_doubt as (
+    select m.id from app_public.messages as m
+    where m.campaign_id = campaign.id and m.send_status = 'sending' and m.lease_expires_at <= now()
+    order by m.lease_expires_at, m.id
+    limit room
+    for update skip locked
+  )
+  update app_public.messages as m set lease_expires_at = now() + lease
+  from in_doubt
+  where m.id = in_doubt.id
+  returning m.id, m.sender_id, null::bigint, m.operation_id, m.internet_message_id, m.recipient, true,
+    m.subscriber_id, null::text, null::jsonb, null::bigint, null::text;
+  get diagnostics room = row_count;
+  room := max_messages - room;
+  if room <= 0 or campaign.status <> 'running' then
+    return;
+  end if;
+
+  -- New sends: the campaign's senders with capacity, most remaining capacity first, each reserving what it
+  -- takes in one sender_sends row.
+  return query
+  with senders as (
+    select s.id, app_private.sender_capacity(s) as capacity
+    from app_public.senders as s
+    where s.id = campaign.sender_id
+       or s.id in (select cs.sender_id from app_public.campaign_senders as cs where cs.campaign_id = campaign.id)
+  ),
+  shares as (
+    select s.id as sender_id,
+           sum(least(s.capacity, room)) over (order by s.capacity desc, s.id) - least(s.capacity, room) as first,
+           sum(least(s.capacity, room)) over (order by s.capacity desc, s.id) as last
+    from senders as s
+    where s.capacity > 0
+  ),
+  queued as (
+    select m.id, row_number() over (order by m.id) - 1 as n
+    from (
+      select m.id from app_public.messages as m
+      where m.campaign_id = campaign.id and m.send_status = 'queued'
+      order by m.id
+      limit least(room, (select coalesce(max(last), 0) from shares))
+      for update skip locked
+    ) as m
+  ),
+  assigned as (
+    select q.id, sh.sender_id from queued as q join shares as sh on q.n >= sh.first and q.n < sh.last
+  ),
+  reserved as (
+    insert into app_private.sender_sends (sender_id, sends, ends_at)
+    select a.sender_id, count(*), now() + lease from assigned as a group by a.sender_id
+    returning id, sender_sends.sender_id
+  ),
+  claimed as (
+    update app_public.messages as m
+    set send_status = 'sending', sender_id = a.sender_id, lease_expires_at = now() + lease,
+        send_attempts = m.send_attempts + 1
+    from assigned as a
+    where m.id = a.id
+    returning m.id, m.sender_id, m.operation_id, m.internet_message_id, m.recipient, m.subscriber_id
+  )
+  select c.id, c.sender_id, r.id, c.operation_id, c.internet_message_id, c.recipient, false,
+         c.subscriber_id, s.name, s.attributes, l.id, l.name
+  from claimed as c
+  join reserved as r on r.sender_id = c.sender_id
+  join app_public.subscribers as s on s.id = c.subscriber_id
+  left join lateral (
+    select l.id, l.name
+    from app_public.campaign_lists as cl
+    join app_public.list_memberships as lm on lm.list_id = cl.list_id and lm.subscriber_id = c.subscriber_id
+    join app_public.lists as l on l.id = cl.list_id
+    where cl.campaign_id = campaign.id
+    order by l.id
+    limit 1
+  ) as l on true;
+end;
+$$;
+
+--
+-- Name: FUNCTION claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) IS 'Claims up to max_messages of a campaign for one worker, with a lease of lease_seconds (FOR UPDATE SKIP LOCKED, so any number of workers may claim at once). First messages in doubt whose lease ended (look_up: ask ACS before sending again), then, while the campaign is running, queued messages for the senders with capacity (quota windows, send window, 429 pause), reserved in sender_sends.';
+
+--
 -- Name: event_kind(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -132,6 +247,28 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.event_kind(event_type text) IS 'delivery_report, engagement, or NULL for an event type Mailroom does not attribute.';
+
+--
+-- Name: fail_queued_messages(bigint, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.fail_queued_messages(campaign_id bigint, reason text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with failed as (
+    update app_public.messages as m set send_status = 'failed', send_status_reason = 'invalid content', last_error = reason
+    where m.campaign_id = fail_queued_messages.campaign_id and m.send_status = 'queued'
+    returning 1
+  )
+  select count(*)::integer from failed
+$$;
+
+--
+-- Name: FUNCTION fail_queued_messages(campaign_id bigint, reason text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.fail_queued_messages(campaign_id bigint, reason text) IS 'Marks every queued message of a campaign failed with the reason (content that cannot be rendered).';
 
 --
 -- Name: finish_campaigns_if_done(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -306,6 +443,35 @@ $$;
 COMMENT ON FUNCTION app_private.lock_campaign(campaign_id bigint) IS 'The campaign, locked for the rest of the transaction; raises when it does not exist.';
 
 --
+-- Name: next_send_at(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.next_send_at(campaign_id bigint) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select least(
+    -- messages in doubt are looked up when their lease ends, whatever the campaign's status
+    (select min(m.lease_expires_at) from app_public.messages as m
+     where m.campaign_id = c.id and m.send_status = 'sending'),
+    -- queued messages of a running campaign go when one of its senders has capacity
+    case when c.status = 'running' and exists (
+           select 1 from app_public.messages as m where m.campaign_id = c.id and m.send_status = 'queued')
+      then (select min(app_private.sender_available_at(s)) from app_public.senders as s
+            where s.id = c.sender_id
+               or s.id in (select cs.sender_id from app_public.campaign_senders as cs where cs.campaign_id = c.id))
+    end)
+  from app_public.campaigns as c
+  where c.id = next_send_at.campaign_id
+$$;
+
+--
+-- Name: FUNCTION next_send_at(campaign_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.next_send_at(campaign_id bigint) IS 'When the campaign''s send job has something to do next: a lease of a message in doubt ends, or a sender has capacity for its queued messages (running campaigns only). NULL when there is nothing left to do.';
+
+--
 -- Name: normalize_delivery_status(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -360,6 +526,63 @@ $$;
 COMMENT ON FUNCTION app_private.normalize_internet_message_id(value text) IS 'The key an RFC Message-ID is matched by: trimmed, lower case, in angle brackets. Mailroom generates its Message-IDs in lower case, so this is exactly the value stored on the message.';
 
 --
+-- Name: pause_sender(bigint, bigint, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) RETURNS timestamp with time zone
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  insert into app_private.sender_throttles as t (sender_id, paused_until, reason)
+  values (pause_sender.sender_id, now() + interval '1 millisecond' * greatest(pause_ms, 0), pause_sender.reason)
+  on conflict (sender_id) do update
+    set paused_until = greatest(t.paused_until, excluded.paused_until), reason = excluded.reason
+  returning paused_until
+$$;
+
+--
+-- Name: FUNCTION pause_sender(sender_id bigint, pause_ms bigint, reason text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) IS 'Pauses a sender for pause_ms (ACS''s Retry-After after a 429) unless it is paused longer already; claims give it no messages until then. Run in its own transaction, before the outcomes are recorded.';
+
+--
+-- Name: queue_sending_jobs(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.queue_sending_jobs() RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select count(app_private.schedule_sending(r.campaign_id))::integer
+  from app_public.campaign_rollups as r
+  join app_public.campaigns as c on c.id = r.campaign_id
+  where r.sending > 0 or (r.queued > 0 and c.status = 'running')
+$$;
+
+--
+-- Name: FUNCTION queue_sending_jobs(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.queue_sending_jobs() IS 'Queues the send job of every campaign with messages to send or in doubt; run when a worker starts, so that campaigns whose job was held by a worker that died carry on at once.';
+
+--
+-- Name: quota_time_scale(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.quota_time_scale() RETURNS double precision
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce(nullif(current_setting('mailroom.quota_time_scale', true), '')::double precision, 1)
+$$;
+
+--
+-- Name: FUNCTION quota_time_scale(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.quota_time_scale() IS 'Length of the quota windows relative to real time (setting mailroom.quota_time_scale, default 1); tests and the sandbox shorten the windows with it, as the sandbox''s timeScale shortens its own.';
+
+--
 -- Name: record_attributions(bigint[], bigint[], text[]); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -401,6 +624,82 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) IS 'Attributes raw events to messages (parallel arrays: event, message, key used), once per event.';
+
+--
+-- Name: record_send_outcomes(jsonb, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer DEFAULT 5000, max_attempts integer DEFAULT 10) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  -- outcomes: [{"id": message id, "outcome": ..., "code"?, "error"?, "retryAfterMs"?}, ...] where outcome is
+  --   accepted   ACS answered 202, or a look-up found the operation
+  --   failed     ACS refused the message for good (4xx other than 429): code and error are ACS's
+  --   unknown    5xx, timeout or network error: stays 'sending' until its lease ends after a backoff, then is looked up
+  --   not_found  a look-up found no such operation: nothing was sent; queued again
+  --   throttled  429: queued again (the caller pauses the sender first: app_private.pause_sender)
+  --   not_sent   claimed but never handed to ACS (the worker stopped): queued again
+  -- Every sender_sends row of the batch is settled: ends now, counting what may have counted at ACS.
+  with o as (
+    select (x ->> 'id')::bigint as id, x ->> 'outcome' as outcome, x ->> 'code' as code, x ->> 'error' as error,
+           (x ->> 'retryAfterMs')::bigint as retry_after_ms, (x ->> 'senderSendId')::bigint as sender_send_id
+    from jsonb_array_elements(outcomes) as x
+  ),
+  updated as (
+    update app_public.messages as m set
+      send_status = case
+        when o.outcome = 'accepted' then 'accepted'
+        when o.outcome = 'failed' then 'failed'
+        when o.outcome = 'unknown' then 'sending'
+        when c.status = 'cancelled' then 'cancelled'
+        when o.outcome = 'not_found' and m.send_attempts >= max_attempts then 'failed'
+        else 'queued' end,
+      send_status_reason = case
+        when o.outcome = 'failed' then o.code
+        when o.outcome = 'unknown' then null
+        when o.outcome = 'accepted' then null
+        when c.status = 'cancelled' then 'campaign cancelled'
+        when o.outcome = 'not_found' and m.send_attempts >= max_attempts then 'attempts exhausted'
+        else null end,
+      accepted_at = case when o.outcome = 'accepted' then coalesce(m.accepted_at, now()) else m.accepted_at end,
+      lease_expires_at = case
+        when o.outcome = 'unknown'
+          then now() + least(interval '10 minutes',
+                             interval '1 millisecond' * retry_base_ms
+                               * power(2, greatest(m.send_attempts - 1, 0)))
+        end,
+      send_attempts = case when o.outcome in ('throttled', 'not_sent') then greatest(m.send_attempts - 1, 0) else m.send_attempts end,
+      last_error = case
+        when o.outcome in ('failed', 'unknown', 'throttled') then left(coalesce(o.code || ': ', '') || coalesce(o.error, ''), 2000)
+        when o.outcome = 'not_found' then 'the operation was unknown to ACS when looked up; queued again'
+        else m.last_error end
+    from o, app_public.campaigns as c
+    where m.id = o.id and c.id = m.campaign_id and m.send_status = 'sending'
+    returning m.id
+  ),
+  used as (
+    select o.sender_send_id, count(*) filter (where o.outcome not in ('throttled', 'not_sent')) as sends
+    from o where o.sender_send_id is not null
+    group by o.sender_send_id
+  ),
+  settled as (
+    update app_private.sender_sends as s set sends = s.sends - (u_all.claimed - u.sends), ends_at = now(), settled = true
+    from used as u
+    join (select o.sender_send_id, count(*) as claimed from o where o.sender_send_id is not null group by o.sender_send_id) as u_all
+      on u_all.sender_send_id = u.sender_send_id
+    where s.id = u.sender_send_id and s.sends - (u_all.claimed - u.sends) > 0
+  )
+  delete from app_private.sender_sends as s
+  using used as u
+  where s.id = u.sender_send_id and u.sends = 0;
+$$;
+
+--
+-- Name: FUNCTION record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) IS 'Records what happened to claimed messages, in one statement (see the outcomes in the body), and settles the batches'' quota reservations. Only messages still ''sending'' are changed. Takes no sender lock (claims take those before message and rollup locks; this takes message and rollup locks), so the two never deadlock.';
 
 --
 -- Name: refresh_messages(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -543,6 +842,199 @@ $$;
 COMMENT ON FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) IS 'How many of the wanted messages the sender may hand to ACS now under its per-minute, per-hour and per-day quotas (the minute window is the current clock minute; hour and day are sliding), recording them as used. Serialised per sender by a row lock. Does not look at the send window (see sender_window_open).';
 
 --
+-- Name: schedule_sending(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.schedule_sending(campaign_id bigint) RETURNS timestamp with time zone
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  at timestamptz := app_private.next_send_at(campaign_id);
+begin
+  if at is not null then
+    perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign_id),
+                                run_at => greatest(at, now()), job_key => 'send_campaign:' || campaign_id);
+  end if;
+  return at;
+end;
+$$;
+
+--
+-- Name: FUNCTION schedule_sending(campaign_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.schedule_sending(campaign_id bigint) IS 'Queues the campaign''s send job for next_send_at (replacing a pending one); returns that time, NULL if none.';
+
+--
+-- Name: senders; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.senders (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    from_address text NOT NULL,
+    display_name text DEFAULT ''::text NOT NULL,
+    sending_domain text NOT NULL,
+    acs_endpoint text,
+    per_minute_limit integer DEFAULT 30,
+    per_hour_limit integer DEFAULT 100,
+    per_day_limit integer,
+    send_window_start time without time zone,
+    send_window_end time without time zone,
+    send_window_time_zone text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT senders_check CHECK ((((send_window_start IS NULL) = (send_window_end IS NULL)) AND ((send_window_start IS NULL) = (send_window_time_zone IS NULL)))),
+    CONSTRAINT senders_check1 CHECK (((send_window_start IS NULL) OR (send_window_start <> send_window_end))),
+    CONSTRAINT senders_from_address_check CHECK ((from_address ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text)),
+    CONSTRAINT senders_per_day_limit_check CHECK ((per_day_limit > 0)),
+    CONSTRAINT senders_per_hour_limit_check CHECK ((per_hour_limit > 0)),
+    CONSTRAINT senders_per_minute_limit_check CHECK ((per_minute_limit > 0)),
+    CONSTRAINT senders_sending_domain_check CHECK ((sending_domain ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$'::text))
+);
+
+--
+-- Name: TABLE senders; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.senders IS 'An ACS Email resource and from-address. The connection string is a secret kept in app_private.sender_secrets.';
+
+--
+-- Name: COLUMN senders.sending_domain; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.sending_domain IS 'The domain of the Message-IDs generated for its messages (<uuid@sending_domain>); defaults to the from-address''s.';
+
+--
+-- Name: COLUMN senders.per_minute_limit; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.per_minute_limit IS 'Quota: messages per minute (ACS default 30 for a custom domain); NULL = none.';
+
+--
+-- Name: COLUMN senders.per_hour_limit; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.per_hour_limit IS 'Quota: messages per hour (ACS default 100); NULL = none.';
+
+--
+-- Name: COLUMN senders.per_day_limit; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.per_day_limit IS 'Quota: messages per day; NULL = none.';
+
+--
+-- Name: COLUMN senders.send_window_start; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.send_window_start IS 'Local time (in send_window_time_zone) from which sending is allowed; the window may cross midnight.';
+
+--
+-- Name: sender_available_at(app_public.senders, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.sender_available_at(sender app_public.senders, at timestamp with time zone DEFAULT now()) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  minute interval := interval '1 minute' * app_private.quota_time_scale();
+  available timestamptz := at;
+  local timestamp;
+  window_limit integer;
+  window_length interval;
+  freed timestamptz;
+begin
+  select greatest(available, t.paused_until) into available from app_private.sender_throttles as t where t.sender_id = sender.id;
+  available := coalesce(available, at);
+  if not app_public.sender_window_open(sender, available) then
+    local := date_trunc('day', available at time zone sender.send_window_time_zone) + sender.send_window_start;
+    if (local at time zone sender.send_window_time_zone) <= available then
+      local := local + interval '1 day';
+    end if;
+    available := local at time zone sender.send_window_time_zone;
+  end if;
+  for window_limit, window_length in
+    select * from (values (sender.per_minute_limit, minute), (sender.per_hour_limit, 60 * minute),
+                          (sender.per_day_limit, 1440 * minute)) as w
+  loop
+    continue when window_limit is null;
+    -- The earliest time enough batches have left the window for one more message.
+    select min(x.ends_at) + window_length into freed
+    from (
+      select s.ends_at, sum(s.sends) over () as used,
+             sum(s.sends) over () - sum(s.sends) over (order by s.ends_at, s.id) as remaining
+      from app_private.sender_sends as s
+      where s.sender_id = sender.id and s.ends_at > available - window_length
+    ) as x
+    where x.used >= window_limit and x.remaining < window_limit;
+    available := greatest(available, freed);
+  end loop;
+  return available;
+end;
+$$;
+
+--
+-- Name: FUNCTION sender_available_at(sender app_public.senders, at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.sender_available_at(sender app_public.senders, at timestamp with time zone) IS 'The earliest time (from the given one) the sender may send again: after a 429 pause, in its send window, and once each full quota window has room for one more message.';
+
+--
+-- Name: sender_capacity(app_public.senders, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.sender_capacity(sender app_public.senders, at timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select case
+    when not app_public.sender_window_open(sender, at) then 0
+    when exists (select 1 from app_private.sender_throttles as t where t.sender_id = sender.id and t.paused_until > at) then 0
+    else greatest(0, least(
+      coalesce(sender.per_minute_limit - coalesce(sum(s.sends) filter (where s.ends_at > at - w.minute), 0), 2147483647),
+      coalesce(sender.per_hour_limit - coalesce(sum(s.sends) filter (where s.ends_at > at - 60 * w.minute), 0), 2147483647),
+      coalesce(sender.per_day_limit - coalesce(sum(s.sends), 0), 2147483647)))::integer
+  end
+  from (select interval '1 minute' * app_private.quota_time_scale() as minute) as w
+  left join app_private.sender_sends as s on s.sender_id = sender.id and s.ends_at > at - 1440 * w.minute
+    and (sender.per_minute_limit is not null or sender.per_hour_limit is not null or sender.per_day_limit is not null)
+  group by w.minute
+$$;
+
+--
+-- Name: FUNCTION sender_capacity(sender app_public.senders, at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.sender_capacity(sender app_public.senders, at timestamp with time zone) IS 'How many more messages the sender may hand to ACS at the given time: 0 outside its send window or while paused after a 429, else what every quota window (sliding minute, hour, day) leaves.';
+
+--
+-- Name: signing_secret(text, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.signing_secret(name text, candidate text) RETURNS text
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with inserted as (
+    insert into app_private.signing_secrets (name, secret) values (signing_secret.name, candidate)
+    on conflict do nothing
+    returning secret
+  )
+  select secret from inserted
+  union all
+  select s.secret from app_private.signing_secrets as s where s.name = signing_secret.name
+  limit 1
+$$;
+
+--
+-- Name: FUNCTION signing_secret(name text, candidate text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.signing_secret(name text, candidate text) IS 'The secret of that name, stored as the candidate (a fresh random value) on first use.';
+
+--
 -- Name: start_scheduled_campaign(bigint); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -663,6 +1155,36 @@ begin
   return coalesce(new, old);
 end;
 $$;
+
+--
+-- Name: tg_campaigns__check_content(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_campaigns__check_content() RETURNS trigger
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  template app_public.templates;
+begin
+  select * into template from app_public.templates where id = new.template_id;
+  perform app_public.check_template('subject', coalesce(nullif(new.subject, ''), template.subject));
+  if new.html_body <> '' or new.text_body <> '' then
+    perform app_public.check_template('HTML part', new.html_body);
+    perform app_public.check_template('text part', new.text_body);
+  else
+    perform app_public.check_template('HTML part', template.html_body);
+    perform app_public.check_template('text part', template.text_body);
+  end if;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_campaigns__check_content(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_campaigns__check_content() IS 'Refuses to schedule or start a campaign whose subject (its own, else its template''s) or bodies (its own if it has any, else its template''s) have template errors.';
 
 --
 -- Name: tg_campaigns__status(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1341,6 +1863,24 @@ $$;
 COMMENT ON FUNCTION app_public.cancel_campaign(campaign_id bigint) IS 'Cancels a campaign: its queued messages become cancelled. Messages already handed to ACS stay as they are, and their events keep being attributed to the campaign.';
 
 --
+-- Name: check_template(text, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.check_template(part text, content text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+  errors text[] := app_public.template_errors(content);
+begin
+  if cardinality(errors) > 0 then
+    raise exception 'the % of the campaign has errors: %', part, array_to_string(errors, '; ') using errcode = '22023',
+      hint = 'Fields: subscriber.email, subscriber.name, subscriber.id, subscriber.attributes.KEY, list.id, list.name, '
+             'campaign.id, campaign.name, unsubscribe_url; {{ field }} is HTML-escaped, {{{ field }}} is not.';
+  end if;
+end;
+$$;
+
+--
 -- Name: pause_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -1496,70 +2036,6 @@ $$;
 COMMENT ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) IS 'Schedules a draft (or reschedules a scheduled) campaign; queues start_scheduled_campaign {"campaignId": id} to run then.';
 
 --
--- Name: senders; Type: TABLE; Schema: app_public; Owner: -
---
-
-CREATE TABLE app_public.senders (
-    id bigint NOT NULL,
-    name text NOT NULL,
-    from_address text NOT NULL,
-    display_name text DEFAULT ''::text NOT NULL,
-    sending_domain text NOT NULL,
-    acs_endpoint text,
-    per_minute_limit integer DEFAULT 30,
-    per_hour_limit integer DEFAULT 100,
-    per_day_limit integer,
-    send_window_start time without time zone,
-    send_window_end time without time zone,
-    send_window_time_zone text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT senders_check CHECK ((((send_window_start IS NULL) = (send_window_end IS NULL)) AND ((send_window_start IS NULL) = (send_window_time_zone IS NULL)))),
-    CONSTRAINT senders_check1 CHECK (((send_window_start IS NULL) OR (send_window_start <> send_window_end))),
-    CONSTRAINT senders_from_address_check CHECK ((from_address ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text)),
-    CONSTRAINT senders_per_day_limit_check CHECK ((per_day_limit > 0)),
-    CONSTRAINT senders_per_hour_limit_check CHECK ((per_hour_limit > 0)),
-    CONSTRAINT senders_per_minute_limit_check CHECK ((per_minute_limit > 0)),
-    CONSTRAINT senders_sending_domain_check CHECK ((sending_domain ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$'::text))
-);
-
---
--- Name: TABLE senders; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON TABLE app_public.senders IS 'An ACS Email resource and from-address. The connection string is a secret kept in app_private.sender_secrets.';
-
---
--- Name: COLUMN senders.sending_domain; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.senders.sending_domain IS 'The domain of the Message-IDs generated for its messages (<uuid@sending_domain>); defaults to the from-address''s.';
-
---
--- Name: COLUMN senders.per_minute_limit; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.senders.per_minute_limit IS 'Quota: messages per minute (ACS default 30 for a custom domain); NULL = none.';
-
---
--- Name: COLUMN senders.per_hour_limit; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.senders.per_hour_limit IS 'Quota: messages per hour (ACS default 100); NULL = none.';
-
---
--- Name: COLUMN senders.per_day_limit; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.senders.per_day_limit IS 'Quota: messages per day; NULL = none.';
-
---
--- Name: COLUMN senders.send_window_start; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.senders.send_window_start IS 'Local time (in send_window_time_zone) from which sending is allowed; the window may cross midnight.';
-
---
 -- Name: sender_window_open(app_public.senders, timestamp with time zone); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -1659,6 +2135,30 @@ $$;
 COMMENT ON FUNCTION app_public.start_campaign(campaign_id bigint) IS 'Starts a draft or scheduled campaign: creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
 
 --
+-- Name: template_errors(text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.template_errors(content text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+  select coalesce(array_agg(error order by n), '{}')
+  from (
+    select n, format('unknown field "%s"', tag[1]) as error
+    from regexp_matches(coalesce(content, ''), '\{\{\{?\s*([^{}]*?)\s*\}?\}\}', 'g') with ordinality as t(tag, n)
+    where tag[1] !~ '^(subscriber\.(email|name|id|attributes\.[A-Za-z0-9_-]+)|list\.(id|name)|campaign\.(id|name)|unsubscribe_url)$'
+    union all
+    select 1000000, 'unbalanced braces: "{{" or "}}" outside a {{ field }}'
+    where regexp_replace(coalesce(content, ''), '\{\{\{\s*[^{}]*?\s*\}\}\}|\{\{(?!\{)\s*[^{}]*?\s*\}\}', '', 'g') ~ '\{\{|\}\}'
+  ) as errors
+$_$;
+
+--
+-- Name: FUNCTION template_errors(content text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.template_errors(content text) IS 'The errors of a template text (subject, HTML or text part): unknown fields and unbalanced braces; empty when valid.';
+
+--
 -- Name: unschedule_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -1716,6 +2216,55 @@ CREATE TABLE app_private.sender_secrets (
 COMMENT ON TABLE app_private.sender_secrets IS 'ACS connection strings (endpoint=...;accesskey=...). Never exposed.';
 
 --
+-- Name: sender_sends; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.sender_sends (
+    id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    sends integer NOT NULL,
+    reserved_at timestamp with time zone DEFAULT now() NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    settled boolean DEFAULT false NOT NULL,
+    CONSTRAINT sender_sends_sends_check CHECK ((sends > 0))
+);
+
+--
+-- Name: TABLE sender_sends; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.sender_sends IS 'Batches of messages handed to a sender. While unsettled, ends_at is the end of the claim''s lease (the latest a request can reach ACS); once settled, when the last request ended, and sends is the number that may have counted at ACS (accepted, refused or unknown; not 429s or messages never sent). A batch counts in a window while ends_at is inside it.';
+
+--
+-- Name: sender_sends_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
+--
+
+ALTER TABLE app_private.sender_sends ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.sender_sends_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: sender_throttles; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.sender_throttles (
+    sender_id bigint NOT NULL,
+    paused_until timestamp with time zone NOT NULL,
+    reason text NOT NULL
+);
+
+--
+-- Name: TABLE sender_throttles; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.sender_throttles IS 'A sender paused until a time, after ACS answered 429 with Retry-After.';
+
+--
 -- Name: sender_usage; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -1730,6 +2279,23 @@ CREATE TABLE app_private.sender_usage (
 --
 
 COMMENT ON TABLE app_private.sender_usage IS 'Messages handed to ACS per sender and minute, for the quota windows.';
+
+--
+-- Name: signing_secrets; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.signing_secrets (
+    name text NOT NULL,
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT signing_secrets_secret_check CHECK ((length(secret) >= 32))
+);
+
+--
+-- Name: TABLE signing_secrets; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.signing_secrets IS 'Secrets generated on first use and shared by every process (unsubscribe: HMAC key of the List-Unsubscribe tokens). UNSUBSCRIBE_SECRET, when set, is used instead.';
 
 --
 -- Name: bounce_policies; Type: TABLE; Schema: app_public; Owner: -
@@ -1835,6 +2401,21 @@ CREATE TABLE app_public.campaign_lists (
 --
 
 COMMENT ON TABLE app_public.campaign_lists IS 'The lists a campaign goes to; changeable while the campaign is a draft or scheduled.';
+
+--
+-- Name: campaign_senders; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.campaign_senders (
+    campaign_id bigint NOT NULL,
+    sender_id bigint NOT NULL
+);
+
+--
+-- Name: TABLE campaign_senders; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.campaign_senders IS 'More senders for a campaign besides campaigns.sender_id; each claim gives messages to the senders with the most remaining capacity. Message-IDs keep the domain of the campaign''s own sender.';
 
 --
 -- Name: campaign_stats; Type: VIEW; Schema: app_public; Owner: -
@@ -2712,11 +3293,32 @@ ALTER TABLE ONLY app_private.sender_secrets
     ADD CONSTRAINT sender_secrets_pkey PRIMARY KEY (sender_id);
 
 --
+-- Name: sender_sends sender_sends_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_sends
+    ADD CONSTRAINT sender_sends_pkey PRIMARY KEY (id);
+
+--
+-- Name: sender_throttles sender_throttles_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_throttles
+    ADD CONSTRAINT sender_throttles_pkey PRIMARY KEY (sender_id);
+
+--
 -- Name: sender_usage sender_usage_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
 ALTER TABLE ONLY app_private.sender_usage
     ADD CONSTRAINT sender_usage_pkey PRIMARY KEY (sender_id, minute);
+
+--
+-- Name: signing_secrets signing_secrets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.signing_secrets
+    ADD CONSTRAINT signing_secrets_pkey PRIMARY KEY (name);
 
 --
 -- Name: bounce_policies bounce_policies_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
@@ -2766,6 +3368,13 @@ ALTER TABLE ONLY app_public.campaign_lists
 
 ALTER TABLE ONLY app_public.campaign_rollups
     ADD CONSTRAINT campaign_rollups_pkey PRIMARY KEY (campaign_id);
+
+--
+-- Name: campaign_senders campaign_senders_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_senders
+    ADD CONSTRAINT campaign_senders_pkey PRIMARY KEY (campaign_id, sender_id);
 
 --
 -- Name: campaign_status_transitions campaign_status_transitions_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
@@ -2892,6 +3501,12 @@ CREATE INDEX pending_events_internet_message_id_idx ON app_private.pending_event
 CREATE INDEX pending_events_operation_id_idx ON app_private.pending_events USING btree (operation_id);
 
 --
+-- Name: sender_sends_sender_id_ends_at_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX sender_sends_sender_id_ends_at_idx ON app_private.sender_sends USING btree (sender_id, ends_at);
+
+--
 -- Name: bounces_message_id_idx; Type: INDEX; Schema: app_public; Owner: -
 --
 
@@ -2908,6 +3523,12 @@ CREATE INDEX bounces_subscriber_id_idx ON app_public.bounces USING btree (subscr
 --
 
 CREATE INDEX campaign_lists_list_id_idx ON app_public.campaign_lists USING btree (list_id);
+
+--
+-- Name: campaign_senders_sender_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX campaign_senders_sender_id_idx ON app_public.campaign_senders USING btree (sender_id);
 
 --
 -- Name: campaigns_sender_id_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -3096,6 +3717,12 @@ CREATE TRIGGER _200_status BEFORE UPDATE ON app_public.campaigns FOR EACH ROW EX
 CREATE TRIGGER _200_status_changed BEFORE INSERT OR UPDATE OF status ON app_public.list_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_list_memberships__status_changed();
 
 --
+-- Name: campaigns _300_check_content; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _300_check_content BEFORE UPDATE OF status ON app_public.campaigns FOR EACH ROW WHEN (((new.status = ANY (ARRAY['scheduled'::text, 'running'::text])) AND (old.status = ANY (ARRAY['draft'::text, 'scheduled'::text])))) EXECUTE FUNCTION app_private.tg_campaigns__check_content();
+
+--
 -- Name: raw_events _500_attribute_events; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -3143,6 +3770,20 @@ CREATE TRIGGER _900_rollup_update AFTER UPDATE ON app_public.messages REFERENCIN
 
 ALTER TABLE ONLY app_private.sender_secrets
     ADD CONSTRAINT sender_secrets_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
+
+--
+-- Name: sender_sends sender_sends_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_sends
+    ADD CONSTRAINT sender_sends_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
+
+--
+-- Name: sender_throttles sender_throttles_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.sender_throttles
+    ADD CONSTRAINT sender_throttles_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
 
 --
 -- Name: sender_usage sender_usage_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
@@ -3199,6 +3840,20 @@ ALTER TABLE ONLY app_public.campaign_lists
 
 ALTER TABLE ONLY app_public.campaign_rollups
     ADD CONSTRAINT campaign_rollups_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: campaign_senders campaign_senders_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_senders
+    ADD CONSTRAINT campaign_senders_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: campaign_senders campaign_senders_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_senders
+    ADD CONSTRAINT campaign_senders_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id);
 
 --
 -- Name: campaigns campaigns_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
@@ -3301,6 +3956,12 @@ ALTER TABLE app_public.campaign_lists ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_public.campaign_rollups ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: campaign_senders; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaign_senders ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: campaign_status_transitions; Type: ROW SECURITY; Schema: app_public; Owner: -
 --
 
@@ -3323,6 +3984,12 @@ CREATE POLICY delete_admin ON app_public.bounce_rules FOR DELETE TO mailroom_adm
 --
 
 CREATE POLICY delete_admin ON app_public.campaign_lists FOR DELETE TO mailroom_admin USING (true);
+
+--
+-- Name: campaign_senders delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.campaign_senders FOR DELETE TO mailroom_admin USING (true);
 
 --
 -- Name: campaigns delete_admin; Type: POLICY; Schema: app_public; Owner: -
@@ -3389,6 +4056,12 @@ CREATE POLICY insert_admin ON app_public.bounce_rules FOR INSERT TO mailroom_adm
 --
 
 CREATE POLICY insert_admin ON app_public.campaign_lists FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
+-- Name: campaign_senders insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.campaign_senders FOR INSERT TO mailroom_admin WITH CHECK (true);
 
 --
 -- Name: campaigns insert_admin; Type: POLICY; Schema: app_public; Owner: -
@@ -3503,6 +4176,12 @@ CREATE POLICY select_all ON app_public.campaign_lists FOR SELECT TO mailroom_adm
 --
 
 CREATE POLICY select_all ON app_public.campaign_rollups FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: campaign_senders select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.campaign_senders FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
 
 --
 -- Name: campaign_status_transitions select_all; Type: POLICY; Schema: app_public; Owner: -
@@ -3757,10 +4436,22 @@ GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.campaigns TO mailr
 REVOKE ALL ON FUNCTION app_private.check_campaign_ready(campaign app_public.campaigns) FROM PUBLIC;
 
 --
+-- Name: FUNCTION claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) FROM PUBLIC;
+
+--
 -- Name: FUNCTION event_kind(event_type text); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.event_kind(event_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fail_queued_messages(campaign_id bigint, reason text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.fail_queued_messages(campaign_id bigint, reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION finish_campaigns_if_done(campaign_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
@@ -3781,6 +4472,12 @@ REVOKE ALL ON FUNCTION app_private.ingest_events(batch jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.lock_campaign(campaign_id bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION next_send_at(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.next_send_at(campaign_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION normalize_delivery_status(value text); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -3793,10 +4490,34 @@ REVOKE ALL ON FUNCTION app_private.normalize_delivery_status(value text) FROM PU
 REVOKE ALL ON FUNCTION app_private.normalize_internet_message_id(value text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION pause_sender(sender_id bigint, pause_ms bigint, reason text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION queue_sending_jobs(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.queue_sending_jobs() FROM PUBLIC;
+
+--
+-- Name: FUNCTION quota_time_scale(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.quota_time_scale() FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
@@ -3809,6 +4530,103 @@ REVOKE ALL ON FUNCTION app_private.refresh_messages(message_ids bigint[]) FROM P
 --
 
 REVOKE ALL ON FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION schedule_sending(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.schedule_sending(campaign_id bigint) FROM PUBLIC;
+
+--
+-- Name: TABLE senders; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.senders TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.senders TO mailroom_readonly;
+
+--
+-- Name: COLUMN senders.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.from_address; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(from_address),UPDATE(from_address) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.display_name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(display_name),UPDATE(display_name) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.sending_domain; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(sending_domain),UPDATE(sending_domain) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.acs_endpoint; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(acs_endpoint),UPDATE(acs_endpoint) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.per_minute_limit; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(per_minute_limit),UPDATE(per_minute_limit) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.per_hour_limit; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(per_hour_limit),UPDATE(per_hour_limit) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.per_day_limit; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(per_day_limit),UPDATE(per_day_limit) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.send_window_start; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(send_window_start),UPDATE(send_window_start) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.send_window_end; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(send_window_end),UPDATE(send_window_end) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.send_window_time_zone; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(send_window_time_zone),UPDATE(send_window_time_zone) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: FUNCTION sender_available_at(sender app_public.senders, at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.sender_available_at(sender app_public.senders, at timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sender_capacity(sender app_public.senders, at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.sender_capacity(sender app_public.senders, at timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION signing_secret(name text, candidate text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.signing_secret(name text, candidate text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION start_scheduled_campaign(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
@@ -3839,6 +4657,12 @@ REVOKE ALL ON FUNCTION app_private.tg_bounces__policy() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg_campaign_lists__editable() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_campaigns__check_content(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_campaigns__check_content() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_campaigns__status(); Type: ACL; Schema: app_private; Owner: -
@@ -3947,6 +4771,13 @@ REVOKE ALL ON FUNCTION app_public.cancel_campaign(campaign_id bigint) FROM PUBLI
 GRANT ALL ON FUNCTION app_public.cancel_campaign(campaign_id bigint) TO mailroom_admin;
 
 --
+-- Name: FUNCTION check_template(part text, content text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.check_template(part text, content text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.check_template(part text, content text) TO mailroom_admin;
+
+--
 -- Name: FUNCTION pause_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -3982,79 +4813,6 @@ REVOKE ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at
 GRANT ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) TO mailroom_admin;
 
 --
--- Name: TABLE senders; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT SELECT,DELETE ON TABLE app_public.senders TO mailroom_admin;
-GRANT SELECT ON TABLE app_public.senders TO mailroom_readonly;
-
---
--- Name: COLUMN senders.name; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(name),UPDATE(name) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.from_address; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(from_address),UPDATE(from_address) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.display_name; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(display_name),UPDATE(display_name) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.sending_domain; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(sending_domain),UPDATE(sending_domain) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.acs_endpoint; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(acs_endpoint),UPDATE(acs_endpoint) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.per_minute_limit; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(per_minute_limit),UPDATE(per_minute_limit) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.per_hour_limit; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(per_hour_limit),UPDATE(per_hour_limit) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.per_day_limit; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(per_day_limit),UPDATE(per_day_limit) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.send_window_start; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(send_window_start),UPDATE(send_window_start) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.send_window_end; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(send_window_end),UPDATE(send_window_end) ON TABLE app_public.senders TO mailroom_admin;
-
---
--- Name: COLUMN senders.send_window_time_zone; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(send_window_time_zone),UPDATE(send_window_time_zone) ON TABLE app_public.senders TO mailroom_admin;
-
---
 -- Name: FUNCTION sender_window_open(sender app_public.senders, at timestamp with time zone); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -4075,6 +4833,13 @@ GRANT ALL ON FUNCTION app_public.set_sender_connection_string(sender_id bigint, 
 
 REVOKE ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION template_errors(content text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.template_errors(content text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.template_errors(content text) TO mailroom_admin;
 
 --
 -- Name: FUNCTION unschedule_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
@@ -4182,6 +4947,25 @@ GRANT INSERT(campaign_id) ON TABLE app_public.campaign_lists TO mailroom_admin;
 --
 
 GRANT INSERT(list_id) ON TABLE app_public.campaign_lists TO mailroom_admin;
+
+--
+-- Name: TABLE campaign_senders; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.campaign_senders TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaign_senders TO mailroom_readonly;
+
+--
+-- Name: COLUMN campaign_senders.campaign_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(campaign_id) ON TABLE app_public.campaign_senders TO mailroom_admin;
+
+--
+-- Name: COLUMN campaign_senders.sender_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(sender_id) ON TABLE app_public.campaign_senders TO mailroom_admin;
 
 --
 -- Name: TABLE campaign_stats; Type: ACL; Schema: app_public; Owner: -
