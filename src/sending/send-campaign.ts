@@ -210,6 +210,15 @@ export async function sendCampaign(
       ]);
       if (rows.length === 0) return;
       const outcomes = await Promise.all(rows.map((row) => slot(() => handle(row))));
+      // A 429 (or a refused key) pauses its sender first, in its own statement, then the outcomes are recorded.
+      const pauses = new Map<string, Outcome>();
+      outcomes.forEach((o, i) => {
+        const senderId = rows[i].sender_id;
+        if (o.outcome === "throttled" && (o.retryAfterMs ?? 0) >= (pauses.get(senderId)?.retryAfterMs ?? 0)) pauses.set(senderId, o);
+      });
+      for (const [senderId, o] of pauses) {
+        await query("select app_private.pause_sender($1, $2, $3)", [senderId, o.retryAfterMs ?? 1000, `${o.code}: ${o.error}`]);
+      }
       await query("select app_private.record_send_outcomes($1::jsonb, $2, $3)", [
         JSON.stringify(outcomes),
         settings.retryBaseMs,
