@@ -88,7 +88,17 @@ export const MailroomSmartTagsPlugin = jsonPgSmartTags({
           campaign_lists_list_id_fkey: { tags: { foreignFieldName: "campaignLists", fieldName: "list" } },
         },
       },
+      // Campaigns are few (thousands at most): filter and sort them by these columns although they
+      // have no index (PostGraphile v5 offers conditions and orders on indexed columns only).
       "app_public.campaigns": {
+        attribute: {
+          name: { tags: { isIndexed: true } },
+          status: { tags: { isIndexed: true } },
+          created_at: { tags: { isIndexed: true } },
+          scheduled_at: { tags: { isIndexed: true } },
+          started_at: { tags: { isIndexed: true } },
+          finished_at: { tags: { isIndexed: true } },
+        },
         constraint: {
           campaigns_sender_id_fkey: { tags: { foreignFieldName: "campaigns", fieldName: "sender" } },
           campaigns_template_id_fkey: { tags: { foreignFieldName: "campaigns", fieldName: "template" } },
