@@ -1,9 +1,12 @@
 // Receiver benchmark. Load comes from this process (autocannon) on loopback; the server under test is
 // `mailroom server` in its own process, on a PostgreSQL of its own with normal durability settings.
-//   ./node_modules/.bin/node bench/receiver.ts [seconds]
+//   ./node_modules/.bin/node bench/receiver.ts [seconds] [messages]
 // 1. one event per request (Event Grid's default), concurrency 64: requests/s, p50/p99 to acknowledge
 // 2. the same load against a bare Express endpoint that only parses JSON: the ratio of 1 to it
 // 3. 100 events per request: events/s acknowledged
+// 4. end to end: a campaign of [messages] messages, a delivery report and a view for each, 100 events per
+//    request, with `mailroom worker` ingesting: events/s from the first request to the last event
+//    attributed and counted in the campaign's rollup
 // Reports the peak memory (VmHWM) of each server process.
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -11,12 +14,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import pg from "pg";
 import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
 import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
 import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
 import { freePort } from "../test/helpers/process.ts";
 
 const seconds = Number(process.argv[2] ?? 20);
+const messages = Number(process.argv[3] ?? 100_000);
 const SECRET = "bench-webhook-secret-0123456789";
 
 function peakMemoryMb(pid: number): number {
@@ -120,6 +125,70 @@ try {
   console.log(`ratio receiver / bare (requests/s): ${(single.requests.average / bareResult.requests.average).toFixed(2)}`);
   await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 100, "mailroom receiver, 100 events/request");
   console.log(`peak memory: receiver ${peakMemoryMb(mailroom.pid!).toFixed(0)} MB, bare ${peakMemoryMb(bare.pid!).toFixed(0)} MB`);
+
+  // 4. End to end.
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const { rows: campaignRows } = await db.query(
+    `with sender as (insert into app_public.senders (name, from_address) values ('Bench', 'news@news.example.com') returning id),
+          campaign as (insert into app_public.campaigns (name, sender_id) select 'Bench', id from sender returning id, sender_id)
+     select id, sender_id from campaign`,
+  );
+  const campaignId = campaignRows[0].id;
+  await db.query(
+    `insert into app_public.subscribers (email) select 'reader' || i || '@example.org' from generate_series(1, $1) as i`,
+    [messages],
+  );
+  await db.query(
+    `insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
+     select $1, s.id, $2, s.email, '<' || gen_random_uuid() || '@news.example.com>' from app_public.subscribers s`,
+    [campaignId, campaignRows[0].sender_id],
+  );
+  await db.query("update app_public.campaigns set status = 'running', started_at = now() where id = $1", [campaignId]).catch(() => undefined);
+  const { rows: keys } = await db.query("select recipient, internet_message_id, operation_id from app_public.messages where campaign_id = $1", [campaignId]);
+  const topic = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Communication/CommunicationServices/acs";
+  const endToEndEvents: string[] = [];
+  keys.forEach((k, i) => {
+    const common = { topic, subject: `sender/news@news.example.com/message/${k.operation_id}`, dataVersion: "1.0", metadataVersion: "1", eventTime: new Date().toISOString() };
+    endToEndEvents.push(
+      JSON.stringify({ ...common, id: `view-${i}`, eventType: "Microsoft.Communication.EmailEngagementTrackingReportReceived",
+        data: { sender: "news@news.example.com", recipient: k.recipient, messageId: crypto.randomUUID(), internetMessageId: k.internet_message_id,
+          userActionTimestamp: new Date(Date.now() + 60_000).toISOString(), engagementContext: "", userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", engagementType: "view" } }),
+      JSON.stringify({ ...common, id: `delivery-${i}`, eventType: "Microsoft.Communication.EmailDeliveryReportReceived",
+        data: { sender: "news@news.example.com", recipient: k.recipient, messageId: k.operation_id, internetMessageId: k.internet_message_id,
+          status: "Delivered", deliveryStatusDetails: { statusMessage: "No error." }, deliveryAttemptTimestamp: new Date().toISOString() } }),
+    );
+  });
+  const worker = startProcess(["src/cli.ts", "worker"], { DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json", WORKER_CONCURRENCY: "4" });
+  children.push(worker);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const requestsNeeded = Math.ceil(endToEndEvents.length / 100);
+  let next = 0;
+  const started = performance.now();
+  const acknowledged = await autocannon({
+    url: `http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`,
+    method: "POST",
+    connections: 16,
+    amount: requestsNeeded,
+    headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+    requests: [{ setupRequest: (req) => { const i = next++; req.body = `[${endToEndEvents.slice(i * 100, i * 100 + 100).join(",")}]`; return req; } }],
+  });
+  const acknowledgedSeconds = (performance.now() - started) / 1000;
+  for (;;) {
+    const { rows } = await db.query("select count(*)::int as n from app_public.message_events where campaign_id = $1", [campaignId]);
+    if (rows[0].n >= endToEndEvents.length || performance.now() - started > 600_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const attributedSeconds = (performance.now() - started) / 1000;
+  const rollup = (await db.query("select * from app_public.campaign_rollups where campaign_id = $1", [campaignId])).rows[0];
+  console.log(
+    `end to end, ${endToEndEvents.length} events for ${messages} messages, 100 events/request, 16 connections: ` +
+      `acknowledged in ${acknowledgedSeconds.toFixed(1)} s (${Math.round(endToEndEvents.length / acknowledgedSeconds)} events/s, ${acknowledged.non2xx} not 2xx), ` +
+      `all attributed in ${attributedSeconds.toFixed(1)} s (${Math.round(endToEndEvents.length / attributedSeconds)} events/s end to end)`,
+  );
+  console.log(`rollup after: ${JSON.stringify(rollup)}`);
+  console.log(`peak memory: receiver ${peakMemoryMb(mailroom.pid!).toFixed(0)} MB, worker ${peakMemoryMb(worker.pid!).toFixed(0)} MB`);
+  await db.end();
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 1000));
