@@ -32,6 +32,102 @@ CREATE SCHEMA app_private;
 CREATE SCHEMA app_public;
 
 --
+-- Name: list_member_counts; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.list_member_counts AS (
+	members bigint,
+	unconfirmed bigint,
+	confirmed bigint,
+	unsubscribed bigint
+);
+
+--
+-- Name: TYPE list_member_counts; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.list_member_counts IS 'Members of a list by status; members = all but the unsubscribed.';
+
+--
+-- Name: sender_quota_use; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.sender_quota_use AS (
+	sent_last_minute integer,
+	sent_last_hour integer,
+	sent_last_day integer,
+	remaining_last_minute integer,
+	remaining_last_hour integer,
+	remaining_last_day integer,
+	capacity_now integer,
+	paused_until timestamp with time zone,
+	window_open boolean
+);
+
+--
+-- Name: TYPE sender_quota_use; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.sender_quota_use IS 'Messages handed to ACS in the sliding minute, hour and day (batches still in flight count), what each quota leaves (NULL: no quota), how many may be sent right now (capacity_now: 0 outside the send window or while paused after a 429), until when it is paused, and whether the send window is open.';
+
+--
+-- Name: subscriber_import_result; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.subscriber_import_result AS (
+	row_number integer,
+	email text,
+	subscriber_id bigint,
+	outcome text,
+	error text,
+	added_to_list boolean
+);
+
+--
+-- Name: TYPE subscriber_import_result; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.subscriber_import_result IS 'What happened to one row of an import (row_number counts from 1): outcome created, updated, existing (already there, left as it was) or rejected (see error); added_to_list when a new membership of the list was created.';
+
+--
+-- Name: subscriber_import_row; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.subscriber_import_row AS (
+	email text,
+	name text,
+	attributes jsonb
+);
+
+--
+-- Name: TYPE subscriber_import_row; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.subscriber_import_row IS 'One subscriber to import: email (required), name, attributes (a JSON object).';
+
+--
+-- Name: authenticate_api_key(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.authenticate_api_key(key_hash text) RETURNS TABLE(api_key_id bigint, role text, state text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select k.id, k.role,
+    case when k.revoked_at is not null then 'revoked'
+         when k.expires_at <= now() then 'expired'
+         else 'valid' end
+  from app_private.api_keys as k
+  where k.key_hash = authenticate_api_key.key_hash
+$$;
+
+--
+-- Name: FUNCTION authenticate_api_key(key_hash text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.authenticate_api_key(key_hash text) IS 'For the authenticator: the key with this SHA-256 (hex), its role and whether it is valid, revoked or expired; no row for an unknown key.';
+
+--
 -- Name: add_job(text, json, text, timestamp with time zone, integer, text, integer); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1157,6 +1253,26 @@ end;
 $$;
 
 --
+-- Name: tg_campaign_rollups__notify(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_campaign_rollups__notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  perform pg_notify('mailroom:campaign_rollup:' || new.campaign_id, json_build_object('campaignId', new.campaign_id)::text);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_campaign_rollups__notify(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_campaign_rollups__notify() IS 'Trigger function: NOTIFY mailroom:campaign_rollup:<campaign id> with {"campaignId": id}, for GraphQL subscriptions.';
+
+--
 -- Name: tg_campaigns__check_content(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1664,6 +1780,61 @@ $$;
 COMMENT ON FUNCTION app_private.user_agent_machine_reason(user_agent text) IS 'Why a user agent is a machine (the first matching machine_user_agents row), or NULL.';
 
 --
+-- Name: subscribers; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.subscribers (
+    id bigint NOT NULL,
+    email text NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'enabled'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT subscribers_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
+    CONSTRAINT subscribers_email_check CHECK (((length(email) <= 254) AND (email ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text))),
+    CONSTRAINT subscribers_status_check CHECK ((status = ANY (ARRAY['enabled'::text, 'blocklisted'::text])))
+);
+
+--
+-- Name: TABLE subscribers; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.subscribers IS 'People who may receive campaigns. Email is unique case-insensitively.';
+
+--
+-- Name: COLUMN subscribers.status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.subscribers.status IS 'enabled, or blocklisted (never sent to; set by hand or by the bounce policy).';
+
+--
+-- Name: blocklist_subscriber(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) RETURNS app_public.subscribers
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  subscriber app_public.subscribers;
+begin
+  update app_public.subscribers as s set status = 'blocklisted'
+  where s.id = blocklist_subscriber.subscriber_id returning * into subscriber;
+  if not found then
+    raise exception 'subscriber % does not exist', blocklist_subscriber.subscriber_id using errcode = 'P0002';
+  end if;
+  return subscriber;
+end;
+$$;
+
+--
+-- Name: FUNCTION blocklist_subscriber(subscriber_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) IS 'Blocklists a subscriber: no campaign will send to them (messages still queued are skipped by the sender).';
+
+--
 -- Name: campaign_rollups; Type: TABLE; Schema: app_public; Owner: -
 --
 
@@ -1881,6 +2052,149 @@ end;
 $$;
 
 --
+-- Name: import_subscribers(app_public.subscriber_import_row[], bigint, text, boolean); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint DEFAULT NULL::bigint, membership_status text DEFAULT 'unconfirmed'::text, update_existing boolean DEFAULT false) RETURNS SETOF app_public.subscriber_import_result
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $_$
+declare
+  row_count integer := coalesce(cardinality(subscribers), 0);
+begin
+  if row_count > 10000 then
+    raise exception 'at most 10000 subscribers can be imported at once (got %)', row_count using errcode = '22023',
+      hint = 'Split the import into batches of at most 10,000 rows.';
+  end if;
+  if import_subscribers.list_id is not null
+     and not exists (select 1 from app_public.lists as l where l.id = import_subscribers.list_id) then
+    raise exception 'list % does not exist', import_subscribers.list_id using errcode = 'P0002';
+  end if;
+  if membership_status is null or membership_status not in ('unconfirmed', 'confirmed') then
+    raise exception 'membership_status must be unconfirmed or confirmed (got %)', membership_status using errcode = '22023';
+  end if;
+
+  return query
+  with input as (
+    select r.ordinality::integer as row_number, btrim(r.email) as email, coalesce(r.name, '') as name,
+      coalesce(r.attributes, '{}'::jsonb) as attributes
+    from unnest(import_subscribers.subscribers) with ordinality as r(email, name, attributes, ordinality)
+  ),
+  validated as (
+    select i.*, lower(i.email) as key,
+      case
+        when i.email is null or i.email = '' then 'email is required'
+        when length(i.email) > 254 then 'email is longer than 254 characters'
+        when i.email !~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$' then 'email is not a valid address'
+        when jsonb_typeof(i.attributes) <> 'object' then 'attributes must be a JSON object'
+      end as invalid
+    from input as i
+  ),
+  checked as (
+    -- The same address twice: the first valid row counts, later ones are rejected.
+    select v.row_number, v.email, v.name, v.attributes, v.key,
+      coalesce(v.invalid, case when v.first_row <> v.row_number then 'the same email as row ' || v.first_row end) as error
+    from (
+      select validated.*,
+        min(validated.row_number) filter (where validated.invalid is null) over (partition by validated.key) as first_row
+      from validated
+    ) as v
+  ),
+  existing as (
+    select s.id, lower(s.email) as key, s.name, s.attributes
+    from app_public.subscribers as s
+    where lower(s.email) in (select c.key from checked as c where c.error is null)
+  ),
+  inserted as (
+    insert into app_public.subscribers as s (email, name, attributes)
+    select c.email, c.name, c.attributes from checked as c
+    where c.error is null and c.key not in (select e.key from existing as e)
+    on conflict ((lower(email))) do nothing
+    returning s.id, lower(s.email) as key
+  ),
+  updated as (
+    update app_public.subscribers as s set name = c.name, attributes = c.attributes
+    from checked as c join existing as e on e.key = c.key
+    where import_subscribers.update_existing and s.id = e.id and c.error is null
+      and (e.name, e.attributes) is distinct from (c.name, c.attributes)
+    returning s.id
+  ),
+  resolved as (
+    select c.*, coalesce(ins.id, e.id) as subscriber_id, ins.id is not null as created
+    from checked as c
+    left join inserted as ins on ins.key = c.key and c.error is null
+    left join existing as e on e.key = c.key and c.error is null
+  ),
+  joined as (
+    insert into app_public.list_memberships as lm (list_id, subscriber_id, status)
+    select import_subscribers.list_id, r.subscriber_id, import_subscribers.membership_status
+    from resolved as r
+    where import_subscribers.list_id is not null and r.subscriber_id is not null
+    on conflict do nothing
+    returning lm.subscriber_id
+  )
+  select r.row_number, r.email, r.subscriber_id,
+    case when r.error is not null or r.subscriber_id is null then 'rejected'
+         when r.created then 'created'
+         when u.id is not null then 'updated'
+         else 'existing' end,
+    coalesce(r.error, case when r.subscriber_id is null then 'added by another import at the same moment; import it again' end),
+    j.subscriber_id is not null
+  from resolved as r
+  left join updated as u on u.id = r.subscriber_id
+  left join joined as j on j.subscriber_id = r.subscriber_id
+  order by r.row_number;
+end;
+$_$;
+
+--
+-- Name: FUNCTION import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean) IS 'Imports up to 10,000 subscribers in one statement and reports every row: invalid rows (no or an invalid email, attributes not an object, the same email twice) are rejected with the reason and the others imported. Existing subscribers (by email, case-insensitively) are left as they are unless update_existing (then name and attributes are replaced). With list_id, every imported or existing subscriber becomes a member of the list with membership_status (unconfirmed or confirmed) unless already a member. Runs with the caller''s privileges.';
+
+--
+-- Name: lists; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.lists (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    opt_in text DEFAULT 'double'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT lists_opt_in_check CHECK ((opt_in = ANY (ARRAY['single'::text, 'double'::text])))
+);
+
+--
+-- Name: TABLE lists; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.lists IS 'Mailing lists. Double opt-in lists send to confirmed members only; single opt-in lists to every member not unsubscribed.';
+
+--
+-- Name: lists_member_counts(app_public.lists); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.lists_member_counts(list app_public.lists) RETURNS app_public.list_member_counts
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select count(*) filter (where lm.status <> 'unsubscribed'),
+    count(*) filter (where lm.status = 'unconfirmed'),
+    count(*) filter (where lm.status = 'confirmed'),
+    count(*) filter (where lm.status = 'unsubscribed')
+  from app_public.list_memberships as lm where lm.list_id = list.id
+$$;
+
+--
+-- Name: FUNCTION lists_member_counts(list app_public.lists); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.lists_member_counts(list app_public.lists) IS 'How many members the list has, by status.';
+
+--
 -- Name: pause_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -2059,6 +2373,37 @@ $$;
 COMMENT ON FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone) IS 'Whether the sender may send at the given time (default now) according to its send window, which may cross midnight.';
 
 --
+-- Name: senders_quota_use(app_public.senders); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.senders_quota_use(sender app_public.senders) RETURNS app_public.sender_quota_use
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select u.minute_sent, u.hour_sent, u.day_sent,
+    greatest(0, sender.per_minute_limit - u.minute_sent),
+    greatest(0, sender.per_hour_limit - u.hour_sent),
+    greatest(0, sender.per_day_limit - u.day_sent),
+    app_private.sender_capacity(sender),
+    (select t.paused_until from app_private.sender_throttles as t where t.sender_id = sender.id and t.paused_until > now()),
+    app_public.sender_window_open(sender)
+  from (
+    select coalesce(sum(s.sends) filter (where s.ends_at > now() - w.minute), 0)::integer as minute_sent,
+      coalesce(sum(s.sends) filter (where s.ends_at > now() - 60 * w.minute), 0)::integer as hour_sent,
+      coalesce(sum(s.sends), 0)::integer as day_sent
+    from (select interval '1 minute' * app_private.quota_time_scale() as minute) as w
+    left join app_private.sender_sends as s on s.sender_id = sender.id and s.ends_at > now() - 1440 * w.minute
+    group by w.minute
+  ) as u
+$$;
+
+--
+-- Name: FUNCTION senders_quota_use(sender app_public.senders); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.senders_quota_use(sender app_public.senders) IS 'The sender''s quota use right now, in the windows the sending worker applies (app_private.sender_capacity).';
+
+--
 -- Name: set_sender_connection_string(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -2159,6 +2504,32 @@ $_$;
 COMMENT ON FUNCTION app_public.template_errors(content text) IS 'The errors of a template text (subject, HTML or text part): unknown fields and unbalanced braces; empty when valid.';
 
 --
+-- Name: unblocklist_subscriber(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.unblocklist_subscriber(subscriber_id bigint) RETURNS app_public.subscribers
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  subscriber app_public.subscribers;
+begin
+  update app_public.subscribers as s set status = 'enabled'
+  where s.id = unblocklist_subscriber.subscriber_id returning * into subscriber;
+  if not found then
+    raise exception 'subscriber % does not exist', unblocklist_subscriber.subscriber_id using errcode = 'P0002';
+  end if;
+  return subscriber;
+end;
+$$;
+
+--
+-- Name: FUNCTION unblocklist_subscriber(subscriber_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.unblocklist_subscriber(subscriber_id bigint) IS 'Takes a subscriber off the blocklist. Their bounces stay counted: the bounce policy may still stop sends to them.';
+
+--
 -- Name: unschedule_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
@@ -2182,6 +2553,43 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) IS 'Turns a scheduled campaign back into a draft.';
+
+--
+-- Name: api_keys; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.api_keys (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    key_hash text NOT NULL,
+    key_prefix text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_key_hash_check CHECK ((key_hash ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT api_keys_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT api_keys_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'analyst'::text])))
+);
+
+--
+-- Name: TABLE api_keys; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.api_keys IS 'GraphQL API keys: the SHA-256 of each key (never the key), its role (admin: read and write; analyst: read only), an optional expiry and the time it was revoked. key_prefix is the start of the key, to recognise it.';
+
+--
+-- Name: api_keys_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
+--
+
+ALTER TABLE app_private.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.api_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: pending_events; Type: TABLE; Schema: app_private; Owner: -
@@ -2619,26 +3027,6 @@ CREATE TABLE app_public.list_memberships (
 --
 
 COMMENT ON TABLE app_public.list_memberships IS 'Who is on which list, with the status and when it changed.';
-
---
--- Name: lists; Type: TABLE; Schema: app_public; Owner: -
---
-
-CREATE TABLE app_public.lists (
-    id bigint NOT NULL,
-    name text NOT NULL,
-    description text DEFAULT ''::text NOT NULL,
-    opt_in text DEFAULT 'double'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT lists_opt_in_check CHECK ((opt_in = ANY (ARRAY['single'::text, 'double'::text])))
-);
-
---
--- Name: TABLE lists; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON TABLE app_public.lists IS 'Mailing lists. Double opt-in lists send to confirmed members only; single opt-in lists to every member not unsubscribed.';
 
 --
 -- Name: lists_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
@@ -3147,35 +3535,6 @@ ALTER TABLE app_public.senders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
 );
 
 --
--- Name: subscribers; Type: TABLE; Schema: app_public; Owner: -
---
-
-CREATE TABLE app_public.subscribers (
-    id bigint NOT NULL,
-    email text NOT NULL,
-    name text DEFAULT ''::text NOT NULL,
-    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
-    status text DEFAULT 'enabled'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT subscribers_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
-    CONSTRAINT subscribers_email_check CHECK (((length(email) <= 254) AND (email ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text))),
-    CONSTRAINT subscribers_status_check CHECK ((status = ANY (ARRAY['enabled'::text, 'blocklisted'::text])))
-);
-
---
--- Name: TABLE subscribers; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON TABLE app_public.subscribers IS 'People who may receive campaigns. Email is unique case-insensitively.';
-
---
--- Name: COLUMN subscribers.status; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON COLUMN app_public.subscribers.status IS 'enabled, or blocklisted (never sent to; set by hand or by the bounce policy).';
-
---
 -- Name: subscribers_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
 --
 
@@ -3277,6 +3636,20 @@ ALTER TABLE app_public.unsubscribes ALTER COLUMN id ADD GENERATED ALWAYS AS IDEN
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 
 --
 -- Name: pending_events pending_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
@@ -3745,6 +4118,12 @@ CREATE TRIGGER _500_effects AFTER INSERT ON app_public.message_events REFERENCIN
 --
 
 CREATE TRIGGER _500_policy AFTER INSERT ON app_public.bounces REFERENCING NEW TABLE AS new_bounces FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_bounces__policy();
+
+--
+-- Name: campaign_rollups _900_notify; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _900_notify AFTER INSERT OR UPDATE ON app_public.campaign_rollups FOR EACH ROW EXECUTE FUNCTION app_private.tg_campaign_rollups__notify();
 
 --
 -- Name: messages _900_rollup_delete; Type: TRIGGER; Schema: app_public; Owner: -
@@ -4363,6 +4742,7 @@ CREATE POLICY update_admin ON app_public.templates FOR UPDATE TO mailroom_admin 
 
 GRANT USAGE ON SCHEMA app_hidden TO mailroom_admin;
 GRANT USAGE ON SCHEMA app_hidden TO mailroom_readonly;
+GRANT USAGE ON SCHEMA app_hidden TO mailroom_authenticator;
 
 --
 -- Name: SCHEMA app_public; Type: ACL; Schema: -; Owner: -
@@ -4379,6 +4759,13 @@ REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 GRANT ALL ON SCHEMA public TO mailroom;
 GRANT USAGE ON SCHEMA public TO mailroom_admin;
 GRANT USAGE ON SCHEMA public TO mailroom_readonly;
+
+--
+-- Name: FUNCTION authenticate_api_key(key_hash text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.authenticate_api_key(key_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.authenticate_api_key(key_hash text) TO mailroom_authenticator;
 
 --
 -- Name: FUNCTION add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer); Type: ACL; Schema: app_private; Owner: -
@@ -4659,6 +5046,12 @@ REVOKE ALL ON FUNCTION app_private.tg_bounces__policy() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.tg_campaign_lists__editable() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_campaign_rollups__notify(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_campaign_rollups__notify() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_campaigns__check_content(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -4749,6 +5142,44 @@ REVOKE ALL ON FUNCTION app_private.unsubscribe(operation_id uuid, source text) F
 REVOKE ALL ON FUNCTION app_private.user_agent_machine_reason(user_agent text) FROM PUBLIC;
 
 --
+-- Name: TABLE subscribers; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.subscribers TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.subscribers TO mailroom_readonly;
+
+--
+-- Name: COLUMN subscribers.email; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(email),UPDATE(email) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: COLUMN subscribers.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: COLUMN subscribers.attributes; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(attributes),UPDATE(attributes) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: COLUMN subscribers.status; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE app_public.subscribers TO mailroom_admin;
+
+--
+-- Name: FUNCTION blocklist_subscriber(subscriber_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) TO mailroom_admin;
+
+--
 -- Name: TABLE campaign_rollups; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -4776,6 +5207,46 @@ GRANT ALL ON FUNCTION app_public.cancel_campaign(campaign_id bigint) TO mailroom
 
 REVOKE ALL ON FUNCTION app_public.check_template(part text, content text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.check_template(part text, content text) TO mailroom_admin;
+
+--
+-- Name: FUNCTION import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean) TO mailroom_admin;
+
+--
+-- Name: TABLE lists; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.lists TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.lists TO mailroom_readonly;
+
+--
+-- Name: COLUMN lists.name; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(name),UPDATE(name) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.description; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.opt_in; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(opt_in),UPDATE(opt_in) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: FUNCTION lists_member_counts(list app_public.lists); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.lists_member_counts(list app_public.lists) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.lists_member_counts(list app_public.lists) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.lists_member_counts(list app_public.lists) TO mailroom_readonly;
 
 --
 -- Name: FUNCTION pause_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
@@ -4821,6 +5292,14 @@ GRANT ALL ON FUNCTION app_public.sender_window_open(sender app_public.senders, a
 GRANT ALL ON FUNCTION app_public.sender_window_open(sender app_public.senders, at timestamp with time zone) TO mailroom_readonly;
 
 --
+-- Name: FUNCTION senders_quota_use(sender app_public.senders); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.senders_quota_use(sender app_public.senders) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.senders_quota_use(sender app_public.senders) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.senders_quota_use(sender app_public.senders) TO mailroom_readonly;
+
+--
 -- Name: FUNCTION set_sender_connection_string(sender_id bigint, connection_string text); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -4840,6 +5319,13 @@ GRANT ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) TO mailroom_
 
 REVOKE ALL ON FUNCTION app_public.template_errors(content text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.template_errors(content text) TO mailroom_admin;
+
+--
+-- Name: FUNCTION unblocklist_subscriber(subscriber_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.unblocklist_subscriber(subscriber_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.unblocklist_subscriber(subscriber_id bigint) TO mailroom_admin;
 
 --
 -- Name: FUNCTION unschedule_campaign(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
@@ -5077,31 +5563,6 @@ GRANT INSERT(subscriber_id) ON TABLE app_public.list_memberships TO mailroom_adm
 GRANT INSERT(status),UPDATE(status) ON TABLE app_public.list_memberships TO mailroom_admin;
 
 --
--- Name: TABLE lists; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT SELECT,DELETE ON TABLE app_public.lists TO mailroom_admin;
-GRANT SELECT ON TABLE app_public.lists TO mailroom_readonly;
-
---
--- Name: COLUMN lists.name; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(name),UPDATE(name) ON TABLE app_public.lists TO mailroom_admin;
-
---
--- Name: COLUMN lists.description; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(description),UPDATE(description) ON TABLE app_public.lists TO mailroom_admin;
-
---
--- Name: COLUMN lists.opt_in; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(opt_in),UPDATE(opt_in) ON TABLE app_public.lists TO mailroom_admin;
-
---
 -- Name: SEQUENCE lists_id_seq; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -5211,37 +5672,6 @@ GRANT SELECT,USAGE ON SEQUENCE app_public.raw_events_id_seq TO mailroom_admin;
 --
 
 GRANT SELECT,USAGE ON SEQUENCE app_public.senders_id_seq TO mailroom_admin;
-
---
--- Name: TABLE subscribers; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT SELECT,DELETE ON TABLE app_public.subscribers TO mailroom_admin;
-GRANT SELECT ON TABLE app_public.subscribers TO mailroom_readonly;
-
---
--- Name: COLUMN subscribers.email; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(email),UPDATE(email) ON TABLE app_public.subscribers TO mailroom_admin;
-
---
--- Name: COLUMN subscribers.name; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(name),UPDATE(name) ON TABLE app_public.subscribers TO mailroom_admin;
-
---
--- Name: COLUMN subscribers.attributes; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(attributes),UPDATE(attributes) ON TABLE app_public.subscribers TO mailroom_admin;
-
---
--- Name: COLUMN subscribers.status; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT INSERT(status),UPDATE(status) ON TABLE app_public.subscribers TO mailroom_admin;
 
 --
 -- Name: SEQUENCE subscribers_id_seq; Type: ACL; Schema: app_public; Owner: -

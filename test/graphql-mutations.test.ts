@@ -140,10 +140,10 @@ describe("lists, templates, senders", () => {
   });
 
   test("senders: the connection string is write-only; quota use is readable", async () => {
-    const s = await ok(`mutation { createSender(input: { sender: { name: "News", fromAddress: "news@news.example.com" } }) { sender { id sendingDomain perMinuteLimit quotaUse { sentThisMinute remainingThisMinute windowOpen } } } }`);
+    const s = await ok(`mutation { createSender(input: { sender: { name: "News", fromAddress: "news@news.example.com" } }) { sender { id sendingDomain perMinuteLimit quotaUse { sentLastMinute remainingLastMinute capacityNow pausedUntil windowOpen } } } }`);
     const sender = s.createSender.sender;
     expect(sender.sendingDomain).toBe("news.example.com");
-    expect(sender.quotaUse).toEqual({ sentThisMinute: 0, remainingThisMinute: 30, windowOpen: true });
+    expect(sender.quotaUse).toEqual({ sentLastMinute: 0, remainingLastMinute: 30, capacityNow: 30, pausedUntil: null, windowOpen: true });
     await ok(`mutation($id: BigInt!) { setSenderConnectionString(input: { senderId: $id, connectionString: "endpoint=https://x.communication.azure.com/;accesskey=c2VjcmV0" }) { clientMutationId } }`, { id: sender.id });
     const stored = await db.pool.query("select connection_string from app_private.sender_secrets where sender_id = $1", [sender.id]);
     expect(stored.rows[0].connection_string).toMatch(/^endpoint=/);
