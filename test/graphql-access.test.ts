@@ -7,7 +7,7 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "j
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { revokeApiKey, listApiKeys } from "../src/graphql/api-keys.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { apiKey, applyScratchSql, errorOf, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
+import { apiKey, errorOf, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
 
 const ISSUER = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
 const AUDIENCE = "api://mailroom";
@@ -50,7 +50,6 @@ beforeAll(async () => {
     analystValues: ["Mailroom.Analyst"],
   };
   db = await createTestDatabase();
-  await applyScratchSql(db);
   await db.pool.query("insert into app_public.campaigns (name) values ('Spring sale')");
   // A fault inside the database that is nobody's request error (SQLSTATE XX000).
   await db.pool.query(`create function app_public.internal_fault() returns integer as $$

@@ -1,7 +1,7 @@
 // Every mutation the API offers, as an admin over HTTP: its success, and the errors it documents.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { apiKey, applyScratchSql, errorOf, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
+import { apiKey, errorOf, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
 
 let db: TestDatabase;
 let api: GraphqlServer;
@@ -19,7 +19,6 @@ const ok = async (query: string, variables?: Record<string, unknown>) => {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await applyScratchSql(db);
   admin = await apiKey(db, "admin");
   api = await startGraphqlServer(db, { production: true });
 });

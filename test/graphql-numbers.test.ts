@@ -3,7 +3,7 @@
 // pushed through LISTEN/NOTIFY as events arrive.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { apiKey, applyScratchSql, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
+import { apiKey, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
 
 let db: TestDatabase;
 let api: GraphqlServer;
@@ -76,7 +76,6 @@ async function ingest(events: unknown[]) {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await applyScratchSql(db);
   analyst = await apiKey(db, "analyst");
   admin = await apiKey(db, "admin");
   api = await startGraphqlServer(db);

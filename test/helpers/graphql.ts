@@ -5,7 +5,6 @@ import type { AddressInfo } from "node:net";
 import pg from "pg";
 import pino from "pino";
 import { createClient, type Client } from "graphql-ws";
-import fs from "node:fs";
 import { loadConfig, type GraphqlConfig } from "../../src/config.ts";
 import { createApiKey } from "../../src/graphql/api-keys.ts";
 import { createGraphqlApi } from "../../src/graphql/server.ts";
@@ -95,13 +94,3 @@ export function errorOf(response: GraphqlResponse): string | undefined {
   return response.errors?.[0]?.message;
 }
 
-/** TEMPORARY until the GraphQL migration is committed: applies /tmp/graphql.sql to the test database. */
-export async function applyScratchSql(db: TestDatabase): Promise<void> {
-  const exists = await db.pool.query("select to_regclass('app_private.api_keys') is not null as yes");
-  if (exists.rows[0].yes || !fs.existsSync("/tmp/graphql.sql")) return;
-  const sql = fs.readFileSync("/tmp/graphql.sql", "utf8")
-    .replaceAll(":DATABASE_AUTHENTICATOR", db.roles.authenticator)
-    .replaceAll(":DATABASE_ADMIN", db.roles.admin)
-    .replaceAll(":DATABASE_READONLY", db.roles.readonly);
-  await db.pool.query(sql);
-}
