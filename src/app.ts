@@ -13,6 +13,7 @@ import { createHttpApp } from "./http/app.ts";
 import { createWebhookAuthenticator } from "./http/webhook-auth.ts";
 import type { Log } from "./log.ts";
 import { startWorker } from "./worker.ts";
+import { prepareSending, type SendingRuntime } from "./sending/process.ts";
 
 export interface MailroomOptions {
   server: boolean;
@@ -60,6 +61,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
   let server: http.Server | undefined;
   let shuttingDown = false;
   let workerRunning = false;
+  let sending: SendingRuntime | undefined;
 
   const stop = async () => {
     shuttingDown = true;
@@ -80,6 +82,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     }
     if (graphql) await graphql.release().catch(() => undefined);
     if (graphqlPool) await graphqlPool.end().catch(() => undefined);
+    if (sending) await sending.stop().catch(() => undefined);
     if (pool) await pool.end().catch(() => undefined);
     await database.stop();
   };
@@ -89,9 +92,11 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     if (options.migrate) {
       await migrateDatabase(database.ownerUrl, database.roles, log);
     }
+    sending = await prepareSending(config, log, options);
     if (options.worker) {
       runner = await startWorker(pool, config.workerConcurrency, log);
       workerRunning = true;
+      await sending.workerStarted(pool);
       runner.promise.then(
         () => { workerRunning = false; },
         (error: unknown) => {
@@ -102,7 +107,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     }
     let url: string | undefined;
     if (options.server) {
-      const authenticator = createWebhookAuthenticator(config.webhookSecrets, config.entra);
+      const authenticator = createWebhookAuthenticator([...config.webhookSecrets, ...sending.webhookSecrets], config.entra);
       if (!authenticator.configured) {
         log.warn("no WEBHOOK_SECRETS and no Entra settings: POST /webhooks/acs refuses every delivery with 401");
       }
@@ -123,6 +128,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         log,
         graphql,
         webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes },
+        unsubscribeSecret: config.sending.unsubscribeSecret,
         workerRunning: options.worker ? () => workerRunning : undefined,
         shuttingDown: () => shuttingDown,
       });
@@ -140,6 +146,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
       });
       const address = s.address() as AddressInfo;
       url = `http://${config.host}:${address.port}`;
+      await sending.serverListening(url);
     }
     log.info({ ms: Date.now() - started, url, worker: options.worker }, "Mailroom is ready");
     return { database, pool, runner, url, stop };

@@ -29,6 +29,7 @@ export interface Config {
   entra: EntraConfig | undefined;
   shutdownTimeoutMs: number;
   production: boolean;
+  sending: SendingConfig;
   graphql: GraphqlConfig;
 }
 
@@ -55,6 +56,17 @@ export interface GraphqlJwtConfig {
   analystValues: string[];
 }
 
+export interface SendingConfig {
+  /** PUBLIC_URL: the service's public base URL; unsubscribe links start with it. Undefined: this server's own URL. */
+  publicUrl: string | undefined;
+  /** UNSUBSCRIBE_SECRET: HMAC key of unsubscribe tokens. Undefined: generated once and kept in the database. */
+  unsubscribeSecret: string | undefined;
+  batchSize: number;
+  concurrency: number;
+  leaseSeconds: number;
+  timeoutMs: number;
+}
+
 export interface EntraConfig {
   tenantId: string;
   /** The application id or App ID URI configured on the Event Grid subscription. */
@@ -79,6 +91,7 @@ const SECRET_VARIABLES = new Set([
   "AUTH_DATABASE_URL",
   "ACS_CONNECTION_STRING",
   "WEBHOOK_SECRETS",
+  "UNSUBSCRIBE_SECRET",
 ]);
 
 function shown(variable: string, value: string): string {
@@ -191,6 +204,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
           jwksUrl: url("ENTRA_JWKS_URL", `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`),
         }
       : undefined;
+  const publicUrl = nonEmpty(env, "PUBLIC_URL");
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl)) {
+    throw invalid("PUBLIC_URL", publicUrl, "an http:// or https:// URL such as https://mail.example.com");
+  }
+  const unsubscribeSecret = nonEmpty(env, "UNSUBSCRIBE_SECRET");
+  if (unsubscribeSecret !== undefined && unsubscribeSecret.length < 32) {
+    throw invalid("UNSUBSCRIBE_SECRET", unsubscribeSecret, "a secret of at least 32 characters");
+  }
   const dataDir = path.resolve(cwd, nonEmpty(env, "MAILROOM_DATA_DIR") ?? ".data");
   const embeddedPgBinDir = nonEmpty(env, "EMBEDDED_PG_BIN_DIR");
 
@@ -234,6 +255,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
     webhookMaxBodyBytes: integer(env, "WEBHOOK_MAX_BODY_BYTES", 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
     entra,
+    sending: {
+      publicUrl: publicUrl?.replace(/\/+$/, ""),
+      unsubscribeSecret,
+      batchSize: integer(env, "SEND_BATCH_SIZE", 100, 1, 1000),
+      concurrency: integer(env, "SEND_CONCURRENCY", 64, 1, 1000),
+      leaseSeconds: integer(env, "SEND_LEASE_SECONDS", 60, 5, 3600),
+      timeoutMs: integer(env, "SEND_TIMEOUT_MS", 30000, 100, 600000),
+    },
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 0, 600000),
     production,
     graphql: {

@@ -3,6 +3,7 @@
 import express from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
+import { createUnsubscribeRouter } from "./unsubscribe.ts";
 import { createWebhookRouter } from "./webhook.ts";
 import type { WebhookAuthenticator } from "./webhook-auth.ts";
 import type { GraphqlApi } from "../graphql/server.ts";
@@ -15,6 +16,8 @@ export interface HttpDependencies {
   /** Set while the process shuts down: readiness turns 503 so load balancers stop sending. */
   shuttingDown: () => boolean;
   webhook: { authenticator: WebhookAuthenticator; maxBodyBytes: number };
+  /** UNSUBSCRIBE_SECRET; undefined: the secret generated and kept in the database. */
+  unsubscribeSecret?: string;
   /** The GraphQL API at /graphql (absent when the process has no authenticator connection). */
   graphql?: GraphqlApi;
 }
@@ -67,6 +70,9 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   );
 
   deps.graphql?.mount(app);
+
+  // One-click unsubscribe (RFC 8058): the List-Unsubscribe URL of every message.
+  app.use(createUnsubscribeRouter({ pool: deps.pool, log: deps.log, secret: deps.unsubscribeSecret }));
 
   // Anything unexpected: a 500 without internals (Event Grid retries a 500).
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

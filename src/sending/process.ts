@@ -1,0 +1,77 @@
+// Sending's part of the process life cycle (src/app.ts calls these).
+//
+// Where a sender's ACS connection comes from, first match wins:
+//   1. its own connection string in app_private.sender_secrets (app_public.set_sender_connection_string);
+//   2. ACS_CONNECTION_STRING;
+//   3. with neither, the sandbox this process starts (a worker process only): ACS Email and Event Grid
+//      emulated on 127.0.0.1, subscribed to this process's own POST /webhooks/acs with a secret generated
+//      at start and accepted by the receiver, so that `npm start` sends and receives end to end with no
+//      configuration. Nothing leaves the machine. SANDBOX_* settings apply (docs/sandbox.md).
+import crypto from "node:crypto";
+import type pg from "pg";
+import type { Config } from "../config.ts";
+import type { Log } from "../log.ts";
+import { loadSandboxConfig } from "../sandbox/config.ts";
+import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import { configureSending } from "./settings.ts";
+
+export interface SendingRuntime {
+  /** Secrets the webhook receiver must accept besides WEBHOOK_SECRETS (the in-process sandbox's). */
+  webhookSecrets: string[];
+  sandbox: Sandbox | undefined;
+  /** After the worker started: queue the send job of every campaign with work left (a worker may have died). */
+  workerStarted(pool: pg.Pool): Promise<void>;
+  /** After the HTTP server listens: unsubscribe links default to its URL; the sandbox subscribes to its webhook. */
+  serverListening(url: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function prepareSending(config: Config, log: Log, options: { worker: boolean; server: boolean }): Promise<SendingRuntime> {
+  const publicUrl = config.sending.publicUrl ?? `http://${config.host}:${config.port}`;
+  let sandbox: Sandbox | undefined;
+  let webhookSecret: string | undefined;
+  if (config.acsConnectionString === undefined && options.worker) {
+    const sandboxConfig = loadSandboxConfig(process.env);
+    sandbox = await startSandbox({
+      port: sandboxConfig.port,
+      accessKey: sandboxConfig.accessKey,
+      settings: sandboxConfig.settings,
+      log: log.child({ component: "sandbox" }),
+    });
+    webhookSecret = crypto.randomBytes(24).toString("base64url");
+    log.warn(
+      { sandbox: sandbox.controlUrl },
+      "ACS_CONNECTION_STRING is unset: sending to the local sandbox (nothing leaves this machine; docs/sending.md)",
+    );
+  }
+  configureSending({
+    defaultConnectionString: config.acsConnectionString ?? sandbox?.connectionString,
+    publicUrl,
+    unsubscribeSecret: config.sending.unsubscribeSecret,
+    batchSize: config.sending.batchSize,
+    concurrency: config.sending.concurrency,
+    leaseSeconds: config.sending.leaseSeconds,
+    timeoutMs: config.sending.timeoutMs,
+    log: log.child({ component: "sending" }),
+  });
+  return {
+    webhookSecrets: webhookSecret && options.server ? [webhookSecret] : [],
+    sandbox,
+    async workerStarted(pool) {
+      const { rows } = await pool.query<{ queued: number }>("select app_private.queue_sending_jobs() as queued");
+      if (rows[0].queued > 0) log.info({ campaigns: rows[0].queued }, "send jobs queued for campaigns with work left");
+    },
+    async serverListening(url) {
+      if (config.sending.publicUrl === undefined) configureSending({ publicUrl: url });
+      if (sandbox && webhookSecret && options.server) {
+        const subscription = await sandbox.subscribe({ endpoint: `${url}/webhooks/acs?code=${webhookSecret}`, maxEventsPerBatch: 100 });
+        log.info({ subscription: subscription.name }, "the sandbox delivers Event Grid events to this process's /webhooks/acs");
+      } else if (sandbox) {
+        log.info("the sandbox's events have no webhook in this process; see docs/sending.md");
+      }
+    },
+    async stop() {
+      await sandbox?.stop();
+    },
+  };
+}
