@@ -8,7 +8,7 @@ import type { Runner } from "graphile-worker";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
-import { createGraphqlApi, type GraphqlApi } from "./graphql/server.ts";
+import type { GraphqlApi } from "./graphql/server.ts";
 import { createHttpApp } from "./http/app.ts";
 import { createWebhookAuthenticator } from "./http/webhook-auth.ts";
 import type { Log } from "./log.ts";
@@ -112,6 +112,9 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         log.warn("no WEBHOOK_SECRETS and no Entra settings: POST /webhooks/acs refuses every delivery with 401");
       }
       if (database.authUrl) {
+        // Grafast reads GRAPHILE_ENV when loaded: extra checks in development, none in production.
+        process.env.GRAPHILE_ENV ??= config.production ? "production" : "development";
+        const { createGraphqlApi } = await import("./graphql/server.ts");
         graphqlPool = createPool(database.authUrl, log, 20);
         graphql = createGraphqlApi({
           pool: graphqlPool,
