@@ -1887,7 +1887,7 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
   msg as (
     select * from app_public.messages as m where m.campaign_id = campaign_rollup_from_events.campaign_id
   ),
-  candidate as (
+  candidate as materialized (
     select e.*, app_private.event_kind(e.event_type) as kind
     from app_public.raw_events as e
     where e.problem is null and app_private.event_kind(e.event_type) is not null
@@ -1906,13 +1906,13 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
     where c.recipient is null
   ),
-  attributed as (
+  attributed as materialized (
     select c.*, b.message_id, m.accepted_at
     from (select distinct on (id) id, message_id from matched order by id, rank) as b
     join candidate as c on c.id = b.id
     join msg as m on m.id = b.message_id
   ),
-  report as (
+  report as materialized (
     select distinct on (a.message_id) a.message_id, a.status, rule.bounce_type
     from attributed as a
     left join app_public.delivery_statuses as ds on ds.status = a.status
@@ -1925,12 +1925,12 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     where a.kind = 'delivery_report'
     order by a.message_id, coalesce(ds.precedence, 0) desc, coalesce(a.occurred_at, a.event_time, a.received_at) desc, a.id desc
   ),
-  engagement as (
+  engagement as materialized (
     select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
            coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
     from attributed as a where a.kind = 'engagement'
   ),
-  burst as (
+  burst as materialized (
     select e.id, count(distinct o.url) as distinct_links
     from engagement as e cross join settings as s
     join engagement as o on o.message_id = e.message_id
@@ -1939,11 +1939,11 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
                             and e.occurred_at + make_interval(secs => s.burst_seconds)
     group by e.id
   ),
-  agent as (
+  agent as materialized (
     select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) is not null as is_machine
     from (select distinct user_agent from engagement where user_agent is not null) as d
   ),
-  classified as (
+  classified as materialized (
     select e.message_id, e.engagement_type,
       coalesce(a.is_machine, false)
       or coalesce(e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance), false)
