@@ -94,9 +94,9 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     }
     sending = await prepareSending(config, log, options);
     if (options.worker) {
+      await sending.queueSendJobs(pool);
       runner = await startWorker(pool, config.workerConcurrency, log);
       workerRunning = true;
-      await sending.workerStarted(pool);
       runner.promise.then(
         () => { workerRunning = false; },
         (error: unknown) => {

@@ -19,8 +19,11 @@ export interface SendingRuntime {
   /** Secrets the webhook receiver must accept besides WEBHOOK_SECRETS (the in-process sandbox's). */
   webhookSecrets: string[];
   sandbox: Sandbox | undefined;
-  /** After the worker started: queue the send job of every campaign with work left (a worker may have died). */
-  workerStarted(pool: pg.Pool): Promise<void>;
+  /**
+   * Before the worker starts: queue the send job of every campaign with work left, since a worker that died
+   * keeps its job locked for hours. Before, not after: a job this process already runs is never doubled.
+   */
+  queueSendJobs(pool: pg.Pool): Promise<void>;
   /** After the HTTP server listens: unsubscribe links default to its URL; the sandbox subscribes to its webhook. */
   serverListening(url: string): Promise<void>;
   stop(): Promise<void>;
@@ -57,7 +60,7 @@ export async function prepareSending(config: Config, log: Log, options: { worker
   return {
     webhookSecrets: webhookSecret && options.server ? [webhookSecret] : [],
     sandbox,
-    async workerStarted(pool) {
+    async queueSendJobs(pool) {
       const { rows } = await pool.query<{ queued: number }>("select app_private.queue_sending_jobs() as queued");
       if (rows[0].queued > 0) log.info({ campaigns: rows[0].queued }, "send jobs queued for campaigns with work left");
     },
