@@ -5,6 +5,7 @@ import path from "node:path";
 import { EventGridDeserializer } from "@azure/eventgrid";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { createFixtureMessage } from "./helpers/fixture-message.ts";
 import { runQueuedJobs, startReceiver, TEST_SECRET, type Receiver } from "./helpers/receiver.ts";
 
 const fixtures = path.resolve(import.meta.dirname, "fixtures/eventgrid");
@@ -146,22 +147,7 @@ describe("attribution of what arrived", () => {
     // Before the message row exists nothing can be attributed, and nothing is guessed.
     expect((await events()).every((e) => e.message_id === null)).toBe(true);
 
-    // The message as start_campaign would have written it: its Message-ID and operation id, set before sending.
-    const { rows } = await db.pool.query(
-      `with sender as (
-         insert into app_public.senders (name, from_address) values ('News', 'news@news.example.com') returning id
-       ), subscriber as (
-         insert into app_public.subscribers (email) values ('ada@example.org') returning id
-       ), campaign as (
-         insert into app_public.campaigns (name, sender_id) select 'November', id from sender returning id
-       )
-       insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id, operation_id)
-       select campaign.id, subscriber.id, sender.id, 'ada@example.org',
-              '<5b1e2f9a-6c7d-4e8f-9a0b-1c2d3e4f5a6b@news.example.com>', '7f3c1d2e-0a4b-4c5d-8e9f-102132435465'
-       from sender, subscriber, campaign
-       returning id`,
-    );
-    const messageId = rows[0].id;
+    const messageId = await createFixtureMessage(db.pool);
     const attributed = await events();
     const byId = Object.fromEntries(attributed.map((e) => [e.event_id, e]));
     // The view carries another messageId and is tied to the message by internetMessageId only.
@@ -170,6 +156,12 @@ describe("attribution of what arrived", () => {
     expect(byId["e1a2b3c4-0004-4000-8000-000000000004"].message_id).toBe(messageId);
     expect(byId["e1a2b3c4-0004-4000-8000-000000000004"].attributed_by).toMatch(/^operation_id/);
     expect(byId["d1a2b3c4-0001-4000-8000-000000000001"]).toMatchObject({ message_id: messageId, attributed_by: "internet_message_id" });
+    // The bounce belongs to another message (another Message-ID, operation id and recipient): it stays unattributed.
+    expect(byId["d1a2b3c4-0002-4000-8000-000000000002"].message_id).toBeNull();
+    const pending = await db.pool.query(
+      "select e.event_id from app_private.pending_events p join app_public.raw_events e on e.id = p.raw_event_id",
+    );
+    expect(pending.rows).toEqual([{ event_id: "d1a2b3c4-0002-4000-8000-000000000002" }]);
     const message = await db.pool.query(
       "select delivery_status, opens_human + opens_machine as opens, clicks_human + clicks_machine as clicks from app_public.messages where id = $1",
       [messageId],

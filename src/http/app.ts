@@ -7,6 +7,7 @@ import { createUnsubscribeRouter } from "./unsubscribe.ts";
 import { createWebhookRouter } from "./webhook.ts";
 import type { WebhookAuthenticator } from "./webhook-auth.ts";
 import type { GraphqlApi } from "../graphql/server.ts";
+import { httpRequestDuration, metricsText, routeLabel } from "../metrics.ts";
 
 export interface HttpDependencies {
   pool: pg.Pool;
@@ -40,6 +41,17 @@ export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<
 export function createHttpApp(deps: HttpDependencies): express.Express {
   const app = express();
   app.disable("x-powered-by");
+
+  app.use((req, res, next) => {
+    const end = httpRequestDuration.startTimer({ method: req.method, route: routeLabel(req.path) });
+    res.on("finish", () => end({ status: String(res.statusCode) }));
+    next();
+  });
+
+  // Prometheus: this process's counters and the numbers PostgreSQL holds for all processes.
+  app.get("/metrics", async (_req, res) => {
+    res.type("text/plain; version=0.0.4").send(await metricsText(deps.pool));
+  });
 
   // Liveness: the process answers. Never touches the database.
   app.get("/healthz", (_req, res) => {

@@ -9,6 +9,7 @@
 import express, { type Request, type Response } from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
+import { webhookDeliveries, webhookEventsReceived } from "../metrics.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { TransientAuthError, type WebhookAuthenticator } from "./webhook-auth.ts";
 
@@ -141,6 +142,7 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
   });
 
   router.post("/webhooks/acs", async (req, res, next) => {
+    res.on("finish", () => webhookDeliveries.inc({ status: String(res.statusCode) }));
     if (deps.shuttingDown()) {
       unavailable(res, "shutting down");
       return;
@@ -220,6 +222,7 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
       unavailable(res, "temporarily unable to store events");
       return;
     }
+    webhookEventsReceived.inc({ schema: delivery.schema }, delivery.events.length);
     res.status(200).json({ received: delivery.events.length });
   }
 
