@@ -41,7 +41,18 @@ export async function migrateDatabase(
   options: { current?: boolean } = {},
 ): Promise<void> {
   await runMigrations({ connectionString, ...(log ? { logger: workerLogger(log.child({ component: "worker-schema" })) } : {}) });
-  await migrate(migrateSettings(connectionString, roles, log));
+  // graphile-migrate refuses to run while another process migrates (a try-lock): wait for it instead,
+  // so that several processes may start at once.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(migrateSettings(connectionString, roles, log));
+      break;
+    } catch (error) {
+      if (!/Failed to get exclusive lock/.test(String(error)) || attempt >= 60) throw error;
+      log?.info("another process is migrating the database; waiting for it");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
   if (options.current) await watch(migrateSettings(connectionString, roles, log), true);
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
