@@ -7,6 +7,10 @@ import path from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, getJson, runMailroom, type MailroomProcess } from "./helpers/process.ts";
+import { superuserQuery } from "./helpers/database.ts";
+import { inject } from "vitest";
+import { withCredentials } from "../src/db/roles.ts";
+import { TEST_PASSWORDS } from "./setup/global-setup.ts";
 
 const running: MailroomProcess[] = [];
 const dirs: string[] = [];
@@ -159,5 +163,37 @@ describe("embedded database lifecycle", () => {
     running.push(p);
     expect(await p.exited).toBe(2);
     expect(p.output().trim()).toBe('Invalid configuration: WORKER_CONCURRENCY="lots"; expected an integer from 1 to 256.');
+  });
+
+  test("several processes started at once on an empty database: one migrates, the others wait, all become ready", async () => {
+    const name = `concurrent_${Date.now()}`;
+    await superuserQuery(`create database ${name} owner mailroom`);
+    try {
+      const databaseUrl = withCredentials(inject("superuserUrl"), "mailroom", TEST_PASSWORDS.owner, name);
+      const processes = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const p = runMailroom(["server"], {
+            DATABASE_URL: databaseUrl,
+            DATABASE_AUTHENTICATOR: "mailroom_authenticator",
+            DATABASE_ADMIN: "mailroom_admin",
+            DATABASE_READONLY: "mailroom_readonly",
+            PORT: String(await freePort()),
+          });
+          running.push(p);
+          return p;
+        }),
+      );
+      await Promise.all(processes.map((p) => p.waitFor(/Mailroom is ready/, 120_000)));
+      // Exactly one process ran the migrations; the others found them applied (after waiting, if they came
+      // while it was running).
+      const migrated = processes.filter((p) => p.output().includes("Running migration '000001"));
+      expect(migrated.length).toBe(1);
+      for (const p of processes) {
+        p.child.kill("SIGTERM");
+        expect(await p.exited).toBe(0);
+      }
+    } finally {
+      await superuserQuery(`drop database if exists ${name} with (force)`);
+    }
   });
 });
