@@ -1,0 +1,159 @@
+// Sending benchmark, on a throwaway PostgreSQL (embedded 18) and the sandbox in this process:
+//   1. throughput: N recipients from start_campaign to the last accepted, sent by `mailroom worker` (a child
+//      process), quotas off, no added latency; in the same run the same sandbox driven by a minimal loop of the
+//      same SDK call (beginSend with an operation id, 64 in flight, in a child process): messages/s and ratio;
+//   2. peak RSS (VmHWM) of the worker process during an M-recipient campaign;
+//   3. quotas on: a sender limited to Q a minute, R recipients: the most sends the sandbox accepted in any
+//      60 s window (sliding), which must not exceed Q.
+//   ./node_modules/.bin/node bench/sending.ts [N=100000] [M=200000] [Q=300] [R=900]
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
+import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
+import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
+import { startSandbox } from "../src/sandbox/index.ts";
+
+const N = Number(process.argv[2] ?? 100_000);
+const M = Number(process.argv[3] ?? 200_000);
+const Q = Number(process.argv[4] ?? 300);
+const R = Number(process.argv[5] ?? 900);
+const log = (...args: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...args);
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-bench-sending-"));
+fs.chmodSync(dir, 0o755);
+const server = new PostgresServer({
+  binDir: process.env.BENCH_PG_BIN || (await embeddedBinDir()),
+  dir,
+  port: await freePort(),
+  superuserPassword: crypto.randomBytes(12).toString("hex"),
+  fast: true,
+});
+await server.start();
+const roles = rolesFor("mailroom");
+await ensureRoles(server.superuserUrl, roles, { owner: "bench", authenticator: "bench" });
+await ensureDatabase(server.superuserUrl, roles);
+const ownerUrl = withCredentials(server.superuserUrl, roles.owner, "bench", roles.database);
+await migrateDatabase(ownerUrl, roles);
+const db = new pg.Pool({ connectionString: ownerUrl, max: 3 });
+
+const sandbox = await startSandbox({
+  settings: { quotaPerMinute: null, quotaPerHour: null, timeScale: 0.001, latencyMs: 0, retainedEmails: 1_000, retainedDeliveries: 100 },
+});
+
+function child(script: string[], env: Record<string, string>) {
+  const proc = spawn(process.execPath, script, {
+    cwd: projectRoot,
+    env: { ...process.env, LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
+  return { proc, output: () => out, exited };
+}
+
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function campaign(recipients: number, sender: { perMinute: number | null }): Promise<string> {
+  const { rows } = await db.query(
+    `with s as (insert into app_public.senders (name, from_address, sending_domain, per_minute_limit, per_hour_limit)
+                values ('bench', $2, '', $3, null) returning id),
+     l as (insert into app_public.lists (name, opt_in) values ('bench', 'single') returning id),
+     sub as (insert into app_public.subscribers (email, name)
+             select format('%s-%s@example.org', $4::text, i), format('Person %s', i) from generate_series(1, $1::int) as i
+             returning id),
+     m as (insert into app_public.list_memberships (list_id, subscriber_id, status) select l.id, sub.id, 'confirmed' from l, sub),
+     c as (insert into app_public.campaigns (name, sender_id, subject, html_body)
+           select 'bench', s.id, 'Hello {{ subscriber.name }}',
+                  '<p>Dear {{ subscriber.name }},</p><p>News. <a href="https://example.org/a">Read</a></p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+           from s returning id)
+     select c.id, l.id as list_id from c, l`,
+    [recipients, `bench-${crypto.randomBytes(3).toString("hex")}@mail.example.com`, sender.perMinute, crypto.randomBytes(3).toString("hex")],
+  );
+  await db.query("insert into app_public.campaign_lists values ($1, $2)", [rows[0].id, rows[0].list_id]);
+  return rows[0].id as string;
+}
+
+async function runCampaign(campaignId: string): Promise<{ seconds: number; rssMb: number }> {
+  const worker = child(["src/cli.ts", "worker"], {
+    DATABASE_URL: ownerUrl,
+    ACS_CONNECTION_STRING: sandbox.connectionString,
+    PUBLIC_URL: "https://mailroom.example.com",
+  });
+  for (let i = 0; !/Mailroom is ready/.test(worker.output()); i++) {
+    if (i > 1200) throw new Error(`the worker did not start:\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const t0 = Date.now();
+  await db.query("select app_public.start_campaign($1)", [campaignId]);
+  let peak = 0;
+  for (;;) {
+    peak = Math.max(peak, peakRssMb(worker.proc.pid!));
+    const { rows } = await db.query("select status, extract(epoch from finished_at) * 1000 as finished from app_public.campaigns where id = $1", [campaignId]);
+    if (rows[0].status === "finished") {
+      worker.proc.kill("SIGTERM");
+      await worker.exited;
+      return { seconds: (Number(rows[0].finished) - t0) / 1000, rssMb: peak };
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// 1. Throughput, end to end and the SDK loop alone.
+log(`campaign of ${N.toLocaleString()} recipients (quotas off)`);
+const first = await campaign(N, { perMinute: null });
+sandbox.reset();
+const e2e = await runCampaign(first);
+log(`mailroom: ${e2e.seconds.toFixed(1)} s, ${(N / e2e.seconds).toFixed(0)} messages/s, worker peak RSS ${e2e.rssMb.toFixed(0)} MB; sandbox accepted ${sandbox.stats().emails.accepted}`);
+sandbox.reset();
+const loop = child(["bench/sending-sdk-loop.ts", sandbox.connectionString, String(N), "64"], {});
+await loop.exited;
+const loopSeconds = Number(/seconds=([\d.]+)/.exec(loop.output())![1]);
+log(`SDK loop alone: ${loopSeconds.toFixed(1)} s, ${(N / loopSeconds).toFixed(0)} messages/s; sandbox accepted ${sandbox.stats().emails.accepted}`);
+log(`ratio mailroom / SDK loop: ${(loopSeconds / e2e.seconds).toFixed(2)}`);
+
+// 2. Peak RSS of the worker during a larger campaign.
+if (M > 0) {
+  log(`campaign of ${M.toLocaleString()} recipients (quotas off)`);
+  const second = await campaign(M, { perMinute: null });
+  sandbox.reset();
+  const big = await runCampaign(second);
+  log(`mailroom: ${big.seconds.toFixed(1)} s, ${(M / big.seconds).toFixed(0)} messages/s, worker peak RSS ${big.rssMb.toFixed(0)} MB`);
+}
+
+// 3. Quotas on: the busiest 60 s window at the sandbox.
+if (R > 0) {
+  log(`campaign of ${R} recipients, sender limited to ${Q} a minute`);
+  sandbox.reset();
+  sandbox.configure({ retainedEmails: R + 10 });
+  const third = await campaign(R, { perMinute: Q });
+  const limited = await runCampaign(third);
+  const times = sandbox.emails().map((e) => Date.parse(e.acceptedAt)).sort((a, b) => a - b);
+  let busiest = 0;
+  for (let start = 0, end = 0; end < times.length; end++) {
+    while (times[end] - times[start] >= 60_000) start++;
+    busiest = Math.max(busiest, end - start + 1);
+  }
+  log(`quota ${Q}/minute: ${times.length} sent in ${limited.seconds.toFixed(1)} s; busiest 60 s window: ${busiest} sends; 429s: ${sandbox.stats().emails.throttled}`);
+}
+
+await sandbox.stop();
+await db.end();
+await server.stop();
+fs.rmSync(dir, { recursive: true, force: true });
