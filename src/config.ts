@@ -208,6 +208,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl)) {
     throw invalid("PUBLIC_URL", publicUrl, "an http:// or https:// URL such as https://mail.example.com");
   }
+  // A request must end well within its claim's lease: a lease that ends while the request may still reach ACS
+  // would let another worker look the message up too early and send it a second time.
+  const sendLeaseSeconds = integer(env, "SEND_LEASE_SECONDS", 60, 5, 3600);
+  const sendTimeoutMs = integer(env, "SEND_TIMEOUT_MS", 30000, 100, 600000);
+  if (sendTimeoutMs * 2 > sendLeaseSeconds * 1000) {
+    throw invalid("SEND_TIMEOUT_MS", String(sendTimeoutMs), `at most half of SEND_LEASE_SECONDS (${sendLeaseSeconds} s)`);
+  }
   const unsubscribeSecret = nonEmpty(env, "UNSUBSCRIBE_SECRET");
   if (unsubscribeSecret !== undefined && unsubscribeSecret.length < 32) {
     throw invalid("UNSUBSCRIBE_SECRET", unsubscribeSecret, "a secret of at least 32 characters");
@@ -260,8 +267,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       unsubscribeSecret,
       batchSize: integer(env, "SEND_BATCH_SIZE", 100, 1, 1000),
       concurrency: integer(env, "SEND_CONCURRENCY", 64, 1, 1000),
-      leaseSeconds: integer(env, "SEND_LEASE_SECONDS", 60, 5, 3600),
-      timeoutMs: integer(env, "SEND_TIMEOUT_MS", 30000, 100, 600000),
+      leaseSeconds: sendLeaseSeconds,
+      timeoutMs: sendTimeoutMs,
     },
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 0, 600000),
     production,

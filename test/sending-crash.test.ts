@@ -32,6 +32,7 @@ function startWorker(): MailroomProcess {
     ACS_CONNECTION_STRING: sandbox.connectionString,
     PUBLIC_URL: "https://mailroom.example.com",
     SEND_LEASE_SECONDS: "5",
+    SEND_TIMEOUT_MS: "2000",
     LOG_LEVEL: "info",
   });
 }
