@@ -5,11 +5,14 @@ import { openDatabase } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { createLog } from "./log.ts";
 import { startMailroom, type MailroomOptions } from "./app.ts";
+import { createDemoCampaign, demoInstructions, demoSandboxEnvironment, followDemoCampaign } from "./demo.ts";
 
 const USAGE = `Usage: mailroom <command>
 
 Commands:
   start     migrate, then run the worker and the HTTP server in one process (default)
+            --demo: also create a demo list and campaign and send it through the sandbox
+            (--subscribers N, default 3000); same as: mailroom demo
   server    migrate, then run the HTTP server only
   worker    migrate, then run the worker only
   migrate   apply the committed migrations and exit
@@ -49,14 +52,39 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLog(config.logLevel, config.logFormat);
 
-  const mode = modes[command];
+  const demo = command === "demo" || (command === "start" && argv.includes("--demo"));
+  const mode = demo ? modes.start : modes[command];
   if (mode) {
+    let demoSubscribers = 3000;
+    if (demo) {
+      if (config.acsConnectionString) {
+        console.error("The demo sends to generated addresses and only through the sandbox: unset ACS_CONNECTION_STRING to run it.");
+        return 2;
+      }
+      const i = argv.indexOf("--subscribers");
+      if (i >= 0) {
+        demoSubscribers = Number(argv[i + 1]);
+        if (!Number.isInteger(demoSubscribers) || demoSubscribers < 1 || demoSubscribers > 1_000_000) {
+          console.error(`--subscribers ${JSON.stringify(argv[i + 1] ?? "")}: expected a number of subscribers from 1 to 1000000`);
+          return 2;
+        }
+      }
+      demoSandboxEnvironment(process.env);
+    }
     const mailroom = await startMailroom(config, log, mode);
     if (mailroom.url) {
-      log.info(`health: ${mailroom.url}/healthz  readiness: ${mailroom.url}/readyz`);
+      log.info(`health: ${mailroom.url}/healthz  readiness: ${mailroom.url}/readyz  metrics: ${mailroom.url}/metrics`);
+      log.info(`GraphQL: ${mailroom.url}/graphql (Ruru in a browser; create an API key with: npm run api-key -- create --name me --role admin)`);
     }
     log.info("press Ctrl-C to stop");
     let stopping = false;
+    if (demo && mailroom.url) {
+      const campaign = await createDemoCampaign(mailroom.pool, demoSubscribers);
+      for (const line of demoInstructions(mailroom.url, campaign).split("\n")) log.info(line);
+      followDemoCampaign(mailroom.pool, campaign.campaignId, log, { stopped: () => stopping }).catch((error: unknown) => {
+        if (!stopping) log.warn({ err: String(error) }, "stopped following the demo campaign");
+      });
+    }
     const shutdown = (signal: string) => {
       if (stopping) {
         log.warn(`${signal} again: exiting now`);

@@ -19,7 +19,9 @@ export function createLog(level: string, format: LogFormat): Log {
 function pinoLogFactory(log: Log): LogFunctionFactory<Record<string, unknown>> {
   return (scope) => (level, message, meta) => {
     const child = log.child({ ...(scope.label ? { scope: scope.label } : {}), ...(scope.taskIdentifier ? { task: scope.taskIdentifier } : {}), ...(scope.jobId ? { jobId: scope.jobId } : {}) });
-    const fn = level === "error" ? child.error : level === "warning" ? child.warn : level === "debug" ? child.debug : child.info;
+    // A line per completed job is noise at info level; failures stay visible.
+    const quiet = level === "debug" || (level === "info" && message.startsWith("Completed task"));
+    const fn = level === "error" ? child.error : level === "warning" ? child.warn : quiet ? child.debug : child.info;
     fn.call(child, meta ?? {}, message);
   };
 }
