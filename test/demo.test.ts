@@ -51,4 +51,10 @@ test("mailroom demo: the campaign is sent through the sandbox and its numbers ar
   expect(Number(rollup.delivered)).toBeGreaterThan(200);
   expect(Number(rollup.uniqueOpens)).toBeGreaterThan(0);
   expect(Number(rollup.uniqueClicks)).toBeGreaterThan(0);
+
+  // The same story in the metrics a Prometheus scrape sees.
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(metrics).toMatch(/^mailroom_acs_send_results_total\{outcome="accepted"\} 300$/m);
+  expect(metrics).toMatch(/^mailroom_messages\{send_status="accepted"\} 300$/m);
+  expect(metrics).toMatch(/^mailroom_events_unattributed 0$/m);
 }, 200_000);

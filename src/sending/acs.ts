@@ -10,6 +10,7 @@
 //   exactly that request, signed like every other.
 import { EmailClient, type EmailMessage } from "@azure/communication-email";
 import { parseAcsConnectionString } from "../config.ts";
+import { acsSendResults } from "../metrics.ts";
 
 export type SendOutcome =
   | { outcome: "accepted" }
@@ -55,6 +56,12 @@ export class AcsResource {
   }
 
   async send(message: EmailMessage, operationId: string, timeoutMs: number): Promise<SendOutcome> {
+    const result = await this.request(message, operationId, timeoutMs);
+    acsSendResults.inc({ outcome: result.outcome });
+    return result;
+  }
+
+  private async request(message: EmailMessage, operationId: string, timeoutMs: number): Promise<SendOutcome> {
     const controller = new AbortController();
     let accepted = false;
     const timer = setTimeout(() => controller.abort(), timeoutMs);
