@@ -1882,6 +1882,7 @@ COMMENT ON TABLE app_public.campaign_rollups IS 'A campaign''s numbers in one ro
 CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETURNS app_public.campaign_rollups
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET work_mem TO '256MB'
     AS $$
   with settings as (select * from app_public.engagement_settings),
   msg as (
@@ -1891,8 +1892,9 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     select e.*, app_private.event_kind(e.event_type) as kind
     from app_public.raw_events as e
     where e.problem is null and app_private.event_kind(e.event_type) is not null
-      and (e.internet_message_id in (select internet_message_id from msg)
-           or e.operation_id in (select operation_id from msg))
+      and e.id in (select r.id from app_public.raw_events as r join msg on msg.internet_message_id = r.internet_message_id
+                   union
+                   select r.id from app_public.raw_events as r join msg on msg.operation_id = r.operation_id)
   ),
   matched as (
     select c.id, m.id as message_id, 1 as rank
@@ -2230,9 +2232,18 @@ CREATE FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) RETURNS
     AS $$
 declare
   rollup app_public.campaign_rollups;
+  message_ids bigint[];
 begin
-  perform app_private.refresh_messages(array(
-    select id from app_public.messages as m where m.campaign_id = recompute_campaign_rollup.campaign_id));
+  -- In chunks of 10,000 messages, so that a campaign of millions never makes one huge statement.
+  for message_ids in
+    select array_agg(id) from (
+      select m.id, (row_number() over (order by m.id) - 1) / 10000 as chunk
+      from app_public.messages as m where m.campaign_id = recompute_campaign_rollup.campaign_id
+    ) as numbered
+    group by chunk
+  loop
+    perform app_private.refresh_messages(message_ids);
+  end loop;
   select * into rollup from app_public.campaign_rollup_from_events(campaign_id);
   insert into app_public.campaign_rollups select rollup.*
   on conflict on constraint campaign_rollups_pkey do update set
