@@ -8,15 +8,12 @@
 // 2. the first page (50) of its messages with their events, concurrency 32
 // Each is run [runs] times; the median run is reported with the others alongside.
 import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
-import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
+import { projectRoot } from "../src/db/migrate.ts";
+import { startThrowawayDatabase } from "../src/db/throwaway.ts";
 import { createApiKey } from "../src/graphql/api-keys.ts";
 import { freePort } from "../test/helpers/process.ts";
 
@@ -116,19 +113,10 @@ async function waitForHttp(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-bench-graphql-"));
-fs.chmodSync(dir, 0o755);
-const pgServer = new PostgresServer({ binDir: await embeddedBinDir(), dir, port: await freePort(), superuserPassword: "bench" });
-await pgServer.start();
+const database = await startThrowawayDatabase();
 let server: ChildProcess | undefined;
 try {
-  const roles = rolesFor("mailroom");
-  const passwords = { owner: "bench-owner", authenticator: "bench-auth" };
-  await ensureRoles(pgServer.superuserUrl, roles, passwords);
-  await ensureDatabase(pgServer.superuserUrl, roles);
-  const databaseUrl = withCredentials(pgServer.superuserUrl, roles.owner, passwords.owner, roles.database);
-  const authUrl = withCredentials(pgServer.superuserUrl, roles.authenticator, passwords.authenticator, roles.database);
-  await migrateDatabase(databaseUrl, roles);
+  const { ownerUrl: databaseUrl, authUrl } = database;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 
   let t = performance.now();
@@ -193,6 +181,5 @@ try {
 } finally {
   server?.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 500));
-  await pgServer.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }

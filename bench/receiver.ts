@@ -12,13 +12,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
-import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
-import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
-import { freePort } from "../test/helpers/process.ts";
+import { projectRoot } from "../src/db/migrate.ts";
+import { freePort, startThrowawayDatabase } from "../src/db/throwaway.ts";
 
 const seconds = Number(process.argv[2] ?? 20);
 const onlyEndToEnd = process.argv.includes("--end-to-end");
@@ -92,18 +89,11 @@ async function load(url: string, eventsPerRequest: number, label: string) {
   return result;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-bench-"));
-fs.chmodSync(dir, 0o755);
-const pgServer = new PostgresServer({ binDir: await embeddedBinDir(), dir, port: await freePort(), superuserPassword: "bench" });
-await pgServer.start();
+// Normal durability: the receiver's answer waits for a real commit.
+const database = await startThrowawayDatabase();
 const children: ChildProcess[] = [];
 try {
-  const roles = rolesFor("mailroom");
-  const passwords = { owner: "bench-owner", authenticator: "bench-auth" };
-  await ensureRoles(pgServer.superuserUrl, roles, passwords);
-  await ensureDatabase(pgServer.superuserUrl, roles);
-  const databaseUrl = withCredentials(pgServer.superuserUrl, roles.owner, passwords.owner, roles.database);
-  await migrateDatabase(databaseUrl, roles);
+  const databaseUrl = database.ownerUrl;
 
   const mailroomPort = await freePort();
   const mailroom = startProcess(["src/cli.ts", "server"], {
@@ -195,6 +185,5 @@ try {
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  await pgServer.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }

@@ -9,13 +9,9 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
-import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
-import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
+import { startThrowawayDatabase } from "../src/db/throwaway.ts";
+import { projectRoot } from "../src/db/migrate.ts";
 import { startSandbox } from "../src/sandbox/index.ts";
 
 const N = Number(process.argv[2] ?? 100_000);
@@ -24,29 +20,8 @@ const Q = Number(process.argv[4] ?? 300);
 const R = Number(process.argv[5] ?? 900);
 const log = (...args: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...args);
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-bench-sending-"));
-fs.chmodSync(dir, 0o755);
-const server = new PostgresServer({
-  binDir: process.env.BENCH_PG_BIN || (await embeddedBinDir()),
-  dir,
-  port: await freePort(),
-  superuserPassword: crypto.randomBytes(12).toString("hex"),
-  fast: true,
-});
-await server.start();
-const roles = rolesFor("mailroom");
-await ensureRoles(server.superuserUrl, roles, { owner: "bench", authenticator: "bench" });
-await ensureDatabase(server.superuserUrl, roles);
-const ownerUrl = withCredentials(server.superuserUrl, roles.owner, "bench", roles.database);
-await migrateDatabase(ownerUrl, roles);
+const database = await startThrowawayDatabase({ binDir: process.env.BENCH_PG_BIN || undefined, fast: true });
+const { ownerUrl } = database;
 const db = new pg.Pool({ connectionString: ownerUrl, max: 3 });
 
 const sandbox = await startSandbox({
@@ -155,5 +130,4 @@ if (R > 0) {
 
 await sandbox.stop();
 await db.end();
-await server.stop();
-fs.rmSync(dir, { recursive: true, force: true });
+await database.stop();

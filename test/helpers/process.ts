@@ -1,19 +1,10 @@
 // Runs `mailroom <command>` as a child process, as a user would, and watches what it says.
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { projectRoot } from "../../src/db/migrate.ts";
+import { freePort } from "../../src/db/throwaway.ts";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface MailroomProcess {
   child: ChildProcess;
