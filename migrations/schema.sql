@@ -128,6 +128,26 @@ $$;
 COMMENT ON FUNCTION app_hidden.authenticate_api_key(key_hash text) IS 'For the authenticator: the key with this SHA-256 (hex), its role and whether it is valid, revoked or expired; no row for an unknown key.';
 
 --
+-- Name: subscriber_email_problem(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.subscriber_email_problem(email text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  select case
+    when email is null or email = '' then 'email is required'
+    when length(email) > 254 then 'email is longer than 254 characters'
+    when email !~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$' then 'email is not a valid address'
+  end
+$_$;
+
+--
+-- Name: FUNCTION subscriber_email_problem(email text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.subscriber_email_problem(email text) IS 'Why an email address (already trimmed) cannot be a subscriber''s, or NULL when it can: the rule of the subscribers_email_check constraint, also used by import_subscribers and the CSV import to report bad rows.';
+
+--
 -- Name: add_job(text, json, text, timestamp with time zone, integer, text, integer); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -153,6 +173,59 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) IS 'Queues a graphile-worker job (identifier = the task file name under tasks/).';
+
+--
+-- Name: attribute_pending_events(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.attribute_pending_events() RETURNS TABLE(attributed_by text, events bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  raw_event_ids bigint[];
+  message_ids bigint[];
+  keys text[];
+begin
+  -- The same lock as inserting messages: no event or message can slip in between while we look.
+  perform pg_advisory_xact_lock(7361003);
+  -- Pending rows of events that were attributed meanwhile are stale: remove them.
+  delete from app_private.pending_events as p
+  using app_public.message_events as me where me.raw_event_id = p.raw_event_id;
+  with matched as (
+    select p.raw_event_id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
+    from app_private.pending_events as p join app_public.messages as m on m.internet_message_id = p.internet_message_id
+    union all
+    select p.raw_event_id, m.id, 2, 'operation_id_and_recipient'
+    from app_private.pending_events as p join app_public.messages as m on m.operation_id = p.operation_id
+    where lower(m.recipient) = p.recipient
+    union all
+    select p.raw_event_id, m.id, 3, 'operation_id'
+    from app_private.pending_events as p join app_public.messages as m on m.operation_id = p.operation_id
+    where p.recipient is null
+  ),
+  best as (
+    select distinct on (raw_event_id) raw_event_id, message_id, attributed_by from matched order by raw_event_id, rank
+  ),
+  resolved as (
+    delete from app_private.pending_events as p using best as b where p.raw_event_id = b.raw_event_id
+  )
+  select array_agg(b.raw_event_id), array_agg(b.message_id), array_agg(b.attributed_by)
+  into raw_event_ids, message_ids, keys
+  from best as b;
+  if raw_event_ids is not null then
+    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  end if;
+  return query
+  select k.attributed_by, count(*) from unnest(keys) as k(attributed_by) group by k.attributed_by order by 1;
+end;
+$$;
+
+--
+-- Name: FUNCTION attribute_pending_events(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.attribute_pending_events() IS 'Attributes the pending (unattributed) events that match a message now, by the attribution rule, with all the effects of attribution; returns how many per key used. Events that still match nothing stay pending.';
 
 SET default_tablespace = '';
 
@@ -895,6 +968,33 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification, counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
+
+--
+-- Name: remove_raw_event_payloads(interval, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer DEFAULT 10000) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with old as (
+    select e.id from app_public.raw_events as e
+    where e.event is not null and e.received_at < now() - older_than
+    order by e.received_at
+    limit max_rows
+    for update skip locked
+  ),
+  removed as (
+    update app_public.raw_events as e set event = null from old where e.id = old.id returning 1
+  )
+  select count(*)::integer from removed
+$$;
+
+--
+-- Name: FUNCTION remove_raw_event_payloads(older_than interval, max_rows integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) IS 'Removes the payload (event) of at most max_rows raw events received more than older_than ago, oldest first; returns how many. Call it until it returns less than max_rows. Derived data is untouched.';
 
 --
 -- Name: reserve_sender_quota(bigint, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1792,7 +1892,7 @@ CREATE TABLE app_public.subscribers (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT subscribers_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
-    CONSTRAINT subscribers_email_check CHECK (((length(email) <= 254) AND (email ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text))),
+    CONSTRAINT subscribers_email_check CHECK ((app_hidden.subscriber_email_problem(email) IS NULL)),
     CONSTRAINT subscribers_status_check CHECK ((status = ANY (ARRAY['enabled'::text, 'blocklisted'::text])))
 );
 
@@ -2060,7 +2160,7 @@ $$;
 CREATE FUNCTION app_public.import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint DEFAULT NULL::bigint, membership_status text DEFAULT 'unconfirmed'::text, update_existing boolean DEFAULT false) RETURNS SETOF app_public.subscriber_import_result
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $_$
+    AS $$
 declare
   row_count integer := coalesce(cardinality(subscribers), 0);
 begin
@@ -2084,12 +2184,8 @@ begin
   ),
   validated as (
     select i.*, lower(i.email) as key,
-      case
-        when i.email is null or i.email = '' then 'email is required'
-        when length(i.email) > 254 then 'email is longer than 254 characters'
-        when i.email !~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$' then 'email is not a valid address'
-        when jsonb_typeof(i.attributes) <> 'object' then 'attributes must be a JSON object'
-      end as invalid
+      coalesce(app_hidden.subscriber_email_problem(i.email),
+               case when jsonb_typeof(i.attributes) <> 'object' then 'attributes must be a JSON object' end) as invalid
     from input as i
   ),
   checked as (
@@ -2147,7 +2243,7 @@ begin
   left join joined as j on j.subscriber_id = r.subscriber_id
   order by r.row_number;
 end;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean); Type: COMMENT; Schema: app_public; Owner: -
@@ -3226,7 +3322,7 @@ CREATE TABLE app_public.raw_events (
     event_type text,
     subject text,
     event_time timestamp with time zone,
-    event jsonb NOT NULL,
+    event jsonb,
     internet_message_id text,
     operation_id uuid,
     recipient text,
@@ -3287,7 +3383,7 @@ COMMENT ON COLUMN app_public.raw_events.event_time IS 'eventTime / time of the e
 -- Name: COLUMN raw_events.event; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.raw_events.event IS 'The event exactly as received (envelope and data).';
+COMMENT ON COLUMN app_public.raw_events.event IS 'The event exactly as received (envelope and data); NULL once removed by retention (RAW_EVENT_RETENTION_DAYS). Everything Mailroom derives from an event is in the other columns and in message_events, and stays.';
 
 --
 -- Name: COLUMN raw_events.internet_message_id; Type: COMMENT; Schema: app_public; Owner: -
@@ -3979,6 +4075,12 @@ CREATE INDEX messages_sending_idx ON app_public.messages USING btree (lease_expi
 --
 
 CREATE INDEX messages_subscriber_id_idx ON app_public.messages USING btree (subscriber_id);
+
+--
+-- Name: raw_events_payload_received_at_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX raw_events_payload_received_at_idx ON app_public.raw_events USING btree (received_at) WHERE (event IS NOT NULL);
 
 --
 -- Name: raw_events_received_at_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -4779,10 +4881,23 @@ REVOKE ALL ON FUNCTION app_hidden.authenticate_api_key(key_hash text) FROM PUBLI
 GRANT ALL ON FUNCTION app_hidden.authenticate_api_key(key_hash text) TO mailroom_authenticator;
 
 --
+-- Name: FUNCTION subscriber_email_problem(email text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) TO mailroom_admin;
+
+--
 -- Name: FUNCTION add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION attribute_pending_events(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.attribute_pending_events() FROM PUBLIC;
 
 --
 -- Name: TABLE campaigns; Type: ACL; Schema: app_public; Owner: -
@@ -4922,6 +5037,12 @@ REVOKE ALL ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_ba
 --
 
 REVOKE ALL ON FUNCTION app_private.refresh_messages(message_ids bigint[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION remove_raw_event_payloads(older_than interval, max_rows integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION reserve_sender_quota(sender_id bigint, wanted integer); Type: ACL; Schema: app_private; Owner: -
