@@ -13,6 +13,7 @@ import { createHttpApp } from "./http/app.ts";
 import { createWebhookAuthenticator } from "./http/webhook-auth.ts";
 import type { Log } from "./log.ts";
 import { startWorker } from "./worker.ts";
+import { retentionCronItems } from "./retention.ts";
 import { prepareSending, type SendingRuntime } from "./sending/process.ts";
 
 export interface MailroomOptions {
@@ -95,7 +96,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     sending = await prepareSending(config, log, options);
     if (options.worker) {
       await sending.queueSendJobs(pool);
-      runner = await startWorker(pool, config.workerConcurrency, log);
+      runner = await startWorker(pool, config.workerConcurrency, log, retentionCronItems(config.rawEventRetentionDays));
       workerRunning = true;
       runner.promise.then(
         () => { workerRunning = false; },

@@ -21,6 +21,11 @@ Commands:
   sandbox   run the local ACS Email and Event Grid emulator alone and print its
             connection string and control URL (settings: SANDBOX_*, docs/sandbox.md)
   api-key   create, list or revoke GraphQL API keys (mailroom api-key for help)
+  import-subscribers --list ID|NAME FILE.csv
+            import subscribers from a CSV file into a list (--help for options)
+  campaign-status ID    a campaign's numbers as a table (--json for JSON)
+  recompute ID          recompute a campaign's numbers from the raw events; prints what changed
+  replay-unattributed   attribute the unattributed events that match a message now
 
 Settings come from the environment; see README.md.`;
 
@@ -112,6 +117,19 @@ async function main(argv: string[]): Promise<number> {
   if (command === "api-key") {
     const { runApiKeyCommand } = await import("./graphql/api-key-command.ts");
     return runApiKeyCommand(argv.slice(1), config, log);
+  }
+
+  if (command === "import-subscribers") {
+    const { runImportSubscribersCommand } = await import("./commands/import-subscribers.ts");
+    return runImportSubscribersCommand(argv.slice(1), config, log);
+  }
+  if (command === "campaign-status" || command === "recompute") {
+    const { runCampaignStatusCommand, runRecomputeCommand } = await import("./commands/campaign-numbers.ts");
+    return (command === "recompute" ? runRecomputeCommand : runCampaignStatusCommand)(argv.slice(1), config, log);
+  }
+  if (command === "replay-unattributed") {
+    const { runReplayUnattributedCommand } = await import("./commands/replay-unattributed.ts");
+    return runReplayUnattributedCommand(argv.slice(1), config, log);
   }
 
   if (command === "migrate") {

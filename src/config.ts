@@ -23,6 +23,8 @@ export interface Config {
   /** Directory of the PostgreSQL server binaries for the embedded database (default: the npm package's). */
   embeddedPgBinDir: string | undefined;
   workerConcurrency: number;
+  /** RAW_EVENT_RETENTION_DAYS: raw event payloads older than this are removed (hourly); undefined keeps them. */
+  rawEventRetentionDays: number | undefined;
   /** Largest webhook request body accepted (bytes). */
   webhookMaxBodyBytes: number;
   /** Microsoft Entra authentication of Event Grid deliveries (bearer JWT); undefined when not configured. */
@@ -260,6 +262,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     embeddedPgPort: integer(env, "EMBEDDED_PG_PORT", 54320, 1024, 65535),
     embeddedPgBinDir: embeddedPgBinDir === undefined ? undefined : path.resolve(cwd, embeddedPgBinDir),
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
+    rawEventRetentionDays: integer(env, "RAW_EVENT_RETENTION_DAYS", 0, 0, 36500) || undefined,
     webhookMaxBodyBytes: integer(env, "WEBHOOK_MAX_BODY_BYTES", 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
     entra,
     sending: {

@@ -1,0 +1,54 @@
+// The database of a command-line command: opened (the embedded PostgreSQL is started if it is the one in use),
+// migrated, one owner connection for the command, everything stopped afterwards. Only warnings are logged, so
+// that the command's own output stays readable.
+import pg from "pg";
+import type { Config } from "../config.ts";
+import { openDatabase } from "../db/database.ts";
+import { migrateDatabase } from "../db/migrate.ts";
+import type { Log } from "../log.ts";
+
+/** An error to show the user as it is (one line), with exit code 2. */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+export async function withDatabase<T>(config: Config, log: Log, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const quiet = log.child({}, { level: log.levelVal > 40 ? log.level : "warn" });
+  const database = await openDatabase(config, quiet);
+  try {
+    await migrateDatabase(database.ownerUrl, database.roles, quiet);
+    const client = new pg.Client({ connectionString: database.ownerUrl, application_name: "mailroom command" });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await database.stop();
+  }
+}
+
+/** Runs a command's body: a CommandError is printed as one line and gives exit code 2. */
+export async function runCommand(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof CommandError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+/** A positive integer id from the command line. */
+export function parseId(value: string | undefined, what: string): string {
+  if (value === undefined || !/^[1-9][0-9]{0,18}$/.test(value)) {
+    throw new CommandError(`${what} must be a positive integer id${value === undefined ? "" : ` (got "${value}")`}`);
+  }
+  return value;
+}
