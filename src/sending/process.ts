@@ -36,7 +36,8 @@ export async function prepareSending(config: Config, log: Log, options: { worker
   if (config.acsConnectionString === undefined && options.worker) {
     const sandboxConfig = loadSandboxConfig(process.env);
     sandbox = await startSandbox({
-      port: sandboxConfig.port,
+      // In-process, any free port unless SANDBOX_PORT names one (4010 is the standalone sandbox's).
+      port: process.env.SANDBOX_PORT ? sandboxConfig.port : 0,
       accessKey: sandboxConfig.accessKey,
       settings: sandboxConfig.settings,
       log: log.child({ component: "sandbox" }),
