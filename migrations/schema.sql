@@ -1983,6 +1983,7 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET work_mem TO '256MB'
+    SET enable_nestloop TO 'off'
     AS $$
   with settings as (select * from app_public.engagement_settings),
   msg as (
@@ -2330,10 +2331,10 @@ declare
   rollup app_public.campaign_rollups;
   message_ids bigint[];
 begin
-  -- In chunks of 10,000 messages, so that a campaign of millions never makes one huge statement.
+  -- In chunks of 1,000 messages, the size of an ingest batch, so that a campaign of millions never makes one huge statement.
   for message_ids in
     select array_agg(id) from (
-      select m.id, (row_number() over (order by m.id) - 1) / 10000 as chunk
+      select m.id, (row_number() over (order by m.id) - 1) / 1000 as chunk
       from app_public.messages as m where m.campaign_id = recompute_campaign_rollup.campaign_id
     ) as numbered
     group by chunk
