@@ -182,6 +182,7 @@ CREATE FUNCTION app_private.attribute_pending_events() RETURNS TABLE(attributed_
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+#variable_conflict use_column
 declare
   raw_event_ids bigint[];
   message_ids bigint[];
@@ -217,7 +218,7 @@ begin
     perform app_private.record_attributions(raw_event_ids, message_ids, keys);
   end if;
   return query
-  select k.attributed_by, count(*) from unnest(keys) as k(attributed_by) group by k.attributed_by order by 1;
+  select k.key, count(*) from unnest(keys) as k(key) group by k.key order by 1;
 end;
 $$;
 
