@@ -132,15 +132,16 @@ export async function recompute(client: pg.Client, id: string): Promise<Recomput
 const STATUS_USAGE = "Usage: mailroom campaign-status <campaign id> [--json]";
 const RECOMPUTE_USAGE = "Usage: mailroom recompute <campaign id> [--json]";
 
-function parse(args: string[], usage: string): { id: string; json: boolean } | undefined {
+function parse(args: string[]): { id: string; json: boolean } | undefined {
+  let parsed;
   try {
-    const parsed = parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true });
-    if (parsed.positionals.length !== 1) return undefined;
-    return { id: parseId(parsed.positionals[0], "the campaign"), json: parsed.values.json ?? false };
+    parsed = parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true });
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
+    console.error((error as Error).message);
     return undefined;
   }
+  if (parsed.positionals.length !== 1) return undefined;
+  return { id: parseId(parsed.positionals[0], "the campaign id"), json: parsed.values.json ?? false };
 }
 
 const plain = (row: Row | undefined) =>
@@ -148,7 +149,7 @@ const plain = (row: Row | undefined) =>
 
 export async function runCampaignStatusCommand(args: string[], config: Config, log: Log): Promise<number> {
   return runCommand(async () => {
-    const options = parse(args, STATUS_USAGE);
+    const options = parse(args);
     if (!options) {
       console.error(STATUS_USAGE);
       return 2;
@@ -172,7 +173,7 @@ export async function runCampaignStatusCommand(args: string[], config: Config, l
 
 export async function runRecomputeCommand(args: string[], config: Config, log: Log): Promise<number> {
   return runCommand(async () => {
-    const options = parse(args, RECOMPUTE_USAGE);
+    const options = parse(args);
     if (!options) {
       console.error(RECOMPUTE_USAGE);
       return 2;
