@@ -27,7 +27,7 @@ export class Progress {
       const now = Date.now();
       if (now - this.lastDraw < 100) return;
       this.lastDraw = now;
-      const width = 30;
+      const width = 24;
       const bar = fraction === undefined ? "" :
         `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ${String(Math.floor(fraction * 100)).padStart(3)}%  `;
       const line = `${this.label} ${bar}${detail}`;
