@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === "migrate") {
-    const database = await openDatabase(config, log);
+    const database = await openDatabase(config, log, { attach: true });
     try {
       await migrateDatabase(database.ownerUrl, database.roles, log);
       log.info("migrations applied");
@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === "db-env") {
-    const database = await openDatabase(config, log);
+    const database = await openDatabase(config, log, { attach: true });
     if (!database.embedded) {
       console.error("db-env is for the embedded database; DATABASE_URL is set already");
       await database.stop();

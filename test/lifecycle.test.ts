@@ -196,4 +196,24 @@ describe("embedded database lifecycle", () => {
       await superuserQuery(`drop database if exists ${name} with (force)`);
     }
   });
+
+  test("a command run beside a running Mailroom uses its embedded database instead of refusing", async () => {
+    const env = await setting();
+    await start(env);
+    const command = runMailroom(["api-key", "create", "--role", "analyst", "--name", "beside"], env);
+    running.push(command);
+    expect(await command.exited).toBe(0);
+    expect(command.output()).toMatch(/using the embedded PostgreSQL of the running Mailroom/);
+    const key = /^(mrk_\S+)$/m.exec(command.output())?.[1];
+    expect(key).toBeDefined();
+    // The key the command created works on the running server, which is still ready.
+    const response = await fetch(`http://127.0.0.1:${env.PORT}/graphql`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ allCampaigns { totalCount } }" }),
+    });
+    const body = (await response.json()) as { data?: unknown; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect((await getJson(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+  });
 });

@@ -17,7 +17,7 @@ export class CommandError extends Error {
 
 export async function withDatabase<T>(config: Config, log: Log, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const quiet = log.child({}, { level: log.levelVal > 40 ? log.level : "warn" });
-  const database = await openDatabase(config, quiet);
+  const database = await openDatabase(config, quiet, { attach: true });
   try {
     await migrateDatabase(database.ownerUrl, database.roles, quiet);
     const client = new pg.Client({ connectionString: database.ownerUrl, application_name: "mailroom command" });

@@ -46,7 +46,11 @@ async function loadCredentials(file: string, clusterExists: boolean): Promise<Cr
 
 export const EMBEDDED_DATABASE_NAME = "mailroom";
 
-export async function openDatabase(config: Config, log: Log): Promise<Database> {
+/**
+ * Opens the database. With `attach`, a command run beside `mailroom start` uses the embedded PostgreSQL
+ * that process runs (and leaves it running) instead of refusing to start a second one.
+ */
+export async function openDatabase(config: Config, log: Log, options: { attach?: boolean } = {}): Promise<Database> {
   if (config.databaseUrl) {
     const name = decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
     return {
@@ -80,23 +84,28 @@ export async function openDatabase(config: Config, log: Log): Promise<Database> 
     superuserPassword: credentials.superuser,
     log: (message) => dbLog.warn(message),
   });
+  const roles = rolesFor(EMBEDDED_DATABASE_NAME);
+  const connections = {
+    ownerUrl: withCredentials(server.superuserUrl, roles.owner, credentials.owner, roles.database),
+    authUrl: withCredentials(server.superuserUrl, roles.authenticator, credentials.authenticator, roles.database),
+    roles,
+    embedded: server,
+  };
+  const owner = options.attach ? await server.runningOwner() : undefined;
+  if (owner !== undefined) {
+    dbLog.info({ dataDir: dir, port: config.embeddedPgPort }, `using the embedded PostgreSQL of the running Mailroom (pid ${owner})`);
+    return { ...connections, stop: async () => undefined };
+  }
   const started = Date.now();
   const { created } = await server.start();
   try {
-    const roles = rolesFor(EMBEDDED_DATABASE_NAME);
     await ensureRoles(server.superuserUrl, roles, credentials);
     await ensureDatabase(server.superuserUrl, roles);
     dbLog.info(
       { dataDir: dir, port: config.embeddedPgPort, created, ms: Date.now() - started },
       created ? "created and started the embedded PostgreSQL" : "started the embedded PostgreSQL",
     );
-    return {
-      ownerUrl: withCredentials(server.superuserUrl, roles.owner, credentials.owner, roles.database),
-      authUrl: withCredentials(server.superuserUrl, roles.authenticator, credentials.authenticator, roles.database),
-      roles,
-      embedded: server,
-      stop: () => server.stop(),
-    };
+    return { ...connections, stop: () => server.stop() };
   } catch (error) {
     await server.stop();
     throw error;

@@ -298,6 +298,18 @@ export class PostgresServer {
     }
   }
 
+  /**
+   * The pid of another live Mailroom process that runs this server, or undefined. Command-line commands
+   * use that server rather than refusing to start a second one.
+   */
+  async runningOwner(): Promise<number | undefined> {
+    const owner = Number((await fsp.readFile(this.lockFile, "utf8").catch(() => "")).trim());
+    const postmaster = await this.pid();
+    if (!owner || owner === process.pid || !processAlive(owner)) return undefined;
+    if (!postmaster || !processAlive(postmaster) || processName(postmaster) !== "postgres") return undefined;
+    return owner;
+  }
+
   /** The postmaster's pid while it runs. */
   async pid(): Promise<number | undefined> {
     const content = await fsp.readFile(path.join(this.dataDir, "postmaster.pid"), "utf8").catch(() => undefined);

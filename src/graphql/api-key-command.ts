@@ -35,7 +35,7 @@ export async function runApiKeyCommand(args: string[], config: Config, log: Log)
     console.error(API_KEY_USAGE);
     return 2;
   }
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { attach: true });
   const pool = new pg.Pool({ connectionString: database.ownerUrl, max: 2 });
   try {
     await migrateDatabase(database.ownerUrl, database.roles, log);
