@@ -264,6 +264,35 @@ CREATE TABLE app_public.campaigns (
 COMMENT ON TABLE app_public.campaigns IS 'A mailing to the members of its lists. Status changes only through start_campaign, schedule_campaign, unschedule_campaign, pause_campaign, resume_campaign and cancel_campaign, along campaign_status_transitions; a running campaign becomes finished when no message is queued or sending.';
 
 --
+-- Name: check_campaign_content(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.check_campaign_content(campaign app_public.campaigns) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  template app_public.templates;
+begin
+  select * into template from app_public.templates where id = campaign.template_id;
+  perform app_public.check_template('subject', coalesce(nullif(campaign.subject, ''), template.subject));
+  if campaign.html_body <> '' or campaign.text_body <> '' then
+    perform app_public.check_template('HTML part', campaign.html_body);
+    perform app_public.check_template('text part', campaign.text_body);
+  else
+    perform app_public.check_template('HTML part', template.html_body);
+    perform app_public.check_template('text part', template.text_body);
+  end if;
+end;
+$$;
+
+--
+-- Name: FUNCTION check_campaign_content(campaign app_public.campaigns); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.check_campaign_content(campaign app_public.campaigns) IS 'Raises (22023, naming the part, line and field) when the campaign''s subject (its own, else its template''s) or bodies (its own if it has any, else its template''s) have template errors.';
+
+--
 -- Name: check_campaign_ready(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -735,6 +764,36 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.queue_sending_jobs() IS 'Queues the send job of every campaign with messages to send or in doubt; run when a worker starts, so that campaigns whose job was held by a worker that died carry on at once.';
+
+--
+-- Name: queued_test_send(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.queued_test_send(test_send_id bigint) RETURNS TABLE(test_send_id bigint, campaign_id bigint, sender_id bigint, operation_id uuid, internet_message_id text, recipient text, subscriber_id bigint, subscriber_name text, subscriber_attributes jsonb, list_id bigint, list_name text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select t.id, t.campaign_id, t.sender_id, t.operation_id, t.internet_message_id, t.recipient,
+         t.subscriber_id, s.name, s.attributes, l.id, l.name
+  from app_public.test_sends as t
+  left join app_public.subscribers as s on s.id = t.subscriber_id
+  left join lateral (
+    select l.id, l.name
+    from app_public.campaign_lists as cl
+    join app_public.lists as l on l.id = cl.list_id
+    left join app_public.list_memberships as lm on lm.list_id = cl.list_id and lm.subscriber_id = t.subscriber_id
+    where cl.campaign_id = t.campaign_id
+    order by lm.list_id is null, l.id
+    limit 1
+  ) as l on true
+  where t.id = queued_test_send.test_send_id and t.status = 'queued'
+$$;
+
+--
+-- Name: FUNCTION queued_test_send(test_send_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.queued_test_send(test_send_id bigint) IS 'A queued test send with what rendering it needs: the subscriber''s fields when the address is a subscriber''s, and the list (the first of the campaign''s lists the subscriber is on, else its first list). No row once sent.';
 
 --
 -- Name: quota_time_scale(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1381,18 +1440,8 @@ CREATE FUNCTION app_private.tg_campaigns__check_content() RETURNS trigger
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-declare
-  template app_public.templates;
 begin
-  select * into template from app_public.templates where id = new.template_id;
-  perform app_public.check_template('subject', coalesce(nullif(new.subject, ''), template.subject));
-  if new.html_body <> '' or new.text_body <> '' then
-    perform app_public.check_template('HTML part', new.html_body);
-    perform app_public.check_template('text part', new.text_body);
-  else
-    perform app_public.check_template('HTML part', template.html_body);
-    perform app_public.check_template('text part', template.text_body);
-  end if;
+  perform app_private.check_campaign_content(new);
   return new;
 end;
 $$;
@@ -1745,6 +1794,45 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg_raw_events__attribute() IS 'Statement trigger: attributes newly stored delivery and engagement events to messages, or parks them as pending.';
+
+--
+-- Name: tg_raw_events__test_sends(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_raw_events__test_sends() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  with matched as (
+    select e.id, t.id as test_send_id, e.event_type, e.status, e.status_message, e.occurred_at
+    from new_events as e join app_public.test_sends as t on t.internet_message_id = e.internet_message_id
+    union
+    select e.id, t.id, e.event_type, e.status, e.status_message, e.occurred_at
+    from new_events as e join app_public.test_sends as t on t.operation_id = e.operation_id
+  ),
+  unparked as (
+    delete from app_private.pending_events as p using matched as m where p.raw_event_id = m.id
+  ),
+  report as (
+    select distinct on (test_send_id) test_send_id, status, status_message, occurred_at
+    from matched
+    where app_private.event_kind(event_type) = 'delivery_report' and status is not null
+    order by test_send_id, occurred_at desc
+  )
+  update app_public.test_sends as t
+  set delivery_status = r.status, delivery_status_message = r.status_message, delivery_status_at = r.occurred_at
+  from report as r
+  where t.id = r.test_send_id and (t.delivery_status_at is null or t.delivery_status_at <= r.occurred_at);
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_raw_events__test_sends(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_raw_events__test_sends() IS 'Statement trigger: events of test emails are no one''s pending events; delivery reports set the test send''s delivery status.';
 
 --
 -- Name: tg_senders__defaults(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2457,6 +2545,120 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) IS 'Schedules a draft (or reschedules a scheduled) campaign; queues start_scheduled_campaign {"campaignId": id} to run then.';
+
+--
+-- Name: test_sends; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.test_sends (
+    id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    recipient text NOT NULL,
+    subscriber_id bigint,
+    internet_message_id text NOT NULL,
+    operation_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    error text,
+    delivery_status text,
+    delivery_status_message text,
+    delivery_status_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT test_sends_internet_message_id_check CHECK ((internet_message_id ~ '^<[0-9a-f-]{36}@[a-z0-9.-]+>$'::text)),
+    CONSTRAINT test_sends_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'accepted'::text, 'failed'::text])))
+);
+
+--
+-- Name: TABLE test_sends; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.test_sends IS 'Test emails: a campaign rendered and sent to one address through its sender (send_test_email), with its own Message-ID and operation id. Not messages: not in the rollups, and their events are never attributed to the campaign.';
+
+--
+-- Name: COLUMN test_sends.subscriber_id; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.test_sends.subscriber_id IS 'The subscriber with this address, when there is one: the email is rendered with their fields.';
+
+--
+-- Name: COLUMN test_sends.status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.test_sends.status IS 'queued (the send_test_email job has not run yet), accepted (ACS answered 202) or failed (see error).';
+
+--
+-- Name: COLUMN test_sends.error; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.test_sends.error IS 'Why the test email failed: a template error, ACS''s error code and message, or no answer from ACS.';
+
+--
+-- Name: COLUMN test_sends.delivery_status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.test_sends.delivery_status IS 'The status of the latest delivery report Event Grid sent for it (Delivered, Bounced, ...).';
+
+--
+-- Name: COLUMN test_sends.sent_at; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.test_sends.sent_at IS 'When the outcome (accepted or failed) was recorded.';
+
+--
+-- Name: send_test_email(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.send_test_email(campaign_id bigint, email text) RETURNS app_public.test_sends
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  campaign app_public.campaigns;
+  address text := btrim(email);
+  problem text := app_hidden.subscriber_email_problem(btrim(email));
+  content record;
+  test_send app_public.test_sends;
+begin
+  select * into campaign from app_public.campaigns as c where c.id = send_test_email.campaign_id;
+  if not found then
+    raise exception 'campaign % does not exist', send_test_email.campaign_id using errcode = 'P0002';
+  end if;
+  if problem is not null then
+    raise exception '%', problem using errcode = '22023';
+  end if;
+  if campaign.sender_id is null then
+    raise exception 'campaign % has no sender', campaign.id using errcode = '55000';
+  end if;
+  select coalesce(nullif(campaign.subject, ''), t.subject, '') as subject,
+         case when campaign.html_body <> '' or campaign.text_body <> '' then campaign.html_body || campaign.text_body
+              else coalesce(t.html_body, '') || coalesce(t.text_body, '') end as bodies
+  into content
+  from (select) as one left join app_public.templates as t on t.id = campaign.template_id;
+  if btrim(content.subject) = '' then
+    raise exception 'the subject of campaign % is empty', campaign.id using errcode = '22023';
+  elsif btrim(content.bodies) = '' then
+    raise exception 'campaign % has no content: its HTML and text parts are both empty', campaign.id using errcode = '22023';
+  end if;
+  perform app_private.check_campaign_content(campaign);
+
+  insert into app_public.test_sends (campaign_id, sender_id, recipient, subscriber_id, internet_message_id)
+  select campaign.id, campaign.sender_id, address,
+         (select s.id from app_public.subscribers as s where lower(s.email) = lower(address)),
+         '<' || gen_random_uuid() || '@' || sender.sending_domain || '>'
+  from app_public.senders as sender where sender.id = campaign.sender_id
+  returning * into test_send;
+  perform app_private.add_job('send_test_email', json_build_object('testSendId', test_send.id),
+                              max_attempts => 3, job_key => 'send_test_email:' || test_send.id);
+  return test_send;
+end;
+$$;
+
+--
+-- Name: FUNCTION send_test_email(campaign_id bigint, email text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.send_test_email(campaign_id bigint, email text) IS 'Sends the campaign to one address as a test (subject prefixed "[Test] "), in any status of the campaign: checks the campaign (it exists, has a sender, its subject and bodies render) and the address (the subscribers'' email rule), records a test send with its own Message-ID and operation id, and queues the graphile-worker job send_test_email {"testSendId": id}. Returns the test send; its status becomes accepted or failed.';
 
 --
 -- Name: sender_window_open(app_public.senders, timestamp with time zone); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3690,6 +3892,19 @@ ALTER TABLE app_public.templates ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 );
 
 --
+-- Name: test_sends_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.test_sends ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.test_sends_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: unattributed_events; Type: VIEW; Schema: app_public; Owner: -
 --
 
@@ -3964,6 +4179,13 @@ ALTER TABLE ONLY app_public.templates
     ADD CONSTRAINT templates_pkey PRIMARY KEY (id);
 
 --
+-- Name: test_sends test_sends_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.test_sends
+    ADD CONSTRAINT test_sends_pkey PRIMARY KEY (id);
+
+--
 -- Name: unsubscribes unsubscribes_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -4109,6 +4331,36 @@ CREATE UNIQUE INDEX senders_from_address_key ON app_public.senders USING btree (
 CREATE UNIQUE INDEX subscribers_email_key ON app_public.subscribers USING btree (lower(email));
 
 --
+-- Name: test_sends_campaign_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX test_sends_campaign_id_idx ON app_public.test_sends USING btree (campaign_id);
+
+--
+-- Name: test_sends_internet_message_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX test_sends_internet_message_id_key ON app_public.test_sends USING btree (internet_message_id);
+
+--
+-- Name: test_sends_operation_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX test_sends_operation_id_key ON app_public.test_sends USING btree (operation_id);
+
+--
+-- Name: test_sends_sender_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX test_sends_sender_id_idx ON app_public.test_sends USING btree (sender_id);
+
+--
+-- Name: test_sends_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX test_sends_subscriber_id_idx ON app_public.test_sends USING btree (subscriber_id);
+
+--
 -- Name: unsubscribes_message_id_key; Type: INDEX; Schema: app_public; Owner: -
 --
 
@@ -4233,6 +4485,12 @@ CREATE TRIGGER _500_effects AFTER INSERT ON app_public.message_events REFERENCIN
 --
 
 CREATE TRIGGER _500_policy AFTER INSERT ON app_public.bounces REFERENCING NEW TABLE AS new_bounces FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_bounces__policy();
+
+--
+-- Name: raw_events _600_test_sends; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _600_test_sends AFTER INSERT ON app_public.raw_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_raw_events__test_sends();
 
 --
 -- Name: campaign_rollups _900_notify; Type: TRIGGER; Schema: app_public; Owner: -
@@ -4397,6 +4655,27 @@ ALTER TABLE ONLY app_public.messages
 
 ALTER TABLE ONLY app_public.messages
     ADD CONSTRAINT messages_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id);
+
+--
+-- Name: test_sends test_sends_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.test_sends
+    ADD CONSTRAINT test_sends_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: test_sends test_sends_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.test_sends
+    ADD CONSTRAINT test_sends_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
+
+--
+-- Name: test_sends test_sends_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.test_sends
+    ADD CONSTRAINT test_sends_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE SET NULL;
 
 --
 -- Name: unsubscribes unsubscribes_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
@@ -4756,6 +5035,12 @@ CREATE POLICY select_all ON app_public.subscribers FOR SELECT TO mailroom_admin,
 CREATE POLICY select_all ON app_public.templates FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
 
 --
+-- Name: test_sends select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.test_sends FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
 -- Name: unsubscribes select_all; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -4778,6 +5063,12 @@ ALTER TABLE app_public.subscribers ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app_public.templates ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: test_sends; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.test_sends ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: unsubscribes; Type: ROW SECURITY; Schema: app_public; Owner: -
@@ -4945,6 +5236,12 @@ GRANT INSERT(html_body),UPDATE(html_body) ON TABLE app_public.campaigns TO mailr
 GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.campaigns TO mailroom_admin;
 
 --
+-- Name: FUNCTION check_campaign_content(campaign app_public.campaigns); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.check_campaign_content(campaign app_public.campaigns) FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_campaign_ready(campaign app_public.campaigns); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5015,6 +5312,12 @@ REVOKE ALL ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigin
 --
 
 REVOKE ALL ON FUNCTION app_private.queue_sending_jobs() FROM PUBLIC;
+
+--
+-- Name: FUNCTION queued_test_send(test_send_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.queued_test_send(test_send_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION quota_time_scale(); Type: ACL; Schema: app_private; Owner: -
@@ -5240,6 +5543,12 @@ REVOKE ALL ON FUNCTION app_private.tg_messages__rollup() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.tg_raw_events__attribute() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_raw_events__test_sends(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_raw_events__test_sends() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_senders__defaults(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5416,6 +5725,20 @@ GRANT ALL ON FUNCTION app_public.resume_campaign(campaign_id bigint) TO mailroom
 
 REVOKE ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) TO mailroom_admin;
+
+--
+-- Name: TABLE test_sends; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.test_sends TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.test_sends TO mailroom_readonly;
+
+--
+-- Name: FUNCTION send_test_email(campaign_id bigint, email text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.send_test_email(campaign_id bigint, email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.send_test_email(campaign_id bigint, email text) TO mailroom_admin;
 
 --
 -- Name: FUNCTION sender_window_open(sender app_public.senders, at timestamp with time zone); Type: ACL; Schema: app_public; Owner: -
@@ -5849,6 +6172,12 @@ GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.templates TO mailr
 --
 
 GRANT SELECT,USAGE ON SEQUENCE app_public.templates_id_seq TO mailroom_admin;
+
+--
+-- Name: SEQUENCE test_sends_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.test_sends_id_seq TO mailroom_admin;
 
 --
 -- Name: TABLE unattributed_events; Type: ACL; Schema: app_public; Owner: -

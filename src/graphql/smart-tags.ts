@@ -76,6 +76,13 @@ export const MailroomSmartTagsPlugin = jsonPgSmartTags({
           unsubscribes_campaign_id_fkey: { tags: { foreignFieldName: "unsubscribes", fieldName: "campaign" } },
         },
       },
+      "app_public.test_sends": {
+        constraint: {
+          test_sends_campaign_id_fkey: { tags: { foreignFieldName: "testSends", fieldName: "campaign" } },
+          test_sends_sender_id_fkey: { tags: { foreignFieldName: "testSends", fieldName: "sender" } },
+          test_sends_subscriber_id_fkey: { tags: { foreignFieldName: "testSends", fieldName: "subscriber" } },
+        },
+      },
       "app_public.list_memberships": {
         constraint: {
           list_memberships_list_id_fkey: { tags: { foreignFieldName: "memberships", fieldName: "list" } },
@@ -123,6 +130,7 @@ export const MailroomSmartTagsPlugin = jsonPgSmartTags({
       "app_public.recompute_campaign_rollup": { tags: { resultFieldName: "rollup" } },
       "app_public.import_subscribers": { tags: { resultFieldName: "rows" } },
       "app_public.record_complaint": { tags: { resultFieldName: "recorded" } },
+      "app_public.send_test_email": { tags: { resultFieldName: "testSend" } },
     },
   },
 });

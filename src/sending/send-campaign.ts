@@ -38,7 +38,7 @@ interface Outcome {
   senderSendId: string | null;
 }
 
-interface Sender {
+export interface Sender {
   fromAddress: string;
   resource: AcsResource | undefined;
 }
@@ -70,6 +70,18 @@ function resourceFor(connectionString: string): AcsResource {
     resources.set(connectionString, resource);
   }
   return resource;
+}
+
+/** A sender's from-address and ACS resource (its own connection string, else the default; none without either). */
+export async function loadSender(query: Query, senderId: string, settings: SendingSettings): Promise<Sender> {
+  const { rows } = await query<{ from_address: string; connection_string: string | null }>(
+    `select s.from_address, ss.connection_string
+     from app_public.senders as s left join app_private.sender_secrets as ss on ss.sender_id = s.id
+     where s.id = $1`,
+    [senderId],
+  );
+  const connectionString = rows[0]?.connection_string ?? settings.defaultConnectionString;
+  return { fromAddress: rows[0]?.from_address ?? "", resource: connectionString ? resourceFor(connectionString) : undefined };
 }
 
 export function unsubscribeUrl(publicUrl: string, secret: string, operationId: string): string {
@@ -166,15 +178,7 @@ export async function sendCampaign(
   const senderOf = (id: string): Promise<Sender> => {
     let sender = senders.get(id);
     if (!sender) {
-      sender = query<{ from_address: string; connection_string: string | null }>(
-        `select s.from_address, ss.connection_string
-         from app_public.senders as s left join app_private.sender_secrets as ss on ss.sender_id = s.id
-         where s.id = $1`,
-        [id],
-      ).then(({ rows }) => {
-        const connectionString = rows[0]?.connection_string ?? settings.defaultConnectionString;
-        return { fromAddress: rows[0]?.from_address ?? "", resource: connectionString ? resourceFor(connectionString) : undefined };
-      });
+      sender = loadSender(query, id, settings);
       senders.set(id, sender);
     }
     return sender;
