@@ -109,14 +109,15 @@ COMMENT ON TYPE app_public.subscriber_import_row IS 'One subscriber to import: e
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: app_hidden; Owner: -
 --
 
-CREATE FUNCTION app_hidden.authenticate_api_key(key_hash text) RETURNS TABLE(api_key_id bigint, role text, state text)
+CREATE FUNCTION app_hidden.authenticate_api_key(key_hash text) RETURNS TABLE(api_key_id bigint, role text, state text, seconds_left double precision)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
   select k.id, k.role,
     case when k.revoked_at is not null then 'revoked'
          when k.expires_at <= now() then 'expired'
-         else 'valid' end
+         else 'valid' end,
+    extract(epoch from k.expires_at - now())::double precision
   from app_private.api_keys as k
   where k.key_hash = authenticate_api_key.key_hash
 $$;
@@ -125,7 +126,7 @@ $$;
 -- Name: FUNCTION authenticate_api_key(key_hash text); Type: COMMENT; Schema: app_hidden; Owner: -
 --
 
-COMMENT ON FUNCTION app_hidden.authenticate_api_key(key_hash text) IS 'For the authenticator: the key with this SHA-256 (hex), its role and whether it is valid, revoked or expired; no row for an unknown key.';
+COMMENT ON FUNCTION app_hidden.authenticate_api_key(key_hash text) IS 'For the authenticator: the key with this SHA-256 (hex), its role, whether it is valid, revoked or expired, and the seconds until it expires (NULL: never); no row for an unknown key.';
 
 --
 -- Name: subscriber_email_problem(text); Type: FUNCTION; Schema: app_hidden; Owner: -
@@ -1356,6 +1357,26 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg__timestamps() IS 'Trigger function: sets created_at on insert and a strictly increasing updated_at on every write.';
+
+--
+-- Name: tg_api_keys__notify(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_api_keys__notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  perform pg_notify('mailroom:api_keys', '');
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_api_keys__notify(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_api_keys__notify() IS 'Trigger function: NOTIFY mailroom:api_keys when keys are changed or removed (a revocation), so that GraphQL servers forget the key checks they cached.';
 
 --
 -- Name: tg_bounces__policy(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -4373,6 +4394,12 @@ CREATE UNIQUE INDEX unsubscribes_message_id_key ON app_public.unsubscribes USING
 CREATE INDEX unsubscribes_subscriber_id_idx ON app_public.unsubscribes USING btree (subscriber_id);
 
 --
+-- Name: api_keys _900_notify; Type: TRIGGER; Schema: app_private; Owner: -
+--
+
+CREATE TRIGGER _900_notify AFTER DELETE OR UPDATE OR TRUNCATE ON app_private.api_keys FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_api_keys__notify();
+
+--
 -- Name: messages _050_internet_message_id; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -5469,6 +5496,12 @@ REVOKE ALL ON FUNCTION app_private.tg__add_job() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg__timestamps() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_api_keys__notify(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_api_keys__notify() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_bounces__policy(); Type: ACL; Schema: app_private; Owner: -
