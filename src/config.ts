@@ -42,6 +42,8 @@ export interface GraphqlConfig {
   maxDepth: number;
   /** Largest number of rows a GraphQL document may ask for (pages multiplied through nesting). */
   maxCost: number;
+  /** Seconds a successful API key check is remembered (revocations are heard at once); 0: every request checks. */
+  apiKeyCacheSeconds: number;
   /** JWTs from an OIDC issuer (e.g. Entra ID) accepted next to API keys; undefined when not configured. */
   jwt: GraphqlJwtConfig | undefined;
 }
@@ -279,6 +281,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxPageSize: integer(env, "GRAPHQL_MAX_PAGE_SIZE", 100, 1, 10000),
       maxDepth: integer(env, "GRAPHQL_MAX_DEPTH", 10, 2, 100),
       maxCost: integer(env, "GRAPHQL_MAX_COST", 50000, 1, 10000000),
+      apiKeyCacheSeconds: integer(env, "GRAPHQL_API_KEY_CACHE_SECONDS", 5, 0, 3600),
       jwt: graphqlJwt,
     },
   };

@@ -6,7 +6,7 @@ import { roleFromClaims } from "../src/graphql/auth.ts";
 
 describe("GraphQL settings", () => {
   test("defaults", () => {
-    expect(loadConfig({}).graphql).toEqual({ maxPageSize: 100, maxDepth: 10, maxCost: 50000, jwt: undefined });
+    expect(loadConfig({}).graphql).toEqual({ maxPageSize: 100, maxDepth: 10, maxCost: 50000, apiKeyCacheSeconds: 5, jwt: undefined });
   });
 
   test("JWT settings come together", () => {

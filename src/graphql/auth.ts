@@ -7,6 +7,8 @@ import type pg from "pg";
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import type { GraphqlJwtConfig } from "../config.ts";
 import type { DatabaseRoles } from "../db/roles.ts";
+import type { Log } from "../log.ts";
+import { ApiKeyCache } from "./api-key-cache.ts";
 
 export type ApiRole = "admin" | "analyst";
 export const API_ROLES: readonly ApiRole[] = ["admin", "analyst"];
@@ -30,6 +32,8 @@ export type Authentication =
 export interface GraphqlAuthenticator {
   /** `authorization` is the Authorization header (or the websocket connection parameter of that name). */
   authenticate(authorization: string | undefined): Promise<Authentication>;
+  /** Stops listening for key changes (when API key checks are cached). */
+  release(): Promise<void>;
 }
 
 export interface GraphqlAuthenticatorOptions {
@@ -37,6 +41,9 @@ export interface GraphqlAuthenticatorOptions {
   pool: pg.Pool;
   roles: DatabaseRoles;
   jwt: GraphqlJwtConfig | undefined;
+  /** GRAPHQL_API_KEY_CACHE_SECONDS: how long a successful key check is remembered; 0: not at all. */
+  apiKeyCacheSeconds?: number;
+  log?: Log;
 }
 
 function refuse(message: string, status: 401 | 503 = 401): Authentication {
@@ -70,11 +77,17 @@ export function createGraphqlAuthenticator(options: GraphqlAuthenticatorOptions)
   const { pool, roles, jwt } = options;
   const databaseRole = (role: ApiRole) => (role === "admin" ? roles.admin : roles.readonly);
   const jwks: JWTVerifyGetKey | undefined = jwt ? createRemoteJWKSet(new URL(jwt.jwksUrl)) : undefined;
+  const cacheSeconds = options.apiKeyCacheSeconds ?? 0;
+  const cache = cacheSeconds > 0 ? new ApiKeyCache<Authentication>(pool.options, cacheSeconds * 1000, options.log) : undefined;
 
   async function apiKey(key: string): Promise<Authentication> {
-    let rows: { api_key_id: string; role: ApiRole; state: string }[];
+    const hash = hashApiKey(key);
+    const cached = cache?.get(hash);
+    if (cached) return cached;
+    const version = cache?.version() ?? 0;
+    let rows: { api_key_id: string; role: ApiRole; state: string; seconds_left: number | null }[];
     try {
-      rows = (await pool.query("select api_key_id, role, state from app_hidden.authenticate_api_key($1)", [hashApiKey(key)])).rows;
+      rows = (await pool.query("select api_key_id, role, state, seconds_left from app_hidden.authenticate_api_key($1)", [hash])).rows;
     } catch {
       return refuse("the database is unavailable; try again", 503);
     }
@@ -82,7 +95,7 @@ export function createGraphqlAuthenticator(options: GraphqlAuthenticatorOptions)
     if (!found) return refuse("unknown API key");
     if (found.state === "revoked") return refuse("this API key has been revoked");
     if (found.state === "expired") return refuse("this API key has expired");
-    return {
+    const auth: Authentication = {
       ok: true,
       role: found.role,
       pgSettings: {
@@ -92,6 +105,8 @@ export function createGraphqlAuthenticator(options: GraphqlAuthenticatorOptions)
         "mailroom.api_role": found.role,
       },
     };
+    cache?.set(hash, auth, found.seconds_left, version);
+    return auth;
   }
 
   async function token(credential: string): Promise<Authentication> {
@@ -134,6 +149,9 @@ export function createGraphqlAuthenticator(options: GraphqlAuthenticatorOptions)
       if (!match) return refuse("the Authorization header must be Bearer <API key or token>");
       const credential = match[1]!;
       return credential.startsWith(API_KEY_PREFIX) ? apiKey(credential) : token(credential);
+    },
+    async release() {
+      await cache?.stop();
     },
   };
 }

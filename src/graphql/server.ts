@@ -125,7 +125,13 @@ export interface GraphqlApiOptions {
 }
 
 export function createGraphqlApi(options: GraphqlApiOptions): GraphqlApi {
-  const authenticator = createGraphqlAuthenticator({ pool: options.pool, roles: options.roles, jwt: options.config.jwt });
+  const authenticator = createGraphqlAuthenticator({
+    pool: options.pool,
+    roles: options.roles,
+    jwt: options.config.jwt,
+    apiKeyCacheSeconds: options.config.apiKeyCacheSeconds,
+    log: options.log,
+  });
   const preset = makeGraphqlPreset({ ...options, authenticator });
   const pgl: PostGraphileInstance = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
@@ -162,6 +168,7 @@ export function createGraphqlApi(options: GraphqlApiOptions): GraphqlApi {
       });
     },
     async release() {
+      await authenticator.release();
       await pgl.release(); // releases the server too
       // The service's LISTEN connection goes back to the pool (the pool itself is the caller's).
       for (const service of preset.pgServices ?? []) await service.release?.();
