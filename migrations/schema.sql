@@ -943,26 +943,37 @@ begin
   -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
   perform 1 from app_public.messages where id = any(message_ids) order by id for update;
 
-  -- Engagement classification: the user agent (fixed per event), too soon after acceptance, or a burst of clicks.
-  with settings as (select * from app_public.engagement_settings),
-  engagement as (
+  -- One pass over the events of the touched messages: engagement is classified (machine or human, with the
+  -- reason: the user agent, too soon after acceptance, or a burst of clicks), changed reasons are written back,
+  -- and the message's derived columns are computed from the classified events and the delivery reports.
+  with settings as materialized (select * from app_public.engagement_settings),
+  engagement as materialized (
     select me.raw_event_id, me.message_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
            me.machine_reason, m.accepted_at
     from app_public.message_events as me
     join app_public.messages as m on m.id = me.message_id
     where me.message_id = any(message_ids) and me.kind = 'engagement'
   ),
-  burst as (
-    select e.raw_event_id, count(distinct other.url) as distinct_links
-    from engagement as e, settings as s, engagement as other
-    where e.engagement_type = 'click' and other.message_id = e.message_id and other.engagement_type = 'click'
-      and other.url is not null
-      and other.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
-                                and e.occurred_at + make_interval(secs => s.burst_seconds)
-    group by e.raw_event_id
+  clicks as (
+    select message_id, array_agg(url) as urls, array_agg(occurred_at) as times
+    from engagement
+    where engagement_type = 'click' and url is not null
+    group by message_id
   ),
-  classified as (
-    select e.raw_event_id, e.machine_reason as old_reason, coalesce(
+  burst as (
+    -- For each click, the distinct links clicked in the same message within burst_seconds of it.
+    select e.raw_event_id,
+      (select count(distinct other.url)
+       from unnest(c.urls, c.times) as other(url, occurred_at)
+       where other.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                                   and e.occurred_at + make_interval(secs => s.burst_seconds)) as distinct_links
+    from engagement as e
+    join clicks as c on c.message_id = e.message_id
+    cross join settings as s
+    where e.engagement_type = 'click'
+  ),
+  classified as materialized (
+    select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason, coalesce(
       e.user_agent_reason,
       case when e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
            then 'less than ' || s.minimum_seconds_after_acceptance || ' s after acceptance' end,
@@ -970,32 +981,31 @@ begin
            then 'burst: clicks on ' || b.distinct_links || ' links within ' || s.burst_seconds || ' s' end
     ) as machine_reason
     from engagement as e cross join settings as s left join burst as b on b.raw_event_id = e.raw_event_id
-  )
-  update app_public.message_events as me set machine_reason = c.machine_reason
-  from classified as c
-  where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason;
-
-  -- The message's derived columns, from all of its events.
-  with report as (
+  ),
+  reclassified as (
+    update app_public.message_events as me set machine_reason = c.machine_reason
+    from classified as c
+    where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason
+  ),
+  report as (
     select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
     from app_public.message_events as me
     left join app_public.delivery_statuses as ds on ds.status = me.status
     where me.message_id = any(message_ids) and me.kind = 'delivery_report'
     order by me.message_id, coalesce(ds.precedence, 0) desc, me.occurred_at desc, me.raw_event_id desc
   ),
-  engagement as (
-    select me.message_id,
-      count(*) filter (where me.engagement_type = 'view' and me.machine_reason is null) as opens_human,
-      count(*) filter (where me.engagement_type = 'view' and me.machine_reason is not null) as opens_machine,
-      count(*) filter (where me.engagement_type = 'click' and me.machine_reason is null) as clicks_human,
-      count(*) filter (where me.engagement_type = 'click' and me.machine_reason is not null) as clicks_machine,
-      min(me.occurred_at) filter (where me.engagement_type = 'view' and me.machine_reason is null) as first_opened_at,
-      max(me.occurred_at) filter (where me.engagement_type = 'view' and me.machine_reason is null) as last_opened_at,
-      min(me.occurred_at) filter (where me.engagement_type = 'click' and me.machine_reason is null) as first_clicked_at,
-      max(me.occurred_at) filter (where me.engagement_type = 'click' and me.machine_reason is null) as last_clicked_at
-    from app_public.message_events as me
-    where me.message_id = any(message_ids) and me.kind = 'engagement'
-    group by me.message_id
+  engagement_counts as (
+    select c.message_id,
+      count(*) filter (where c.engagement_type = 'view' and c.machine_reason is null) as opens_human,
+      count(*) filter (where c.engagement_type = 'view' and c.machine_reason is not null) as opens_machine,
+      count(*) filter (where c.engagement_type = 'click' and c.machine_reason is null) as clicks_human,
+      count(*) filter (where c.engagement_type = 'click' and c.machine_reason is not null) as clicks_machine,
+      min(c.occurred_at) filter (where c.engagement_type = 'view' and c.machine_reason is null) as first_opened_at,
+      max(c.occurred_at) filter (where c.engagement_type = 'view' and c.machine_reason is null) as last_opened_at,
+      min(c.occurred_at) filter (where c.engagement_type = 'click' and c.machine_reason is null) as first_clicked_at,
+      max(c.occurred_at) filter (where c.engagement_type = 'click' and c.machine_reason is null) as last_clicked_at
+    from classified as c
+    group by c.message_id
   ),
   derived as (
     select m.id, r.status, r.status_message, r.occurred_at, r.bounce_type,
@@ -1004,7 +1014,7 @@ begin
       e.first_opened_at, e.last_opened_at, e.first_clicked_at, e.last_clicked_at
     from app_public.messages as m
     left join report as r on r.message_id = m.id
-    left join engagement as e on e.message_id = m.id
+    left join engagement_counts as e on e.message_id = m.id
     where m.id = any(message_ids)
   )
   update app_public.messages as m set
@@ -1741,10 +1751,15 @@ begin
       perform app_private.finish_campaigns_if_done(campaign_ids);
     end if;
     -- An acceptance time recorded after engagement changes the "too soon after acceptance" rule.
+    -- (Two steps, so that the events are only looked up, by index, for messages whose acceptance changed.)
     select array_agg(n.id) into accepted_changed
     from new_messages as n join old_messages as o on o.id = n.id
-    where n.accepted_at is distinct from o.accepted_at
-      and exists (select 1 from app_public.message_events as me where me.message_id = n.id and me.kind = 'engagement');
+    where n.accepted_at is distinct from o.accepted_at;
+    if accepted_changed is not null then
+      select array_agg(c.id) into accepted_changed
+      from unnest(accepted_changed) as c(id)
+      where exists (select 1 from app_public.message_events as me where me.message_id = c.id and me.kind = 'engagement');
+    end if;
     if accepted_changed is not null then
       perform app_private.refresh_messages(accepted_changed);
     end if;
@@ -1778,20 +1793,20 @@ begin
     from new_events as e
     where e.problem is null and app_private.event_kind(e.event_type) is not null
   ),
-  matched as (
-    select c.id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
-    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
-    union all
-    select c.id, m.id, 2, 'operation_id_and_recipient'
-    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
-    where lower(m.recipient) = c.recipient
-    union all
-    select c.id, m.id, 3, 'operation_id'
-    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
-    where c.recipient is null
+  -- By Message-ID first; the operation id is looked up only for events the Message-ID did not match.
+  keyed as (
+    select c.*,
+      (select m.id from app_public.messages as m where m.internet_message_id = c.internet_message_id) as by_internet_message_id
+    from candidate as c
   ),
   best as (
-    select distinct on (id) id, message_id, attributed_by from matched order by id, rank
+    select k.id, k.by_internet_message_id as message_id, 'internet_message_id' as attributed_by
+    from keyed as k
+    where k.by_internet_message_id is not null
+    union all
+    select k.id, m.id, case when k.recipient is null then 'operation_id' else 'operation_id_and_recipient' end
+    from keyed as k join app_public.messages as m on m.operation_id = k.operation_id
+    where k.by_internet_message_id is null and (k.recipient is null or lower(m.recipient) = k.recipient)
   ),
   pending as (
     insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)

@@ -10,7 +10,7 @@ do $$
 begin
   assert exists (select from pg_trigger where tgname = '_900_notify' and tgrelid = 'app_public.campaign_rollups'::regclass),
     'the notify trigger exists';
-  assert (select tgenabled from pg_trigger where tgname = '_900_notify') = 'O', 'and is enabled';
+  assert (select tgenabled from pg_trigger where tgname = '_900_notify' and tgrelid = 'app_public.campaign_rollups'::regclass) = 'O', 'and is enabled';
 end
 $$;
 select app_public.start_campaign(id) from app_public.campaigns;
