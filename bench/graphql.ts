@@ -1,13 +1,20 @@
 // GraphQL benchmark: a campaign of 1,000,000 messages (one INSERT ... SELECT by start_campaign), with
 // delivery reports and engagement on its first messages. The server under test is `mailroom server`
 // (NODE_ENV=production) in its own process on a PostgreSQL of its own; load comes from this process over
-// loopback with keep-alive connections, each request carrying an API key (so every request also checks
-// the key in the database).
+// loopback with keep-alive connections, each request carrying an API key (checked in the database, or
+// remembered for GRAPHQL_API_KEY_CACHE_SECONDS: compare with GRAPHQL_API_KEY_CACHE_SECONDS=0 below).
 //   ./node_modules/.bin/node bench/graphql.ts [seconds per run] [messages] [runs]
 // 1. the campaign with its numbers (rollup and rates), concurrency 32: requests/s, p50/p95/p99
 // 2. the first page (50) of its messages with their events, concurrency 32
 // Each is run [runs] times; the median run is reported with the others alongside.
+//
+// Side by side: BENCH_VARIANTS="A;B;..." starts one server per variant on the same database, each with
+// the settings of its variant (space-separated VAR=value, e.g. "GRAPHQL_API_KEY_CACHE_SECONDS=0"; empty
+// for the defaults; PROCESSES=n runs n server processes on one port), and runs them in turn within each run,
+// so that all see the same machine load. Each run also reports the CPU time per request of the server, of
+// PostgreSQL and of this load generator (from /proc), which the machine's load disturbs less than latency.
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -21,6 +28,8 @@ const seconds = Number(process.argv[2] ?? 10);
 const messages = Number(process.argv[3] ?? 1_000_000);
 const runs = Number(process.argv[4] ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const VARIANTS = (process.env.BENCH_VARIANTS ?? "").split(";").map((v) => v.trim());
+const PAGES = process.env.BENCH_PAGES !== "0"; // BENCH_PAGES=0: the numbers query only
 
 const CAMPAIGN_WITH_NUMBERS = `query Campaign($id: BigInt!) {
   campaignById(id: $id) {
@@ -40,14 +49,48 @@ const FIRST_PAGE_OF_MESSAGES = `query Messages($id: BigInt!) {
   }
 }`;
 
-interface RunResult { requests: number; perSecond: number; p50: number; p95: number; p99: number; failures: number }
+interface RunResult {
+  requests: number; perSecond: number; p50: number; p95: number; p99: number; failures: number;
+  /** CPU milliseconds per request: the server process(es), PostgreSQL (all its processes), this load generator. */
+  cpu: { server: number; postgres: number; client: number };
+}
+
+const TICK_MS = 10; // USER_HZ 100 on Linux
+
+/** CPU time (ms) of a process, and with `children` that of its reaped children too, from /proc. */
+function cpuMs(pid: number, children = false): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+    return ticks * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of a process, its live children and the children it reaped (the PostgreSQL postmaster, a cluster of servers). */
+function treeCpuMs(pid: number): number {
+  let total = cpuMs(pid, true);
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
+      if (Number(stat[1]) === pid) total += (Number(stat[11]) + Number(stat[12])) * TICK_MS;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+interface Measured { serverPids: number[]; postmasterPid: number }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** CONCURRENCY loops, each sending the next request when the previous answered, for `seconds`. */
-async function load(port: number, key: string, query: string, variables: Record<string, unknown>): Promise<RunResult> {
+async function load(port: number, key: string, query: string, variables: Record<string, unknown>, measured: Measured): Promise<RunResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const body = JSON.stringify({ query, variables });
   const latencies: number[] = [];
@@ -79,11 +122,19 @@ async function load(port: number, key: string, query: string, variables: Record<
       });
       req.end(body);
     });
+  const cpuBefore = { server: measured.serverPids.reduce((n, pid) => n + treeCpuMs(pid), 0), postgres: treeCpuMs(measured.postmasterPid), client: process.cpuUsage() };
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (performance.now() < deadline) await once();
   }));
   const elapsed = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(cpuBefore.client);
+  const perRequest = (ms: number) => ms / Math.max(1, latencies.length);
+  const cpu = {
+    server: perRequest(measured.serverPids.reduce((n, pid) => n + treeCpuMs(pid), 0) - cpuBefore.server),
+    postgres: perRequest(treeCpuMs(measured.postmasterPid) - cpuBefore.postgres),
+    client: perRequest((client.user + client.system) / 1000),
+  };
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
@@ -93,8 +144,11 @@ async function load(port: number, key: string, query: string, variables: Record<
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     failures,
+    cpu,
   };
 }
+
+const f2 = (n: number) => n.toFixed(2);
 
 function show(label: string, results: RunResult[]) {
   const byP95 = [...results].sort((a, b) => a.p95 - b.p95);
@@ -103,6 +157,9 @@ function show(label: string, results: RunResult[]) {
   console.log(`${label}: median run ${Math.round(median.perSecond)} requests/s, p50 ${f(median.p50)} ms, p95 ${f(median.p95)} ms, ` +
     `p99 ${f(median.p99)} ms; failures ${results.reduce((n, r) => n + r.failures, 0)}`);
   console.log(`  runs: ${results.map((r) => `${Math.round(r.perSecond)}/s p95 ${f(r.p95)} ms`).join("; ")}`);
+  const cpuMedian = (pick: (r: RunResult) => number) => [...results].map(pick).sort((a, b) => a - b)[Math.floor(results.length / 2)]!;
+  console.log(`  CPU per request (median of the runs): server ${f2(cpuMedian((r) => r.cpu.server))} ms, PostgreSQL ${f2(cpuMedian((r) => r.cpu.postgres))} ms, ` +
+    `load generator ${f2(cpuMedian((r) => r.cpu.client))} ms`);
 }
 
 async function waitForHttp(url: string): Promise<void> {
@@ -114,7 +171,7 @@ async function waitForHttp(url: string): Promise<void> {
 }
 
 const database = await startThrowawayDatabase();
-let server: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 try {
   const { ownerUrl: databaseUrl, authUrl } = database;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -158,28 +215,53 @@ try {
   const key = (await createApiKey(pool, { name: "bench", role: "analyst" })).key;
   await pool.end();
 
-  const port = await freePort();
-  server = spawn(process.execPath, ["src/cli.ts", "server"], {
-    cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, AUTH_DATABASE_URL: authUrl, PORT: String(port), LOG_LEVEL: "warn", LOG_FORMAT: "json", NODE_ENV: "production" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  const servers: { label: string; port: number; measured: Measured }[] = [];
+  const dataDir = (database.server as unknown as { dataDir: string }).dataDir;
+  const postmasterPid = Number(fs.readFileSync(`${dataDir}/postmaster.pid`, "utf8").split("\n")[0]);
+  for (const variant of VARIANTS) {
+    const { PROCESSES: processes = "1", ...settings } = Object.fromEntries(
+      variant.split(/\s+/).filter(Boolean).map((pair) => pair.split("=", 2) as [string, string]),
+    );
+    const port = await freePort();
+    // PROCESSES=n: n server processes sharing the port (node:cluster: the first process hands connections out).
+    const cluster = `const cluster = (await import("node:cluster")).default;
+      cluster.setupPrimary({ exec: "src/cli.ts", args: ["server"], execArgv: [] });
+      for (let i = 0; i < ${Number(processes)}; i++) cluster.fork();
+      process.on("SIGTERM", () => { for (const worker of Object.values(cluster.workers ?? {})) worker?.kill("SIGTERM"); });`;
+    const args = processes === "1" ? ["src/cli.ts", "server"] : ["--input-type=module", "-e", cluster];
+    const child = spawn(process.execPath, args, {
+      cwd: projectRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl, AUTH_DATABASE_URL: authUrl, PORT: String(port), LOG_LEVEL: "warn", LOG_FORMAT: "json",
+        NODE_ENV: "production", ...settings },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(child);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    servers.push({ label: variant === "" ? "defaults" : variant, port, measured: { serverPids: [child.pid!], postmasterPid } });
+  }
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]!.model}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; ` +
     `${seconds} s per run, ${runs} runs, concurrency ${CONCURRENCY}`);
   // Warm up: schema, plans, connections.
-  await load(port, key, CAMPAIGN_WITH_NUMBERS, { id: "1" });
-  await load(port, key, FIRST_PAGE_OF_MESSAGES, { id: "1" });
-  const numbers: RunResult[] = [];
-  const pages: RunResult[] = [];
-  for (let i = 0; i < runs; i++) {
-    numbers.push(await load(port, key, CAMPAIGN_WITH_NUMBERS, { id: "1" }));
-    pages.push(await load(port, key, FIRST_PAGE_OF_MESSAGES, { id: "1" }));
+  for (const { port, measured } of servers) {
+    await load(port, key, CAMPAIGN_WITH_NUMBERS, { id: "1" }, measured);
+    await load(port, key, FIRST_PAGE_OF_MESSAGES, { id: "1" }, measured);
   }
-  show(`campaign with numbers (${messages} messages)`, numbers);
-  show("first page of 50 messages with their events", pages);
+  const numbers: RunResult[][] = servers.map(() => []);
+  const pages: RunResult[][] = servers.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [n, { port, measured }] of servers.entries()) {
+      numbers[n]!.push(await load(port, key, CAMPAIGN_WITH_NUMBERS, { id: "1" }, measured));
+      if (PAGES) pages[n]!.push(await load(port, key, FIRST_PAGE_OF_MESSAGES, { id: "1" }, measured));
+    }
+  }
+  console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  for (const [n, { label }] of servers.entries()) {
+    if (servers.length > 1) console.log(`[${label}]`);
+    show(`campaign with numbers (${messages} messages)`, numbers[n]!);
+    if (PAGES) show("first page of 50 messages with their events", pages[n]!);
+  }
 } finally {
-  server?.kill("SIGTERM");
+  for (const child of children) child.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 500));
   await database.stop();
 }
