@@ -66,7 +66,8 @@ export class ApiKeyCache<T> {
   }
 
   private listen(): void {
-    if (this.starting || this.stopped) return;
+    // One attempt at a time, and after a failure none before the retry is due.
+    if (this.starting || this.retry || this.stopped) return;
     this.starting = this.connect().finally(() => {
       this.starting = undefined;
     });
@@ -83,7 +84,11 @@ export class ApiKeyCache<T> {
       client.end().catch(() => undefined);
       if (this.stopped) return;
       if (wasListening) this.log?.warn({ err: error }, "API key cache: the LISTEN connection was lost; every request checks its key until it is back");
-      this.retry = setTimeout(() => this.listen(), 1000);
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.listen();
+      }, 1000);
+      this.retry.unref();
     };
     client.on("error", lost);
     client.on("end", () => lost());
