@@ -1,6 +1,8 @@
 // Process lifecycle: open the database (embedded by default), migrate, start the worker and the
 // HTTP server, and shut down in the reverse order: stop taking requests, let the worker finish
 // or release its jobs, close the pools, and stop the embedded database last.
+// What only one mode needs is imported when that mode starts: a worker alone loads no HTTP server, Express or
+// GraphQL, and no sandbox when ACS_CONNECTION_STRING is set.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
@@ -9,8 +11,6 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import type { GraphqlApi } from "./graphql/server.ts";
-import { createHttpApp } from "./http/app.ts";
-import { createWebhookAuthenticator } from "./http/webhook-auth.ts";
 import type { Log } from "./log.ts";
 import { startWorker } from "./worker.ts";
 import { retentionCronItems } from "./retention.ts";
@@ -108,6 +108,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     }
     let url: string | undefined;
     if (options.server) {
+      const [{ createHttpApp }, { createWebhookAuthenticator }] = await Promise.all([import("./http/app.ts"), import("./http/webhook-auth.ts")]);
       const authenticator = createWebhookAuthenticator([...config.webhookSecrets, ...sending.webhookSecrets], config.entra);
       if (!authenticator.configured) {
         log.warn("no WEBHOOK_SECRETS and no Entra settings: POST /webhooks/acs refuses every delivery with 401");

@@ -5,7 +5,6 @@ import { openDatabase } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { createLog } from "./log.ts";
 import { startMailroom, type MailroomOptions } from "./app.ts";
-import { createDemoCampaign, demoInstructions, demoSandboxEnvironment, followDemoCampaign } from "./demo.ts";
 
 const USAGE = `Usage: mailroom <command>
 
@@ -61,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
   const mode = demo ? modes.start : modes[command];
   if (mode) {
     let demoSubscribers = 3000;
-    if (demo) {
+    const demoModule = demo ? await import("./demo.ts") : undefined;
+    if (demoModule) {
       if (config.acsConnectionString) {
         console.error("The demo sends to generated addresses and only through the sandbox: unset ACS_CONNECTION_STRING to run it.");
         return 2;
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
           return 2;
         }
       }
-      demoSandboxEnvironment(process.env);
+      demoModule.demoSandboxEnvironment(process.env);
     }
     const mailroom = await startMailroom(config, log, mode);
     if (mailroom.url) {
@@ -83,10 +83,10 @@ async function main(argv: string[]): Promise<number> {
     }
     log.info("press Ctrl-C to stop");
     let stopping = false;
-    if (demo && mailroom.url) {
-      const campaign = await createDemoCampaign(mailroom.pool, demoSubscribers);
-      for (const line of demoInstructions(mailroom.url, campaign).split("\n")) log.info(line);
-      followDemoCampaign(mailroom.pool, campaign.campaignId, log, { stopped: () => stopping }).catch((error: unknown) => {
+    if (demoModule && mailroom.url) {
+      const campaign = await demoModule.createDemoCampaign(mailroom.pool, demoSubscribers);
+      for (const line of demoModule.demoInstructions(mailroom.url, campaign).split("\n")) log.info(line);
+      demoModule.followDemoCampaign(mailroom.pool, campaign.campaignId, log, { stopped: () => stopping }).catch((error: unknown) => {
         if (!stopping) log.warn({ err: String(error) }, "stopped following the demo campaign");
       });
     }

@@ -11,8 +11,7 @@ import crypto from "node:crypto";
 import type pg from "pg";
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
-import { loadSandboxConfig } from "../sandbox/config.ts";
-import { startSandbox, type Sandbox } from "../sandbox/index.ts";
+import type { Sandbox } from "../sandbox/index.ts";
 import { configureSending } from "./settings.ts";
 
 export interface SendingRuntime {
@@ -34,6 +33,8 @@ export async function prepareSending(config: Config, log: Log, options: { worker
   let sandbox: Sandbox | undefined;
   let webhookSecret: string | undefined;
   if (config.acsConnectionString === undefined && options.worker) {
+    // Imported only here: a worker with ACS_CONNECTION_STRING, and a server alone, do not load the sandbox.
+    const [{ loadSandboxConfig }, { startSandbox }] = await Promise.all([import("../sandbox/config.ts"), import("../sandbox/index.ts")]);
     const sandboxConfig = loadSandboxConfig(process.env);
     sandbox = await startSandbox({
       // In-process, any free port unless SANDBOX_PORT names one (4010 is the standalone sandbox's).
