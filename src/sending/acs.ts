@@ -4,8 +4,10 @@
 // - The SDK's own retries are off (retryOptions.maxRetries = 0): a 5xx, timeout or network error must be
 //   looked up before any new attempt, which the SDK's retry would not do; 429s pause the sender instead.
 // - beginSend sends the request and then polls the operation once. A 202 is all we need (the delivery
-//   outcome arrives through Event Grid), so once the 202 is seen the request's abort signal fires and the
-//   poll is never sent: one request per message, no polling quota used, no worker slot held.
+//   outcome arrives through Event Grid), so once the 202 has been read onResponse throws a constant marker
+//   that ends beginSend there: the poll is never sent. One request per message, no polling quota used, no
+//   worker slot held. (Aborting the request instead, as before, cost an AbortError and a DOMException with
+//   their stacks for every message: about a quarter of the SDK's CPU time per send.)
 // - The SDK has no call for GET /emails/operations/{id}; resuming a poller from that location makes
 //   exactly that request, signed like every other.
 import { EmailClient, type EmailMessage } from "@azure/communication-email";
@@ -43,6 +45,9 @@ function retryAfterMs(error: RestErrorLike): number {
   return 1000;
 }
 
+/** Thrown from onResponse once ACS has answered 2xx to a send: a constant, so nothing is allocated per message. */
+const ACCEPTED = Object.freeze({ accepted: true });
+
 export class AcsResource {
   readonly endpoint: string;
   private readonly client: EmailClient;
@@ -63,22 +68,18 @@ export class AcsResource {
 
   private async request(message: EmailMessage, operationId: string, timeoutMs: number): Promise<SendOutcome> {
     const controller = new AbortController();
-    let accepted = false;
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
       await this.client.beginSend(message, {
         operationId,
         abortSignal: controller.signal,
         onResponse: (response) => {
-          if (response.status >= 200 && response.status < 300) {
-            accepted = true;
-            controller.abort();
-          }
+          if (response.status >= 200 && response.status < 300) throw ACCEPTED;
         },
       });
       return { outcome: "accepted" };
     } catch (caught) {
-      if (accepted) return { outcome: "accepted" };
+      if (caught === ACCEPTED) return { outcome: "accepted" };
       const error = caught as RestErrorLike;
       const status = error.statusCode;
       const code = error.code ?? (status ? `HTTP${status}` : error.name ?? "Error");
