@@ -326,6 +326,10 @@ declare
   campaign app_public.campaigns;
   lease interval := make_interval(secs => lease_seconds);
   room integer := max_messages;
+  senders bigint[];
+  capacities integer[];
+  take integer;
+  ids bigint[];
 begin
   -- Shares the campaign's row lock with other claims; pause and cancel (which lock it for update) wait for
   -- running claims and are seen by every later one.
@@ -364,34 +368,45 @@ begin
     return;
   end if;
 
-  -- New sends: the campaign's senders with capacity, most remaining capacity first, each reserving what it
-  -- takes in one sender_sends row.
-  return query
-  with senders as (
+  -- New sends: the campaign's senders with capacity, most remaining capacity first; each takes what it can of
+  -- what is left of the claim.
+  select array_agg(x.id order by x.capacity desc, x.id), array_agg(least(x.capacity, room) order by x.capacity desc, x.id)
+  into senders, capacities
+  from (
     select s.id, app_private.sender_capacity(s) as capacity
     from app_public.senders as s
     where s.id = campaign.sender_id
        or s.id in (select cs.sender_id from app_public.campaign_senders as cs where cs.campaign_id = campaign.id)
-  ),
-  shares as (
-    select s.id as sender_id,
-           sum(least(s.capacity, room)) over (order by s.capacity desc, s.id) - least(s.capacity, room) as first,
-           sum(least(s.capacity, room)) over (order by s.capacity desc, s.id) as last
-    from senders as s
-    where s.capacity > 0
-  ),
-  queued as (
-    select m.id, row_number() over (order by m.id) - 1 as n
-    from (
-      select m.id from app_public.messages as m
-      where m.campaign_id = campaign.id and m.send_status = 'queued'
-      order by m.id
-      limit least(room, (select coalesce(max(last), 0) from shares))
-      for update skip locked
-    ) as m
+  ) as x
+  where x.capacity > 0;
+  take := least(room, (select sum(c) from unnest(capacities) as c));
+  if take is null or take <= 0 then
+    return;
+  end if;
+
+  -- The first queued messages, locked; then everything else reads them by primary key (a plan for the claim's
+  -- size, not the campaign's).
+  select array_agg(q.id order by q.id) into ids
+  from (
+    select m.id from app_public.messages as m
+    where m.campaign_id = campaign.id and m.send_status = 'queued'
+    order by m.id
+    limit take
+    for update skip locked
+  ) as q;
+  if ids is null then
+    return;
+  end if;
+
+  return query
+  with shares as (
+    select sh.sender_id, sum(sh.capacity) over (order by sh.n) - sh.capacity as first, sum(sh.capacity) over (order by sh.n) as last
+    from unnest(senders, capacities) with ordinality as sh(sender_id, capacity, n)
   ),
   assigned as (
-    select q.id, sh.sender_id from queued as q join shares as sh on q.n >= sh.first and q.n < sh.last
+    select q.id, sh.sender_id
+    from unnest(ids) with ordinality as q(id, n)
+    join shares as sh on q.n - 1 >= sh.first and q.n - 1 < sh.last
   ),
   reserved as (
     insert into app_private.sender_sends (sender_id, sends, ends_at)
