@@ -1362,6 +1362,37 @@ $$;
 COMMENT ON FUNCTION app_private.tg__add_job() IS 'Trigger function: queues the graphile-worker job named by the first trigger argument for NEW.id.';
 
 --
+-- Name: tg__referred_to_by_messages(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg__referred_to_by_messages() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if tg_table_name = 'subscribers' then
+    perform pg_advisory_xact_lock(7361004);
+    perform 1 from app_public.messages as m where m.subscriber_id = old.id limit 1;
+  elsif tg_table_name = 'senders' then
+    perform 1 from app_public.messages as m where m.sender_id = old.id limit 1;
+  else
+    perform 1 from app_public.messages as m where m.campaign_id = old.id limit 1;
+  end if;
+  if found then
+    raise exception '% % cannot be deleted: messages refer to it', rtrim(tg_table_name, 's'), old.id
+      using errcode = 'foreign_key_violation';
+  end if;
+  return old;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg__referred_to_by_messages(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg__referred_to_by_messages() IS 'Refuses to delete a campaign, subscriber or sender that messages refer to (in place of foreign keys on messages).';
+
+--
 -- Name: tg__timestamps(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1641,7 +1672,7 @@ CREATE FUNCTION app_private.tg_messages__internet_message_id() RETURNS trigger
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
-  new.internet_message_id = '<' || gen_random_uuid() || '@'
+  new.internet_message_id = '<' || app_private.uuid_v7() || '@'
     || (select sending_domain from app_public.senders where id = new.sender_id) || '>';
   return new;
 end;
@@ -2018,6 +2049,24 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.user_agent_machine_reason(user_agent text) IS 'Why a user agent is a machine (the first matching machine_user_agents row), or NULL.';
+
+--
+-- Name: uuid_v7(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.uuid_v7() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    AS $$
+  select encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+    placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6),
+    52, 1), 53, 1), 'hex')::uuid
+$$;
+
+--
+-- Name: FUNCTION uuid_v7(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.uuid_v7() IS 'A version 7 UUID (RFC 9562): Unix time in milliseconds, then 74 random bits (of gen_random_uuid). Ordered by creation time, so that the unique indexes on messages grow at their right edge instead of at random pages.';
 
 --
 -- Name: subscribers; Type: TABLE; Schema: app_public; Owner: -
@@ -2797,10 +2846,14 @@ declare
   recipients bigint;
 begin
   perform app_private.check_campaign_ready(campaign);
+  -- Until commit: a subscriber that this start gives a message to cannot be deleted meanwhile (the deletion's
+  -- trigger takes this lock exclusively, then looks for messages).
+  perform pg_advisory_xact_lock_shared(7361004);
 
   -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
   -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
-  -- and not stopped by the bounce policy. Message-ID and operation id are generated here, before any send.
+  -- and not stopped by the bounce policy. Message-ID and operation id are generated here, before any send, as
+  -- version 7 UUIDs (time-ordered: the unique indexes on them grow at their right edge).
   with stopped_by_bounces as (
     select b.subscriber_id
     from app_public.bounces as b join app_public.bounce_policies as p on p.bounce_type = b.bounce_type
@@ -2809,7 +2862,7 @@ begin
     having count(*) >= p.threshold
   )
   insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
-  select campaign.id, s.id, campaign.sender_id, s.email, '<' || gen_random_uuid() || '@' || sender.sending_domain || '>'
+  select campaign.id, s.id, campaign.sender_id, s.email, '<' || app_private.uuid_v7() || '@' || sender.sending_domain || '>'
   from app_public.subscribers as s
   cross join (select sending_domain from app_public.senders where id = campaign.sender_id) as sender
   where s.status = 'enabled'
@@ -2821,7 +2874,8 @@ begin
       where cl.campaign_id = campaign.id
         and case l.opt_in when 'double' then lm.status = 'confirmed' else lm.status <> 'unsubscribed' end
     )
-    and s.id not in (select subscriber_id from stopped_by_bounces);
+    and s.id not in (select subscriber_id from stopped_by_bounces)
+  order by s.id; -- fills the index on (campaign_id, subscriber_id) in order
   get diagnostics recipients = row_count;
   if recipients = 0 then
     raise exception 'campaign % has no recipients', campaign.id using errcode = '55000',
@@ -3445,7 +3499,7 @@ CREATE TABLE app_public.messages (
     sender_id bigint NOT NULL,
     recipient text NOT NULL,
     internet_message_id text NOT NULL,
-    operation_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    operation_id uuid DEFAULT app_private.uuid_v7() NOT NULL,
     send_status text DEFAULT 'queued'::text NOT NULL,
     send_status_reason text,
     send_attempts integer DEFAULT 0 NOT NULL,
@@ -3469,7 +3523,7 @@ CREATE TABLE app_public.messages (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT messages_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
-    CONSTRAINT messages_internet_message_id_check CHECK ((internet_message_id ~ '^<[0-9a-f-]{36}@[a-z0-9.-]+>$'::text)),
+    CONSTRAINT messages_internet_message_id_check CHECK (((internet_message_id ~ '^<[-0-9a-f]+@[-.0-9a-z]+>$'::text) AND (strpos(internet_message_id, '@'::text) = 38))),
     CONSTRAINT messages_send_status_check CHECK ((send_status = ANY (ARRAY['queued'::text, 'sending'::text, 'accepted'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text])))
 )
 WITH (fillfactor='70');
@@ -3490,13 +3544,13 @@ COMMENT ON COLUMN app_public.messages.recipient IS 'The address the message is s
 -- Name: COLUMN messages.internet_message_id; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.messages.internet_message_id IS 'The RFC 5322 Message-ID <uuid@sending-domain>, generated when the row is created; sent as the Message-ID header.';
+COMMENT ON COLUMN app_public.messages.internet_message_id IS 'The RFC 5322 Message-ID <uuid@sending-domain> (a version 7 UUID), generated when the row is created; sent as the Message-ID header.';
 
 --
 -- Name: COLUMN messages.operation_id; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.messages.operation_id IS 'The ACS operation id, generated when the row is created; sent as the Operation-Id request header and returned as messageId in events.';
+COMMENT ON COLUMN app_public.messages.operation_id IS 'The ACS operation id (a version 7 UUID), generated when the row is created; sent as the Operation-Id request header and returned as messageId in events.';
 
 --
 -- Name: COLUMN messages.send_status; Type: COMMENT; Schema: app_public; Owner: -
@@ -4442,6 +4496,24 @@ CREATE TRIGGER _050_internet_message_id BEFORE INSERT ON app_public.messages FOR
 CREATE TRIGGER _060_keys_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW WHEN ((((((new.campaign_id IS DISTINCT FROM old.campaign_id) OR (new.subscriber_id IS DISTINCT FROM old.subscriber_id)) OR (new.recipient IS DISTINCT FROM old.recipient)) OR (new.internet_message_id IS DISTINCT FROM old.internet_message_id)) OR (new.operation_id IS DISTINCT FROM old.operation_id))) EXECUTE FUNCTION app_private.tg_messages__keys_immutable();
 
 --
+-- Name: campaigns _100_referred_to_by_messages; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_referred_to_by_messages BEFORE DELETE ON app_public.campaigns FOR EACH ROW EXECUTE FUNCTION app_private.tg__referred_to_by_messages();
+
+--
+-- Name: senders _100_referred_to_by_messages; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_referred_to_by_messages BEFORE DELETE ON app_public.senders FOR EACH ROW EXECUTE FUNCTION app_private.tg__referred_to_by_messages();
+
+--
+-- Name: subscribers _100_referred_to_by_messages; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _100_referred_to_by_messages BEFORE DELETE ON app_public.subscribers FOR EACH ROW EXECUTE FUNCTION app_private.tg__referred_to_by_messages();
+
+--
 -- Name: campaigns _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -4691,27 +4763,6 @@ ALTER TABLE ONLY app_public.list_memberships
 
 ALTER TABLE ONLY app_public.list_memberships
     ADD CONSTRAINT list_memberships_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
-
---
--- Name: messages messages_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
---
-
-ALTER TABLE ONLY app_public.messages
-    ADD CONSTRAINT messages_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id);
-
---
--- Name: messages messages_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
---
-
-ALTER TABLE ONLY app_public.messages
-    ADD CONSTRAINT messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id);
-
---
--- Name: messages messages_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
---
-
-ALTER TABLE ONLY app_public.messages
-    ADD CONSTRAINT messages_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id);
 
 --
 -- Name: test_sends test_sends_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
@@ -5522,6 +5573,12 @@ REVOKE ALL ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) 
 REVOKE ALL ON FUNCTION app_private.tg__add_job() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg__referred_to_by_messages(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg__referred_to_by_messages() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg__timestamps(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5646,6 +5703,12 @@ REVOKE ALL ON FUNCTION app_private.unsubscribe(operation_id uuid, source text) F
 --
 
 REVOKE ALL ON FUNCTION app_private.user_agent_machine_reason(user_agent text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION uuid_v7(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.uuid_v7() FROM PUBLIC;
 
 --
 -- Name: TABLE subscribers; Type: ACL; Schema: app_public; Owner: -

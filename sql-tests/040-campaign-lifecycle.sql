@@ -41,8 +41,14 @@ begin
   assert (select array_agg(recipient order by recipient) from app_public.messages where messages.campaign_id = cid)
     = array['both@example.org', 'confirmed@example.org', 'single@example.org', 'soft@example.org'],
     'confirmed (double), not unsubscribed (single), enabled, once each, not stopped by the bounce policy';
-  assert (select bool_and(internet_message_id ~ '^<[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}@news\.example\.com>$')
-          from app_public.messages), 'Message-ID <uuid@sending-domain>, domain in lower case';
+  assert (select bool_and(internet_message_id ~ '^<[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}@news\.example\.com>$')
+          from app_public.messages), 'Message-ID <uuid@sending-domain> (a version 7 UUID), domain in lower case';
+  assert (select bool_and(operation_id::text ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]') from app_public.messages),
+    'operation ids are version 7 UUIDs';
+  assert (select bool_and(abs(('x' || substr(replace(k, '-', ''), 1, 12))::bit(48)::bigint
+                              - extract(epoch from clock_timestamp()) * 1000) < 3600 * 1000)
+          from app_public.messages, lateral (values (operation_id::text), (substr(internet_message_id, 2, 36))) as keys(k)),
+    'both keys start with their creation time in milliseconds';
   assert (select count(distinct operation_id) = 4 and count(distinct internet_message_id) = 4 from app_public.messages),
     'unique operation ids and Message-IDs';
   assert (select bool_and(send_status = 'queued' and sender_id is not null) from app_public.messages), 'queued';
@@ -220,7 +226,62 @@ begin
   select c.id, s.id, (select id from app_public.senders), s.email from app_public.campaigns as c, app_public.subscribers as s
   where c.name = 'empty' and s.email = 'unsub@example.org'
   returning * into inserted;
-  assert inserted.internet_message_id ~ '^<[0-9a-f-]{36}@news\.example\.com>$', 'generated Message-ID';
-  assert inserted.operation_id is not null, 'generated operation id';
+  assert inserted.internet_message_id ~ '^<[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}@news\.example\.com>$',
+    'generated Message-ID';
+  assert inserted.operation_id::text ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7', 'generated operation id';
+end
+$$;
+
+-- The Message-ID rule: <, 36 characters of [0-9a-f-], @, a lower-case domain, >.
+do $$
+declare
+  bad text;
+begin
+  foreach bad in array array['<0123456789abcdef0123456789abcdef012@news.example.com>', -- 35 before @
+                              '<0123456789abcdef0123456789abcdef01234@news.example.com>', -- 37 before @
+                              '<0123456789abcdef0123456789abcdef0123@news@example.com>', '<0123456789abcdef0123456789abcdef0123@News.example.com>',
+                              '0123456789abcdef0123456789abcdef0123@news.example.com', '<0123456789ABCDEF0123456789abcdef0123@news.example.com>',
+                              '<0123456789abcdef0123456789abcdef0123@>', '<0123456789abcdef0123456789abcdef0123@news.example.com> '] loop
+    begin
+      insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
+      select c.id, s.id, (select id from app_public.senders), s.email, bad from app_public.campaigns as c, app_public.subscribers as s
+      where c.name = 'empty' and s.email = 'soft@example.org';
+      assert false, 'refused: ' || bad;
+    exception when check_violation then null;
+    end;
+  end loop;
+  insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
+  select c.id, s.id, (select id from app_public.senders), s.email, '<0123456789abcdef0123456789abcdef0123@news-1.example.com>'
+  from app_public.campaigns as c, app_public.subscribers as s where c.name = 'empty' and s.email = 'soft@example.org';
+end
+$$;
+
+-- messages declares no foreign keys: a campaign, subscriber or sender that messages refer to cannot be deleted.
+do $$
+declare
+  message text;
+begin
+  begin
+    delete from app_public.subscribers where email = 'confirmed@example.org';
+    assert false, 'a subscriber with messages is not deleted';
+  exception when foreign_key_violation then
+    get stacked diagnostics message = message_text;
+    assert message = format('subscriber %s cannot be deleted: messages refer to it',
+                            (select id from app_public.subscribers where email = 'confirmed@example.org')), message;
+  end;
+  begin
+    delete from app_public.campaigns where name = 'November';
+    assert false, 'a campaign with messages is not deleted';
+  exception when foreign_key_violation then null;
+  end;
+  begin
+    delete from app_public.senders;
+    assert false, 'a sender with messages is not deleted';
+  exception when foreign_key_violation then
+    get stacked diagnostics message = message_text;
+    assert message ~ '^sender [0-9]+ cannot be deleted: messages refer to it$', message;
+  end;
+  delete from app_public.subscribers where email = 'unconfirmed@example.org';
+  assert found, 'a subscriber without messages is deleted';
 end
 $$;
