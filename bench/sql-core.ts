@@ -4,19 +4,27 @@
 //      batches) with a plain INSERT of the same rows into a trigger-less table of the same shape;
 //   3. inserting the messages that 10% of the events arrived before (their pending events attributed then);
 //   4. reading one campaign's rollup (p50/p95 over 2,000 reads); computing it from the raw events; recompute.
-//   ./node_modules/.bin/node bench/sql-core.ts [messages=1000000] [startRuns=3]
+//   ./node_modules/.bin/node bench/sql-core.ts [messages=1000000] [startRuns=3] [--start-only] [--baseline=N]
+// --start-only stops after 1. --baseline=N also builds, on the same server and with the same data, a database from
+// the committed migrations numbered up to N only (e.g. --baseline=12 is the schema before migration 13), and runs
+// start_campaign alternately in both: a before/after measured side by side.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { migrate } from "graphile-migrate";
+import { runMigrations } from "graphile-worker";
 import pg from "pg";
 import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { migrateDatabase } from "../src/db/migrate.ts";
+import { migrateDatabase, migrateSettings, projectRoot } from "../src/db/migrate.ts";
 import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
 
-const N = Number(process.argv[2] ?? 1_000_000);
-const startRuns = Number(process.argv[3] ?? 3);
+const args = process.argv.slice(2);
+const N = Number(args.filter((a) => !a.startsWith("--"))[0] ?? 1_000_000);
+const startRuns = Number(args.filter((a) => !a.startsWith("--"))[1] ?? 3);
+const startOnly = args.includes("--start-only");
+const baseline = args.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
 const BATCH = 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -44,6 +52,25 @@ await ensureRoles(server.superuserUrl, roles, passwords);
 await ensureDatabase(server.superuserUrl, roles);
 const ownerUrl = withCredentials(server.superuserUrl, roles.owner, passwords.owner, roles.database);
 await migrateDatabase(ownerUrl, roles, undefined, { current: true });
+
+// The baseline database: the committed migrations up to number `baseline`, from a copy of migrations/.
+async function baselineDatabase(upTo: number): Promise<pg.Client> {
+  const baseRoles = rolesFor("mailroom_baseline");
+  await ensureRoles(server.superuserUrl, baseRoles, passwords);
+  await ensureDatabase(server.superuserUrl, baseRoles);
+  const url = withCredentials(server.superuserUrl, baseRoles.owner, passwords.owner, baseRoles.database);
+  const folder = path.join(dir, "baseline-migrations");
+  fs.cpSync(path.join(projectRoot, "migrations"), folder, { recursive: true });
+  for (const file of fs.readdirSync(path.join(folder, "committed"))) {
+    if (Number(file.slice(0, 6)) > upTo) fs.rmSync(path.join(folder, "committed", file));
+  }
+  await runMigrations({ connectionString: url });
+  await migrate({ ...migrateSettings(url, baseRoles), migrationsFolder: folder });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
 if (process.env.BENCH_PROFILE) {
   const su = new pg.Client({ connectionString: server.superuserUrl });
   await su.connect();
@@ -62,35 +89,64 @@ const version = (await q("show server_version")).rows[0].server_version;
 log(`PostgreSQL ${version}, ${N} messages`);
 
 // ---- Data: N subscribers on 3 overlapping lists (A double opt-in, B and C single opt-in).
-await q("insert into app_public.senders (name, from_address) values ('Bench', 'news@news.example.com')");
-await q("insert into app_public.subscribers (email) select 'user' || g || '@example.org' from generate_series(1, $1) g", [N]);
-await q("insert into app_public.lists (name, opt_in) values ('A', 'double'), ('B', 'single'), ('C', 'single')");
-await q(`insert into app_public.list_memberships (list_id, subscriber_id, status)
-  select l.id, s.id, case when l.name = 'A' then 'confirmed' when s.id % 50 = 0 then 'unsubscribed' else 'unconfirmed' end
-  from app_public.subscribers s join app_public.lists l on
-    (l.name = 'A' and s.id <= $1 * 0.5) or (l.name = 'B' and s.id > $1 * 0.3 and s.id <= $1 * 0.8)
-    or (l.name = 'C' and (s.id > $1 * 0.6 or s.id % 7 = 0))`, [N]);
-await q("vacuum analyze");
-const memberships = (await q("select count(*)::int as n from app_public.list_memberships")).rows[0].n;
+async function loadData(c: pg.Client): Promise<number> {
+  await c.query("insert into app_public.senders (name, from_address) values ('Bench', 'news@news.example.com')");
+  await c.query("insert into app_public.subscribers (email) select 'user' || g || '@example.org' from generate_series(1, $1) g", [N]);
+  await c.query("insert into app_public.lists (name, opt_in) values ('A', 'double'), ('B', 'single'), ('C', 'single')");
+  await c.query(`insert into app_public.list_memberships (list_id, subscriber_id, status)
+    select l.id, s.id, case when l.name = 'A' then 'confirmed' when s.id % 50 = 0 then 'unsubscribed' else 'unconfirmed' end
+    from app_public.subscribers s join app_public.lists l on
+      (l.name = 'A' and s.id <= $1 * 0.5) or (l.name = 'B' and s.id > $1 * 0.3 and s.id <= $1 * 0.8)
+      or (l.name = 'C' and (s.id > $1 * 0.6 or s.id % 7 = 0))`, [N]);
+  await c.query("vacuum analyze");
+  return (await c.query("select count(*)::int as n from app_public.list_memberships")).rows[0].n;
+}
+const memberships = await loadData(db);
 log(`${memberships} memberships`);
+const base = baseline ? await baselineDatabase(Number(baseline)) : undefined;
+if (base) log(`baseline database (migrations up to ${baseline}): ${await loadData(base)} memberships`);
 
-async function newCampaign(name: string): Promise<number> {
-  const id = (await q("insert into app_public.campaigns (name, sender_id) select $1, id from app_public.senders returning id", [name])).rows[0].id;
-  await q("insert into app_public.campaign_lists (campaign_id, list_id) select $1, id from app_public.lists", [id]);
+async function newCampaign(name: string, c = db): Promise<number> {
+  const id = (await c.query("insert into app_public.campaigns (name, sender_id) select $1, id from app_public.senders returning id", [name])).rows[0].id;
+  await c.query("insert into app_public.campaign_lists (campaign_id, list_id) select $1, id from app_public.lists", [id]);
   return Number(id);
 }
 
-// ---- 1. start_campaign, rolled back each time.
+// ---- 1. start_campaign, rolled back each time (alternately in the baseline database with --baseline).
+async function startOnce(c: pg.Client, label: string, i: number): Promise<{ ms: number; recipients: number }> {
+  const id = await newCampaign(`start ${i}`, c);
+  await c.query("vacuum app_public.messages"); // the rows of the run before, rolled back
+  await c.query("begin");
+  const t = performance.now();
+  await c.query("select app_public.start_campaign($1)", [id]);
+  const ms = performance.now() - t;
+  const n = (await c.query("select recipients::int from app_public.campaign_rollups where campaign_id = $1", [id])).rows[0].recipients;
+  await c.query("rollback");
+  const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  log(`start_campaign${label}: ${n} recipients in ${(ms / 1000).toFixed(1)} s (load average ${load})`);
+  return { ms, recipients: n };
+}
 const startTimes: number[] = [];
+const baselineTimes: number[] = [];
 let recipients = 0;
 for (let i = 0; i < startRuns; i++) {
-  const id = await newCampaign(`start ${i}`);
-  await q("begin");
-  const r = await timed("select app_public.start_campaign($1)", [id]);
-  recipients = (await q("select recipients::int from app_public.campaign_rollups where campaign_id = $1", [id])).rows[0].recipients;
-  await q("rollback");
+  if (base && i % 2 === 1) baselineTimes.push((await startOnce(base, ` (baseline ${baseline})`, i)).ms);
+  const r = await startOnce(db, "", i);
+  recipients = r.recipients;
   startTimes.push(r.ms);
-  log(`start_campaign: ${recipients} recipients in ${(r.ms / 1000).toFixed(1)} s`);
+  if (base && i % 2 === 0) baselineTimes.push((await startOnce(base, ` (baseline ${baseline})`, i)).ms);
+}
+if (startRuns > 0) log(`start_campaign median ${(median(startTimes) / 1000).toFixed(1)} s` +
+  (base ? `, baseline ${(median(baselineTimes) / 1000).toFixed(1)} s, ratio ${(median(baselineTimes) / median(startTimes)).toFixed(2)}` : ""));
+await base?.end();
+if (startOnly) {
+  console.log(JSON.stringify({ postgres: version, memberships, startCampaign: { recipients, medianSeconds: median(startTimes) / 1000,
+    runs: startTimes.map((t) => +(t / 1000).toFixed(1)),
+    ...(base ? { baseline: Number(baseline), baselineMedianSeconds: median(baselineTimes) / 1000, baselineRuns: baselineTimes.map((t) => +(t / 1000).toFixed(1)) } : {}) } }, null, 2));
+  await db.end();
+  await server.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 // ---- The campaign the events belong to: started for real; 10% of its messages are then held back, so that
