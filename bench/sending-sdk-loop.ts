@@ -10,6 +10,7 @@ const resource = new AcsResource(connectionString);
 let next = 0;
 let accepted = 0;
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 await Promise.all(
   Array.from({ length: Number(c ?? 64) }, async () => {
     while (next < total) {
@@ -28,4 +29,5 @@ await Promise.all(
     }
   }),
 );
-console.log(`accepted=${accepted} seconds=${((performance.now() - t0) / 1000).toFixed(2)}`);
+const cpu = process.cpuUsage(cpu0);
+console.log(`accepted=${accepted} seconds=${((performance.now() - t0) / 1000).toFixed(2)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)}`);
