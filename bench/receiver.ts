@@ -152,7 +152,7 @@ try {
           status: "Delivered", deliveryStatusDetails: { statusMessage: "No error." }, deliveryAttemptTimestamp: new Date().toISOString() } }),
     );
   });
-  const worker = startProcess(["src/cli.ts", "worker"], { DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json", WORKER_CONCURRENCY: "4" });
+  const worker = startProcess(["src/cli.ts", "worker"], { DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json", WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? "4" });
   children.push(worker);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const requestsNeeded = Math.ceil(endToEndEvents.length / 100);
