@@ -1083,47 +1083,6 @@ $$;
 COMMENT ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) IS 'Removes the payload (event) of at most max_rows raw events received more than older_than ago, oldest first; returns how many. Call it until it returns less than max_rows. Derived data is untouched.';
 
 --
--- Name: reserve_sender_quota(bigint, integer); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-  sender app_public.senders;
-  allowed integer;
-begin
-  select * into sender from app_public.senders where id = reserve_sender_quota.sender_id for update;
-  if not found then
-    raise exception 'sender % does not exist', reserve_sender_quota.sender_id using errcode = 'P0002';
-  end if;
-  select greatest(0, least(
-           wanted,
-           sender.per_minute_limit - coalesce(sum(u.sent) filter (where u.minute >= date_trunc('minute', now())), 0),
-           sender.per_hour_limit - coalesce(sum(u.sent) filter (where u.minute > now() - interval '1 hour'), 0),
-           sender.per_day_limit - coalesce(sum(u.sent) filter (where u.minute > now() - interval '1 day'), 0)))
-    into allowed
-  from app_private.sender_usage as u
-  where u.sender_id = sender.id and u.minute > now() - interval '1 day';
-  if allowed > 0 then
-    insert into app_private.sender_usage as u (sender_id, minute, sent)
-    values (sender.id, date_trunc('minute', now()), allowed)
-    on conflict (sender_id, minute) do update set sent = u.sent + excluded.sent;
-  end if;
-  delete from app_private.sender_usage as u where u.sender_id = sender.id and u.minute < now() - interval '2 days';
-  return allowed;
-end;
-$$;
-
---
--- Name: FUNCTION reserve_sender_quota(sender_id bigint, wanted integer); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) IS 'How many of the wanted messages the sender may hand to ACS now under its per-minute, per-hour and per-day quotas (the minute window is the current clock minute; hour and day are sliding), recording them as used. Serialised per sender by a row lock. Does not look at the send window (see sender_window_open).';
-
---
 -- Name: schedule_sending(bigint); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -3089,22 +3048,6 @@ CREATE TABLE app_private.sender_throttles (
 COMMENT ON TABLE app_private.sender_throttles IS 'A sender paused until a time, after ACS answered 429 with Retry-After.';
 
 --
--- Name: sender_usage; Type: TABLE; Schema: app_private; Owner: -
---
-
-CREATE TABLE app_private.sender_usage (
-    sender_id bigint NOT NULL,
-    minute timestamp with time zone NOT NULL,
-    sent integer DEFAULT 0 NOT NULL
-);
-
---
--- Name: TABLE sender_usage; Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON TABLE app_private.sender_usage IS 'Messages handed to ACS per sender and minute, for the quota windows.';
-
---
 -- Name: signing_secrets; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -4109,13 +4052,6 @@ ALTER TABLE ONLY app_private.sender_throttles
     ADD CONSTRAINT sender_throttles_pkey PRIMARY KEY (sender_id);
 
 --
--- Name: sender_usage sender_usage_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
---
-
-ALTER TABLE ONLY app_private.sender_usage
-    ADD CONSTRAINT sender_usage_pkey PRIMARY KEY (sender_id, minute);
-
---
 -- Name: signing_secrets signing_secrets_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -4665,13 +4601,6 @@ ALTER TABLE ONLY app_private.sender_sends
 
 ALTER TABLE ONLY app_private.sender_throttles
     ADD CONSTRAINT sender_throttles_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
-
---
--- Name: sender_usage sender_usage_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
---
-
-ALTER TABLE ONLY app_private.sender_usage
-    ADD CONSTRAINT sender_usage_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
 
 --
 -- Name: bounces bounces_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
@@ -5456,12 +5385,6 @@ REVOKE ALL ON FUNCTION app_private.refresh_messages(message_ids bigint[]) FROM P
 --
 
 REVOKE ALL ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) FROM PUBLIC;
-
---
--- Name: FUNCTION reserve_sender_quota(sender_id bigint, wanted integer); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.reserve_sender_quota(sender_id bigint, wanted integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION schedule_sending(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -

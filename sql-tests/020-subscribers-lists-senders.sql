@@ -58,16 +58,6 @@ begin
   exception when check_violation then null;
   end;
 
-  -- Quotas: 30 a minute, 100 an hour.
-  assert app_private.reserve_sender_quota(sender.id, 25) = 25, 'within the minute';
-  assert app_private.reserve_sender_quota(sender.id, 25) = 5, 'the minute window caps';
-  assert app_private.reserve_sender_quota(sender.id, 1) = 0, 'nothing left this minute';
-  insert into app_private.sender_usage values (sender.id, date_trunc('minute', now()) - interval '10 minutes', 65);
-  update app_public.senders set per_minute_limit = null where id = sender.id;
-  assert app_private.reserve_sender_quota(sender.id, 50) = 5, 'the hour window caps';
-  update app_public.senders set per_hour_limit = null, per_day_limit = 150 where id = sender.id;
-  assert app_private.reserve_sender_quota(sender.id, 100) = 50, 'the day window caps';
-
   perform app_public.set_sender_connection_string(sender.id, 'endpoint=https://x.communication.azure.com/;accesskey=a2V5');
   assert (select connection_string from app_private.sender_secrets where sender_id = sender.id) like 'endpoint=%', 'kept';
 end

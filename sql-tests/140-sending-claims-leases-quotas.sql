@@ -57,6 +57,15 @@ begin
   insert into app_private.sender_sends (sender_id, sends, ends_at, settled) values (sender.id, 4, now() - interval '5 minutes', true);
   assert app_private.sender_capacity(sender) = 1, 'the hour window caps';
 
+  -- The day quota: the 7 sends of the last 24 hours count, the 50 of the day before do not.
+  update app_public.senders set per_minute_limit = null, per_hour_limit = null, per_day_limit = 10
+  where id = sender.id returning * into sender;
+  insert into app_private.sender_sends (sender_id, sends, ends_at, settled) values (sender.id, 50, now() - interval '25 hours', true);
+  assert app_private.sender_capacity(sender) = 3, 'the day window caps';
+  delete from app_private.sender_sends where ends_at < now() - interval '1 day';
+  update app_public.senders set per_minute_limit = 5, per_hour_limit = 8, per_day_limit = null
+  where id = sender.id returning * into sender;
+
   -- In doubt: a lease that ended comes back first, flagged for a look-up, with its sender.
   update app_public.messages set lease_expires_at = now() - interval '1 second' where id = claimed[3];
   assert (select array_agg(message_id::text || ':' || look_up::text) from app_private.claim_messages(cid, 1, 60))
