@@ -834,6 +834,7 @@ COMMENT ON FUNCTION app_private.quota_time_scale() IS 'Length of the quota windo
 CREATE FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) RETURNS void
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   insert into app_public.message_events (
     raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
@@ -953,6 +954,7 @@ COMMENT ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_
 CREATE FUNCTION app_private.refresh_messages(message_ids bigint[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 begin
   -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.

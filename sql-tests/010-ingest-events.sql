@@ -232,3 +232,13 @@ begin
       or not has_schema_privilege('mailroom_admin', 'app_private', 'usage'), 'admin cannot ingest';
 end
 $$;
+
+-- The functions that take a batch's ids are planned for each call's arrays (a generic plan cannot see them).
+do $$
+begin
+  assert (select proconfig @> array['plan_cache_mode=force_custom_plan'] from pg_proc
+          where oid = 'app_private.refresh_messages(bigint[])'::regprocedure), 'refresh_messages: custom plans';
+  assert (select proconfig @> array['plan_cache_mode=force_custom_plan'] from pg_proc
+          where oid = 'app_private.record_attributions(bigint[], bigint[], text[])'::regprocedure), 'record_attributions: custom plans';
+end
+$$;
