@@ -658,6 +658,22 @@ $$;
 COMMENT ON FUNCTION app_private.lock_campaign(campaign_id bigint) IS 'The campaign, locked for the rest of the transaction; raises when it does not exist.';
 
 --
+-- Name: new_internet_message_id(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.new_internet_message_id(sending_domain text) RETURNS text
+    LANGUAGE sql PARALLEL SAFE
+    AS $$
+  select '<' || app_private.uuid_v7() || '@' || sending_domain || '>'
+$$;
+
+--
+-- Name: FUNCTION new_internet_message_id(sending_domain text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.new_internet_message_id(sending_domain text) IS 'A new RFC 5322 Message-ID for the sending domain: <uuid@domain>, the UUID a version 7 one (time-ordered).';
+
+--
 -- Name: next_send_at(bigint); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1633,8 +1649,8 @@ CREATE FUNCTION app_private.tg_messages__internet_message_id() RETURNS trigger
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
-  new.internet_message_id = '<' || app_private.uuid_v7() || '@'
-    || (select sending_domain from app_public.senders where id = new.sender_id) || '>';
+  new.internet_message_id = app_private.new_internet_message_id(
+    (select sending_domain from app_public.senders where id = new.sender_id));
   return new;
 end;
 $$;
@@ -2706,7 +2722,7 @@ begin
   insert into app_public.test_sends (campaign_id, sender_id, recipient, subscriber_id, internet_message_id)
   select campaign.id, campaign.sender_id, address,
          (select s.id from app_public.subscribers as s where lower(s.email) = lower(address)),
-         '<' || gen_random_uuid() || '@' || sender.sending_domain || '>'
+         app_private.new_internet_message_id(sender.sending_domain)
   from app_public.senders as sender where sender.id = campaign.sender_id
   returning * into test_send;
   perform app_private.add_job('send_test_email', json_build_object('testSendId', test_send.id),
@@ -2823,7 +2839,7 @@ begin
     having count(*) >= p.threshold
   )
   insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id)
-  select campaign.id, s.id, campaign.sender_id, s.email, '<' || app_private.uuid_v7() || '@' || sender.sending_domain || '>'
+  select campaign.id, s.id, campaign.sender_id, s.email, app_private.new_internet_message_id(sender.sending_domain)
   from app_public.subscribers as s
   cross join (select sending_domain from app_public.senders where id = campaign.sender_id) as sender
   where s.status = 'enabled'
@@ -5321,6 +5337,12 @@ REVOKE ALL ON FUNCTION app_private.ingest_events(batch jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.lock_campaign(campaign_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION new_internet_message_id(sending_domain text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.new_internet_message_id(sending_domain text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION next_send_at(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -

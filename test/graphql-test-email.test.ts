@@ -110,7 +110,7 @@ describe("sendTestEmail", () => {
     expect(sent.errors, JSON.stringify(sent.errors)).toBeUndefined();
     const testSend = sent.data!.sendTestEmail.testSend;
     expect(testSend).toMatchObject({ campaignId, recipient: "Reviewer@Example.net", subscriberId: null, status: "queued", error: null, sentAt: null });
-    expect(testSend.internetMessageId).toMatch(/^<[0-9a-f-]{36}@mail\.example\.com>$/);
+    expect(testSend.internetMessageId).toMatch(/^<[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}@mail\.example\.com>$/); // version 7, as the ledger
 
     await runQueuedJobs(db.pool);
     const read = await api.query(admin, READ, { id: testSend.id });
