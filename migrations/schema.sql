@@ -848,44 +848,153 @@ COMMENT ON FUNCTION app_private.quota_time_scale() IS 'Length of the quota windo
 --
 
 CREATE FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
-  insert into app_public.message_events (
-    raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
-    bounce_type, blocklists, engagement_type, url, user_agent_reason
+declare
+  rederive_ids bigint[];
+begin
+  perform 1 from app_public.messages where id = any(message_ids) order by id for update;
+
+  with event as materialized (
+    -- The events with their message's current state (locked above).
+    select e.id as raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, a.attributed_by,
+      app_private.event_kind(e.event_type) as kind, coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at,
+      e.status, e.status_message, e.engagement_type, e.engagement_context, e.user_agent, m.accepted_at,
+      m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
+      coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
+    from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
+    join app_public.raw_events as e on e.id = a.raw_event_id
+    join app_public.messages as m on m.id = a.message_id
+    left join app_public.delivery_statuses as ds on ds.status = e.status
+    left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
+  ),
+  agent as (
+    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
+    from (select distinct user_agent from event where engagement_type is not null and user_agent is not null) as d
+  ),
+  rule as (
+    -- The first bounce rule (by position) matching each distinct status and status message of the batch.
+    select d.status, d.status_message, r.bounce_type, r.blocklist_subscriber
+    from (select distinct status, coalesce(status_message, '') as status_message
+          from event where kind = 'delivery_report' and status is not null) as d
+    join lateral (
+      select r.bounce_type, r.blocklist_subscriber
+      from app_public.bounce_rules as r
+      where r.status = d.status and (r.status_message_pattern is null or d.status_message ~* r.status_message_pattern)
+      order by r.position
+      limit 1
+    ) as r on true
+  ),
+  attributed as materialized (
+    select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
+      agent.reason as user_agent_reason,
+      case when e.kind = 'engagement'
+           then coalesce(agent.reason, app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at,
+                                                                              s.minimum_seconds_after_acceptance)) end
+        as machine_reason
+    from event as e
+    cross join app_public.engagement_settings as s
+    left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
+    left join rule on e.kind = 'delivery_report' and rule.status = e.status
+                  and rule.status_message = coalesce(e.status_message, '')
+  ),
+  recorded as (
+    insert into app_public.message_events (
+      raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+      bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason
+    )
+    select raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+      bounce_type, blocklists, engagement_type, engagement_context, user_agent_reason, machine_reason
+    from attributed
+    on conflict (raw_event_id) do nothing
+    returning raw_event_id
+  ),
+  new_event as materialized (
+    -- Only the events recorded now: an event is applied once.
+    select a.* from attributed as a join recorded as r on r.raw_event_id = a.raw_event_id
+  ),
+  bounced as (
+    -- One bounce per delivery report that the rules call a bounce.
+    insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
+    select subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, status_message, occurred_at
+    from new_event
+    where bounce_type is not null
+    on conflict (raw_event_id) do nothing
+  ),
+  suppressed as (
+    -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
+    update app_public.subscribers as s set status = 'blocklisted'
+    where s.id in (select subscriber_id from new_event where blocklists) and s.status <> 'blocklisted'
+  ),
+  incoming as (
+    -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
+    -- the message has another), in which case the message is re-derived from all of its events.
+    select n.message_id,
+      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
+        and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
+        as rederive,
+      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as opens_human,
+      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is not null) as opens_machine,
+      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as clicks_human,
+      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is not null) as clicks_machine,
+      min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as first_opened_at,
+      max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as last_opened_at,
+      min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as first_clicked_at,
+      max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as last_clicked_at
+    from new_event as n
+    group by n.message_id
+  ),
+  report as (
+    -- Per message: the highest-ranking new delivery report (the order of refresh_messages), against the current
+    -- one (none while delivery_status_at is NULL).
+    select distinct on (n.message_id) n.message_id, n.status, n.status_message, n.occurred_at, n.bounce_type,
+      n.current_status_at is null
+        or (n.precedence, n.occurred_at) > (n.current_precedence, n.current_status_at) as outranks,
+      n.current_status_at is not null
+        and (n.precedence, n.occurred_at) = (n.current_precedence, n.current_status_at) as ties
+    from new_event as n
+    where n.kind = 'delivery_report'
+    order by n.message_id, n.precedence desc, n.occurred_at desc, n.raw_event_id desc
+  ),
+  change as materialized (
+    select i.message_id, i.rederive or coalesce(r.ties, false) as rederive, coalesce(r.outranks, false) as outranks,
+      r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
+      i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
+    from incoming as i left join report as r on r.message_id = i.message_id
+  ),
+  applied as (
+    update app_public.messages as m set
+      delivery_status = case when c.outranks then c.status else m.delivery_status end,
+      delivery_status_message = case when c.outranks then c.status_message else m.delivery_status_message end,
+      delivery_status_at = case when c.outranks then c.occurred_at else m.delivery_status_at end,
+      bounce_type = case when c.outranks then c.bounce_type else m.bounce_type end,
+      opens_human = m.opens_human + c.opens_human,
+      opens_machine = m.opens_machine + c.opens_machine,
+      clicks_human = m.clicks_human + c.clicks_human,
+      clicks_machine = m.clicks_machine + c.clicks_machine,
+      first_opened_at = least(m.first_opened_at, c.first_opened_at),
+      last_opened_at = greatest(m.last_opened_at, c.last_opened_at),
+      first_clicked_at = least(m.first_clicked_at, c.first_clicked_at),
+      last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at)
+    from change as c
+    where m.id = c.message_id and not c.rederive
+      and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
   )
-  select
-    e.id, m.id, m.campaign_id, a.attributed_by, app_private.event_kind(e.event_type),
-    coalesce(e.occurred_at, e.event_time, e.received_at), e.status, e.status_message,
-    rule.bounce_type, coalesce(rule.blocklist_subscriber, false), e.engagement_type, e.engagement_context,
-    agent.reason
-  from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
-  join app_public.raw_events as e on e.id = a.raw_event_id
-  join app_public.messages as m on m.id = a.message_id
-  -- Each distinct user agent of the batch is matched against machine_user_agents once.
-  left join (
-    select user_agent, app_private.user_agent_machine_reason(user_agent) as reason
-    from (select distinct r.user_agent from app_public.raw_events as r
-          where r.id = any(raw_event_ids) and r.engagement_type is not null and r.user_agent is not null) as d
-  ) as agent on e.engagement_type is not null and agent.user_agent = e.user_agent
-  left join lateral (
-    select r.bounce_type, r.blocklist_subscriber
-    from app_public.bounce_rules as r
-    where app_private.event_kind(e.event_type) = 'delivery_report' and r.status = e.status
-      and (r.status_message_pattern is null or coalesce(e.status_message, '') ~* r.status_message_pattern)
-    order by r.position
-    limit 1
-  ) as rule on true
-  on conflict (raw_event_id) do nothing;
+  select array_agg(c.message_id) filter (where c.rederive) into rederive_ids from change as c;
+
+  if rederive_ids is not null then
+    perform app_private.refresh_messages(rederive_ids);
+  end if;
+end;
 $$;
 
 --
 -- Name: FUNCTION record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) IS 'Attributes raw events to messages (parallel arrays: event, message, key used), once per event.';
+COMMENT ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) IS 'Attributes raw events to messages (parallel arrays: event, message, key used), once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign.';
 
 --
 -- Name: record_send_outcomes(jsonb, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -971,6 +1080,7 @@ CREATE FUNCTION app_private.refresh_messages(message_ids bigint[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_custom_plan'
+    SET enable_seqscan TO 'off'
     AS $$
 begin
   -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
@@ -993,7 +1103,7 @@ begin
     where engagement_type = 'click' and url is not null
     group by message_id
   ),
-  burst as (
+  burst as materialized (
     -- For each click, the distinct links clicked in the same message within burst_seconds of it.
     select e.raw_event_id,
       (select count(distinct other.url)
@@ -1008,8 +1118,7 @@ begin
   classified as materialized (
     select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason, coalesce(
       e.user_agent_reason,
-      case when e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance)
-           then 'less than ' || s.minimum_seconds_after_acceptance || ' s after acceptance' end,
+      app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at, s.minimum_seconds_after_acceptance),
       case when b.distinct_links >= s.burst_distinct_links
            then 'burst: clicks on ' || b.distinct_links || ' links within ' || s.burst_seconds || ' s' end
     ) as machine_reason
@@ -1550,43 +1659,6 @@ end;
 $$;
 
 --
--- Name: tg_message_events__effects(); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.tg_message_events__effects() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-declare
-  message_ids bigint[];
-begin
-  -- Bounces: one per delivery report that the rules call a bounce.
-  insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
-  select m.subscriber_id, n.message_id, n.campaign_id, n.raw_event_id, n.bounce_type, n.status, n.status_message, n.occurred_at
-  from new_message_events as n join app_public.messages as m on m.id = n.message_id
-  where n.bounce_type is not null
-  on conflict (raw_event_id) do nothing;
-
-  -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
-  update app_public.subscribers as s set status = 'blocklisted'
-  from (select distinct m.subscriber_id
-        from new_message_events as n join app_public.messages as m on m.id = n.message_id
-        where n.blocklists) as b
-  where s.id = b.subscriber_id and s.status <> 'blocklisted';
-
-  select array_agg(distinct message_id) into message_ids from new_message_events;
-  perform app_private.refresh_messages(message_ids);
-  return null;
-end;
-$$;
-
---
--- Name: FUNCTION tg_message_events__effects(); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.tg_message_events__effects() IS 'Statement trigger: the effects of newly attributed events (bounces, suppression, message state, rollups).';
-
---
 -- Name: tg_messages__attribute_pending(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1932,20 +2004,23 @@ $$;
 --
 
 CREATE FUNCTION app_private.to_timestamptz(value text) RETURNS timestamp with time zone
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $_$
-begin
-  if value !~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]{1,12})?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
-     or substr(value, 1, 4) = '0000'
-     or substr(value, 9, 2)::integer > extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
-                                                       + interval '1 month - 1 day') then
-    return null;
-  end if;
-  if substr(value, 11) ~ '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' then
-    return value::timestamptz;
-  end if;
-  return value::timestamp at time zone 'UTC';
-end;
+  -- ISO 8601 (fraction and offset optional), with valid ranges and day of month, at most 38 characters (the longest
+  -- such time with 12 digits of fraction; PostgreSQL refuses far longer input with an error). With its offset (Z,
+  -- or a sign after the hour and minute) as given; without one, UTC. The checks are separate WHEN clauses, taken in
+  -- order, so that no cast sees a value the ones before it refused.
+  select case
+    when length(value) > 38
+      or value !~ '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+      then null
+    when substr(value, 1, 4) = '0000' then null
+    when substr(value, 9, 2)::integer > extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
+                                                       + interval '1 month - 1 day') then null
+    when upper(right(value, 1)) = 'Z' or strpos(substr(value, 17), '+') > 0 or strpos(substr(value, 17), '-') > 0
+      then value::timestamptz
+    else value::timestamp at time zone 'UTC'
+  end
 $_$;
 
 --
@@ -1959,21 +2034,37 @@ COMMENT ON FUNCTION app_private.to_timestamptz(value text) IS 'An ISO 8601 time 
 --
 
 CREATE FUNCTION app_private.to_uuid(value text) RETURNS uuid
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    AS $_$
-begin
-  if value ~* '^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$' then
-    return value::uuid;
-  end if;
-  return null;
-end;
-$_$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  -- 32 hexadecimal digits, with the four hyphens or none, in braces or not.
+  select case when translate(lower(value), '0123456789abcdef', '0000000000000000') in (
+                     '00000000-0000-0000-0000-000000000000', '00000000000000000000000000000000',
+                     '{00000000-0000-0000-0000-000000000000}', '{00000000000000000000000000000000}')
+              then value::uuid end
+$$;
 
 --
 -- Name: FUNCTION to_uuid(value text); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.to_uuid(value text) IS 'The text as a UUID, or NULL when it is not one. Never raises.';
+COMMENT ON FUNCTION app_private.to_uuid(value text) IS 'The text as a UUID (32 hexadecimal digits in either case, with the four hyphens or none, in braces or not), or NULL. Never raises.';
+
+--
+-- Name: too_soon_after_acceptance(timestamp with time zone, timestamp with time zone, numeric); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select case when occurred_at < accepted_at + make_interval(secs => minimum_seconds)
+              then 'less than ' || minimum_seconds || ' s after acceptance' end
+$$;
+
+--
+-- Name: FUNCTION too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric) IS 'The machine reason of engagement that came sooner than minimum_seconds after ACS accepted the message, or NULL.';
 
 --
 -- Name: unsubscribe(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -3359,7 +3450,7 @@ COMMENT ON COLUMN app_public.message_events.user_agent_reason IS 'Set when the u
 -- Name: COLUMN message_events.machine_reason; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.message_events.machine_reason IS 'Why this engagement is counted as machine (user agent, too soon after acceptance, burst of clicks); NULL = human. Re-evaluated whenever another event of the message arrives or its acceptance time is recorded.';
+COMMENT ON COLUMN app_public.message_events.machine_reason IS 'Why this engagement is counted as machine (user agent, too soon after acceptance, burst of clicks); NULL = human. Set when the event is attributed; re-evaluated when another click arrives for the message, when its acceptance time changes, and by recompute_campaign_rollup (which also applies engagement_settings changed since).';
 
 --
 -- Name: link_clicks; Type: VIEW; Schema: app_public; Owner: -
@@ -4558,12 +4649,6 @@ CREATE TRIGGER _500_attribute_events AFTER INSERT ON app_public.raw_events REFER
 CREATE TRIGGER _500_attribute_pending AFTER INSERT ON app_public.messages REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__attribute_pending();
 
 --
--- Name: message_events _500_effects; Type: TRIGGER; Schema: app_public; Owner: -
---
-
-CREATE TRIGGER _500_effects AFTER INSERT ON app_public.message_events REFERENCING NEW TABLE AS new_message_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_message_events__effects();
-
---
 -- Name: bounces _500_policy; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -5574,12 +5659,6 @@ REVOKE ALL ON FUNCTION app_private.tg_campaigns__status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.tg_list_memberships__status_changed() FROM PUBLIC;
 
 --
--- Name: FUNCTION tg_message_events__effects(); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.tg_message_events__effects() FROM PUBLIC;
-
---
 -- Name: FUNCTION tg_messages__attribute_pending(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5638,6 +5717,12 @@ REVOKE ALL ON FUNCTION app_private.to_timestamptz(value text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.to_uuid(value text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric) FROM PUBLIC;
 
 --
 -- Name: FUNCTION unsubscribe(operation_id uuid, source text); Type: ACL; Schema: app_private; Owner: -

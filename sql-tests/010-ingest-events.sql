@@ -219,6 +219,24 @@ begin
   assert app_private.to_timestamptz('2026-11-27T10:00:00+0530') = '2026-11-27T04:30:00Z', 'offset without colon';
   assert app_private.to_timestamptz('infinity') is null and app_private.to_timestamptz('') is null
      and app_private.to_timestamptz(null) is null and app_private.to_timestamptz('now') is null, 'words';
+  assert app_private.to_timestamptz('2026-11-27T10:00:00.123456789012+00:00') is not null, 'twelve digits and an offset';
+  assert app_private.to_timestamptz('2026-11-27T10:00:00.' || repeat('1', 200) || 'Z') is null, 'far too long';
+  assert app_private.to_timestamptz('2026-11-27T10:00:00-05') = '2026-11-27T15:00:00Z', 'negative offset, hours only';
+  assert app_private.to_timestamptz('2026-11-27 10:00') = '2026-11-27T10:00:00Z', 'no seconds, no offset: UTC';
+  assert app_private.to_timestamptz('2026-11-27T10:00:00z') = '2026-11-27T10:00:00Z', 'lower-case z';
+end
+$$;
+
+-- The UUID parser never raises either.
+do $$
+begin
+  assert app_private.to_uuid('0193a5b2-7c41-7d3e-8f00-0123456789ab') = '0193a5b2-7c41-7d3e-8f00-0123456789ab', 'canonical';
+  assert app_private.to_uuid('0193A5B2-7C41-7D3E-8F00-0123456789AB') = '0193a5b2-7c41-7d3e-8f00-0123456789ab', 'upper case';
+  assert app_private.to_uuid('{0193a5b27c417d3e8f000123456789ab}') = '0193a5b2-7c41-7d3e-8f00-0123456789ab', 'braces, no hyphens';
+  assert app_private.to_uuid('{0193a5b2-7c41-7d3e-8f00-0123456789ab') is null, 'an unclosed brace (the cast would raise)';
+  assert app_private.to_uuid('0193a5b2-7c417d3e-8f00-0123456789ab') is null, 'some hyphens only';
+  assert app_private.to_uuid('0193a5b2-7c41-7d3e-8f00-0123456789ag') is null, 'not hexadecimal';
+  assert app_private.to_uuid('') is null and app_private.to_uuid(null) is null, 'nothing';
 end
 $$;
 

@@ -103,4 +103,29 @@ describe(`attribution across concurrent transactions (PostgreSQL ${inject("pgVer
     }
     expect((await db.pool.query("select count(*)::int as n from app_public.unattributed_events where event_id in ('p1', 'p2')")).rows[0].n).toBe(2);
   });
+
+  test("a view ingested while its message's acceptance is being recorded is classified with that acceptance time", async () => {
+    // The view is attributed before the acceptance commits (it reads no acceptance time), then waits for the
+    // message's row; it must end "less than 2 s after acceptance", as if it had arrived after the acceptance.
+    const imid = "<aaaaaaaa-0000-4000-8000-000000000003@news.example.com>";
+    const other = (await db.pool.query("insert into app_public.subscribers (email) values ('c@example.org') returning id")).rows[0].id;
+    await insertMessage(db.pool, imid, other);
+    const sending = await db.pool.connect();
+    try {
+      await sending.query("begin");
+      await sending.query("update app_public.messages set send_status = 'accepted', accepted_at = now() where internet_message_id = $1", [imid]);
+      const ingesting = ingest(db.pool, "v1", imid);
+      await eventually(async () => (await waitingOnLock()) === 1);
+      await sending.query("commit");
+      await ingesting;
+    } finally {
+      sending.release();
+    }
+    const message = (await db.pool.query(
+      `select m.opens_human, m.opens_machine, me.machine_reason
+       from app_public.messages m join app_public.message_events me on me.message_id = m.id where m.internet_message_id = $1`,
+      [imid],
+    )).rows;
+    expect(message).toEqual([{ opens_human: 0, opens_machine: 1, machine_reason: "less than 2 s after acceptance" }]);
+  });
 });
