@@ -2004,23 +2004,24 @@ $$;
 --
 
 CREATE FUNCTION app_private.to_timestamptz(value text) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $_$
-  -- ISO 8601 (fraction and offset optional), with valid ranges and day of month, at most 38 characters (the longest
-  -- such time with 12 digits of fraction; PostgreSQL refuses far longer input with an error). With its offset (Z,
-  -- or a sign after the hour and minute) as given; without one, UTC. The checks are separate WHEN clauses, taken in
-  -- order, so that no cast sees a value the ones before it refused.
-  select case
-    when length(value) > 38
-      or value !~ '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
-      then null
-    when substr(value, 1, 4) = '0000' then null
-    when substr(value, 9, 2)::integer > extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
-                                                       + interval '1 month - 1 day') then null
-    when upper(right(value, 1)) = 'Z' or strpos(substr(value, 17), '+') > 0 or strpos(substr(value, 17), '-') > 0
-      then value::timestamptz
-    else value::timestamp at time zone 'UTC'
-  end
+begin
+  -- ISO 8601 (fraction and offset optional), with valid ranges and day of month; at most 38 characters, the
+  -- longest such time with 12 digits of fraction (PostgreSQL refuses far longer input with an error).
+  if length(value) > 38
+     or value !~ '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+     or substr(value, 1, 4) = '0000'
+     or substr(value, 9, 2)::integer > extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
+                                                       + interval '1 month - 1 day') then
+    return null;
+  end if;
+  -- With its offset (Z, or a sign after the hour and minute) as given; without one, UTC.
+  if upper(right(value, 1)) = 'Z' or strpos(substr(value, 17), '+') > 0 or strpos(substr(value, 17), '-') > 0 then
+    return value::timestamptz;
+  end if;
+  return value::timestamp at time zone 'UTC';
+end;
 $_$;
 
 --
