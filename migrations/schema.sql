@@ -855,10 +855,17 @@ CREATE FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_
 declare
   rederive_ids bigint[];
 begin
-  perform 1 from app_public.messages where id = any(message_ids) order by id for update;
-
-  with event as materialized (
-    -- The events with their message's current state (locked above).
+  with locked as materialized (
+    -- The messages, locked in id order and read as last committed.
+    select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
+      m.delivery_status_at
+    from app_public.messages as m
+    where m.id = any(message_ids)
+    order by m.id
+    for update
+  ),
+  event as materialized (
+    -- The events with their message's current state.
     select e.id as raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, a.attributed_by,
       app_private.event_kind(e.event_type) as kind, coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at,
       e.status, e.status_message, e.engagement_type, e.engagement_context, e.user_agent, m.accepted_at,
@@ -866,7 +873,7 @@ begin
       coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
     from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
     join app_public.raw_events as e on e.id = a.raw_event_id
-    join app_public.messages as m on m.id = a.message_id
+    join locked as m on m.id = a.message_id
     left join app_public.delivery_statuses as ds on ds.status = e.status
     left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
   ),

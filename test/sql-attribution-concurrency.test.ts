@@ -104,6 +104,40 @@ describe(`attribution across concurrent transactions (PostgreSQL ${inject("pgVer
     expect((await db.pool.query("select count(*)::int as n from app_public.unattributed_events where event_id in ('p1', 'p2')")).rows[0].n).toBe(2);
   });
 
+  test("two batches reporting on one message at once: the higher-ranking report wins, whichever commits first", async () => {
+    // Each batch locks the message before reading its current status, so the second waits for the first and then
+    // compares with what the first wrote.
+    const report = (client: pg.PoolClient | pg.Pool, id: string, imid: string, status: string, at: string) =>
+      client.query("select * from app_private.ingest_events($1)", [
+        JSON.stringify({
+          schema: "eventgrid",
+          receivedAt: new Date().toISOString(),
+          events: [{
+            id, topic: "/t", eventType: "Microsoft.Communication.EmailDeliveryReportReceived", eventTime: at,
+            data: { internetMessageId: imid, status, deliveryAttemptTimestamp: at, deliveryStatusDetails: { statusMessage: "550 5.1.1" } },
+          }],
+        }),
+      ]);
+    for (const [n, first, second] of [[4, "Bounced", "Delivered"], [5, "Delivered", "Bounced"]] as const) {
+      const imid = `<aaaaaaaa-0000-4000-8000-00000000000${n}@news.example.com>`;
+      const other = (await db.pool.query("insert into app_public.subscribers (email) values ($1) returning id", [`r${n}@example.org`])).rows[0].id;
+      await insertMessage(db.pool, imid, other);
+      const a = await db.pool.connect();
+      try {
+        await a.query("begin");
+        await report(a, `r${n}a`, imid, first, "2026-11-27T10:00:00Z");
+        const waiting = report(db.pool, `r${n}b`, imid, second, "2026-11-27T10:00:01Z");
+        await eventually(async () => (await waitingOnLock()) === 1);
+        await a.query("commit");
+        await waiting;
+      } finally {
+        a.release();
+      }
+      const message = (await db.pool.query("select delivery_status, bounce_type from app_public.messages where internet_message_id = $1", [imid])).rows[0];
+      expect(message).toEqual({ delivery_status: "Bounced", bounce_type: "hard" });
+    }
+  });
+
   test("a view ingested while its message's acceptance is being recorded is classified with that acceptance time", async () => {
     // The view is attributed before the acceptance commits (it reads no acceptance time), then waits for the
     // message's row; it must end "less than 2 s after acceptance", as if it had arrived after the acceptance.
