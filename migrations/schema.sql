@@ -176,6 +176,197 @@ $$;
 COMMENT ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) IS 'Queues a graphile-worker job (identifier = the task file name under tasks/).';
 
 --
+-- Name: attribute_events(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.attribute_events(raw_event_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $_$
+declare
+  rederive_ids bigint[];
+  unmatched_ids bigint[];
+begin
+  execute $statement$
+    with batch_event as materialized (
+      -- The events that can be attributed (delivery and engagement reports that could be interpreted).
+      select e.id as raw_event_id, e.internet_message_id, e.operation_id, e.recipient,
+        app_private.event_kind(e.event_type) as kind, coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at,
+        e.status, e.status_message, e.engagement_type, e.engagement_context, e.user_agent
+      from app_public.raw_events as e
+      where e.id = any($1) and e.problem is null and app_private.event_kind(e.event_type) is not null
+    ),
+    matched as materialized (
+      -- The attribution rule: by Message-ID; else by operation id and recipient; else by operation id when the event
+      -- names no recipient. Nothing else.
+      select ev.raw_event_id, coalesce(by_message_id.id, by_operation_id.id) as message_id,
+        case when by_message_id.id is not null then 'internet_message_id'
+             when ev.recipient is null then 'operation_id'
+             else 'operation_id_and_recipient' end as attributed_by
+      from batch_event as ev
+      left join app_public.messages as by_message_id on by_message_id.internet_message_id = ev.internet_message_id
+      left join lateral (
+        select m.id from app_public.messages as m
+        where by_message_id.id is null and m.operation_id = ev.operation_id
+          and (ev.recipient is null or lower(m.recipient) = ev.recipient)
+      ) as by_operation_id on true
+      where by_message_id.id is not null or by_operation_id.id is not null
+    ),
+    locked as materialized (
+      -- The matched messages, locked in id order and read as last committed (the lock follows a row updated since;
+      -- looked up again by id, which unlike the row's address survives that).
+      select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
+        m.delivery_status_at
+      from app_public.messages as m
+      where m.id = any(array(select message_id from matched))
+      order by m.id
+      for no key update
+    ),
+    event as materialized (
+      -- The matched events with their message's current state.
+      select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, mt.attributed_by, b.kind, b.occurred_at,
+        b.status, b.status_message, b.engagement_type, b.engagement_context, b.user_agent, m.accepted_at,
+        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
+        coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
+      from matched as mt
+      join batch_event as b on b.raw_event_id = mt.raw_event_id
+      join locked as m on m.id = mt.message_id
+      left join app_public.delivery_statuses as ds on ds.status = b.status
+      left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
+    ),
+    agent as (
+      select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
+      from (select distinct user_agent from event where engagement_type is not null and user_agent is not null) as d
+    ),
+    rule as (
+      -- The first bounce rule (by position) matching each distinct status and status message of the batch.
+      select d.status, d.status_message, r.bounce_type, r.blocklist_subscriber
+      from (select distinct status, coalesce(status_message, '') as status_message
+            from event where kind = 'delivery_report' and status is not null) as d
+      join lateral (
+        select r.bounce_type, r.blocklist_subscriber
+        from app_public.bounce_rules as r
+        where r.status = d.status and (r.status_message_pattern is null or d.status_message ~* r.status_message_pattern)
+        order by r.position
+        limit 1
+      ) as r on true
+    ),
+    attributed as materialized (
+      select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
+        agent.reason as user_agent_reason,
+        case when e.kind = 'engagement'
+             then coalesce(agent.reason, app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at,
+                                                                                s.minimum_seconds_after_acceptance)) end
+          as machine_reason
+      from event as e
+      cross join app_public.engagement_settings as s
+      left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
+      left join rule on e.kind = 'delivery_report' and rule.status = e.status
+                    and rule.status_message = coalesce(e.status_message, '')
+    ),
+    recorded as (
+      insert into app_public.message_events (
+        raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+        bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason
+      )
+      select raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+        bounce_type, blocklists, engagement_type, engagement_context, user_agent_reason, machine_reason
+      from attributed
+      on conflict (raw_event_id) do nothing
+      returning raw_event_id
+    ),
+    new_event as materialized (
+      -- Only the events recorded now: an event is applied once.
+      select a.* from attributed as a join recorded as r on r.raw_event_id = a.raw_event_id
+    ),
+    bounced as (
+      -- One bounce per delivery report that the rules call a bounce.
+      insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
+      select subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, status_message, occurred_at
+      from new_event
+      where bounce_type is not null
+      on conflict (raw_event_id) do nothing
+    ),
+    suppressed as (
+      -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
+      update app_public.subscribers as s set status = 'blocklisted'
+      where s.id in (select subscriber_id from new_event where blocklists) and s.status <> 'blocklisted'
+    ),
+    incoming as (
+      -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
+      -- the message has another), in which case the message is re-derived from all of its events.
+      select n.message_id,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
+          and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
+          as rederive,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as opens_human,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is not null) as opens_machine,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as clicks_human,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is not null) as clicks_machine,
+        min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as first_opened_at,
+        max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as last_opened_at,
+        min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as first_clicked_at,
+        max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as last_clicked_at
+      from new_event as n
+      group by n.message_id
+    ),
+    report as (
+      -- Per message: the highest-ranking new delivery report (the order of refresh_messages), against the current
+      -- one (none while delivery_status_at is NULL).
+      select distinct on (n.message_id) n.message_id, n.status, n.status_message, n.occurred_at, n.bounce_type,
+        n.current_status_at is null
+          or (n.precedence, n.occurred_at) > (n.current_precedence, n.current_status_at) as outranks,
+        n.current_status_at is not null
+          and (n.precedence, n.occurred_at) = (n.current_precedence, n.current_status_at) as ties
+      from new_event as n
+      where n.kind = 'delivery_report'
+      order by n.message_id, n.precedence desc, n.occurred_at desc, n.raw_event_id desc
+    ),
+    change as materialized (
+      select i.message_id, i.rederive or coalesce(r.ties, false) as rederive, coalesce(r.outranks, false) as outranks,
+        r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
+        i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
+      from incoming as i left join report as r on r.message_id = i.message_id
+    ),
+    applied as (
+      update app_public.messages as m set
+        delivery_status = case when c.outranks then c.status else m.delivery_status end,
+        delivery_status_message = case when c.outranks then c.status_message else m.delivery_status_message end,
+        delivery_status_at = case when c.outranks then c.occurred_at else m.delivery_status_at end,
+        bounce_type = case when c.outranks then c.bounce_type else m.bounce_type end,
+        opens_human = m.opens_human + c.opens_human,
+        opens_machine = m.opens_machine + c.opens_machine,
+        clicks_human = m.clicks_human + c.clicks_human,
+        clicks_machine = m.clicks_machine + c.clicks_machine,
+        first_opened_at = least(m.first_opened_at, c.first_opened_at),
+        last_opened_at = greatest(m.last_opened_at, c.last_opened_at),
+        first_clicked_at = least(m.first_clicked_at, c.first_clicked_at),
+        last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at)
+      from change as c
+      where m.id = c.message_id and not c.rederive
+        and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
+    )
+    select (select array_agg(c.message_id) filter (where c.rederive) from change as c),
+      (select array_agg(b.raw_event_id) from batch_event as b
+       where not exists (select 1 from matched as mt where mt.raw_event_id = b.raw_event_id))
+  $statement$
+  into rederive_ids, unmatched_ids
+  using raw_event_ids;
+
+  if rederive_ids is not null then
+    perform app_private.refresh_messages(rederive_ids);
+  end if;
+  return unmatched_ids;
+end;
+$_$;
+
+--
+-- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Attributes raw events (by id) to messages by the attribution rule, once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+
+--
 -- Name: attribute_pending_events(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -185,41 +376,28 @@ CREATE FUNCTION app_private.attribute_pending_events() RETURNS TABLE(attributed_
     AS $$
 #variable_conflict use_column
 declare
-  raw_event_ids bigint[];
-  message_ids bigint[];
-  keys text[];
+  candidate_ids bigint[];
+  unmatched_ids bigint[];
 begin
   -- The same lock as inserting messages: no event or message can slip in between while we look.
   perform pg_advisory_xact_lock(7361003);
   -- Pending rows of events that were attributed meanwhile are stale: remove them.
   delete from app_private.pending_events as p
   using app_public.message_events as me where me.raw_event_id = p.raw_event_id;
-  with matched as (
-    select p.raw_event_id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
-    from app_private.pending_events as p join app_public.messages as m on m.internet_message_id = p.internet_message_id
-    union all
-    select p.raw_event_id, m.id, 2, 'operation_id_and_recipient'
-    from app_private.pending_events as p join app_public.messages as m on m.operation_id = p.operation_id
-    where lower(m.recipient) = p.recipient
-    union all
-    select p.raw_event_id, m.id, 3, 'operation_id'
-    from app_private.pending_events as p join app_public.messages as m on m.operation_id = p.operation_id
-    where p.recipient is null
-  ),
-  best as (
-    select distinct on (raw_event_id) raw_event_id, message_id, attributed_by from matched order by raw_event_id, rank
-  ),
-  resolved as (
-    delete from app_private.pending_events as p using best as b where p.raw_event_id = b.raw_event_id
-  )
-  select array_agg(b.raw_event_id), array_agg(b.message_id), array_agg(b.attributed_by)
-  into raw_event_ids, message_ids, keys
-  from best as b;
-  if raw_event_ids is not null then
-    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  select array_agg(p.raw_event_id) into candidate_ids from app_private.pending_events as p;
+  if candidate_ids is null then
+    return;
   end if;
+  unmatched_ids = app_private.attribute_events(candidate_ids);
+  delete from app_private.pending_events as p
+  using (select unnest(candidate_ids) except select unnest(unmatched_ids)) as attributed(id)
+  where p.raw_event_id = attributed.id;
   return query
-  select k.key, count(*) from unnest(keys) as k(key) group by k.key order by 1;
+  select me.attributed_by, count(*)
+  from app_public.message_events as me
+  join (select unnest(candidate_ids) except select unnest(unmatched_ids)) as attributed(id) on attributed.id = me.raw_event_id
+  group by me.attributed_by
+  order by 1;
 end;
 $$;
 
@@ -633,6 +811,22 @@ $_$;
 COMMENT ON FUNCTION app_private.ingest_events(batch jsonb) IS 'Stores one batch of Event Grid deliveries in one INSERT. Payload: {"schema": "eventgrid"|"cloudevents", "receivedAt": ISO time, "deliveryCount": int|null, "subscriptionName": text|null, "events": [...]}. Idempotent on (source compared case-insensitively, event id): a redelivery raises times_received and delivery_count instead of adding a row. An event that cannot be interpreted is kept with its problem. Returns how many events the batch held, how many were new, and how many were duplicates.';
 
 --
+-- Name: is_internet_message_id(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.is_internet_message_id(value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  select value ~ '^<[-0-9a-f]+@[-.0-9a-z]+>$' and strpos(value, '@') = 38
+$_$;
+
+--
+-- Name: FUNCTION is_internet_message_id(value text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.is_internet_message_id(value text) IS 'Whether the text is a Message-ID as Mailroom generates them: <uuid@sending-domain>, in lower case.';
+
+--
 -- Name: lock_campaign(bigint); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -842,166 +1036,6 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.quota_time_scale() IS 'Length of the quota windows relative to real time (setting mailroom.quota_time_scale, default 1); tests and the sandbox shorten the windows with it, as the sandbox''s timeScale shortens its own.';
-
---
--- Name: record_attributions(bigint[], bigint[], text[]); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-declare
-  rederive_ids bigint[];
-begin
-  with locked as materialized (
-    -- The messages, locked in id order and read as last committed.
-    select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
-      m.delivery_status_at
-    from app_public.messages as m
-    where m.id = any(message_ids)
-    order by m.id
-    for update
-  ),
-  event as materialized (
-    -- The events with their message's current state.
-    select e.id as raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, a.attributed_by,
-      app_private.event_kind(e.event_type) as kind, coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at,
-      e.status, e.status_message, e.engagement_type, e.engagement_context, e.user_agent, m.accepted_at,
-      m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
-      coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
-    from unnest(raw_event_ids, message_ids, keys) as a(raw_event_id, message_id, attributed_by)
-    join app_public.raw_events as e on e.id = a.raw_event_id
-    join locked as m on m.id = a.message_id
-    left join app_public.delivery_statuses as ds on ds.status = e.status
-    left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
-  ),
-  agent as (
-    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
-    from (select distinct user_agent from event where engagement_type is not null and user_agent is not null) as d
-  ),
-  rule as (
-    -- The first bounce rule (by position) matching each distinct status and status message of the batch.
-    select d.status, d.status_message, r.bounce_type, r.blocklist_subscriber
-    from (select distinct status, coalesce(status_message, '') as status_message
-          from event where kind = 'delivery_report' and status is not null) as d
-    join lateral (
-      select r.bounce_type, r.blocklist_subscriber
-      from app_public.bounce_rules as r
-      where r.status = d.status and (r.status_message_pattern is null or d.status_message ~* r.status_message_pattern)
-      order by r.position
-      limit 1
-    ) as r on true
-  ),
-  attributed as materialized (
-    select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
-      agent.reason as user_agent_reason,
-      case when e.kind = 'engagement'
-           then coalesce(agent.reason, app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at,
-                                                                              s.minimum_seconds_after_acceptance)) end
-        as machine_reason
-    from event as e
-    cross join app_public.engagement_settings as s
-    left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
-    left join rule on e.kind = 'delivery_report' and rule.status = e.status
-                  and rule.status_message = coalesce(e.status_message, '')
-  ),
-  recorded as (
-    insert into app_public.message_events (
-      raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
-      bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason
-    )
-    select raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
-      bounce_type, blocklists, engagement_type, engagement_context, user_agent_reason, machine_reason
-    from attributed
-    on conflict (raw_event_id) do nothing
-    returning raw_event_id
-  ),
-  new_event as materialized (
-    -- Only the events recorded now: an event is applied once.
-    select a.* from attributed as a join recorded as r on r.raw_event_id = a.raw_event_id
-  ),
-  bounced as (
-    -- One bounce per delivery report that the rules call a bounce.
-    insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
-    select subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, status_message, occurred_at
-    from new_event
-    where bounce_type is not null
-    on conflict (raw_event_id) do nothing
-  ),
-  suppressed as (
-    -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
-    update app_public.subscribers as s set status = 'blocklisted'
-    where s.id in (select subscriber_id from new_event where blocklists) and s.status <> 'blocklisted'
-  ),
-  incoming as (
-    -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
-    -- the message has another), in which case the message is re-derived from all of its events.
-    select n.message_id,
-      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
-        and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
-        as rederive,
-      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as opens_human,
-      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is not null) as opens_machine,
-      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as clicks_human,
-      count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is not null) as clicks_machine,
-      min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as first_opened_at,
-      max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as last_opened_at,
-      min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as first_clicked_at,
-      max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as last_clicked_at
-    from new_event as n
-    group by n.message_id
-  ),
-  report as (
-    -- Per message: the highest-ranking new delivery report (the order of refresh_messages), against the current
-    -- one (none while delivery_status_at is NULL).
-    select distinct on (n.message_id) n.message_id, n.status, n.status_message, n.occurred_at, n.bounce_type,
-      n.current_status_at is null
-        or (n.precedence, n.occurred_at) > (n.current_precedence, n.current_status_at) as outranks,
-      n.current_status_at is not null
-        and (n.precedence, n.occurred_at) = (n.current_precedence, n.current_status_at) as ties
-    from new_event as n
-    where n.kind = 'delivery_report'
-    order by n.message_id, n.precedence desc, n.occurred_at desc, n.raw_event_id desc
-  ),
-  change as materialized (
-    select i.message_id, i.rederive or coalesce(r.ties, false) as rederive, coalesce(r.outranks, false) as outranks,
-      r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
-      i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
-    from incoming as i left join report as r on r.message_id = i.message_id
-  ),
-  applied as (
-    update app_public.messages as m set
-      delivery_status = case when c.outranks then c.status else m.delivery_status end,
-      delivery_status_message = case when c.outranks then c.status_message else m.delivery_status_message end,
-      delivery_status_at = case when c.outranks then c.occurred_at else m.delivery_status_at end,
-      bounce_type = case when c.outranks then c.bounce_type else m.bounce_type end,
-      opens_human = m.opens_human + c.opens_human,
-      opens_machine = m.opens_machine + c.opens_machine,
-      clicks_human = m.clicks_human + c.clicks_human,
-      clicks_machine = m.clicks_machine + c.clicks_machine,
-      first_opened_at = least(m.first_opened_at, c.first_opened_at),
-      last_opened_at = greatest(m.last_opened_at, c.last_opened_at),
-      first_clicked_at = least(m.first_clicked_at, c.first_clicked_at),
-      last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at)
-    from change as c
-    where m.id = c.message_id and not c.rederive
-      and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
-  )
-  select array_agg(c.message_id) filter (where c.rederive) into rederive_ids from change as c;
-
-  if rederive_ids is not null then
-    perform app_private.refresh_messages(rederive_ids);
-  end if;
-end;
-$$;
-
---
--- Name: FUNCTION record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) IS 'Attributes raw events to messages (parallel arrays: event, message, key used), once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign.';
 
 --
 -- Name: record_send_outcomes(jsonb, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1491,12 +1525,11 @@ COMMENT ON FUNCTION app_private.tg__referred_to_by_messages() IS 'Refuses to del
 
 CREATE FUNCTION app_private.tg__timestamps() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
-  new.created_at = (case when tg_op = 'INSERT' then now() else old.created_at end);
-  new.updated_at = (case when tg_op = 'UPDATE' and old.updated_at >= now()
-                         then old.updated_at + interval '1 millisecond' else now() end);
+  new.created_at = (case when tg_op = 'INSERT' then pg_catalog.now() else old.created_at end);
+  new.updated_at = (case when tg_op = 'UPDATE' and old.updated_at >= pg_catalog.now()
+                         then old.updated_at + interval '1 millisecond' else pg_catalog.now() end);
   return new;
 end;
 $$;
@@ -1653,13 +1686,12 @@ $$;
 
 CREATE FUNCTION app_private.tg_list_memberships__status_changed() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
   if tg_op = 'INSERT' or new.status is distinct from old.status then
-    new.status_changed_at = now();
-    if new.status = 'confirmed' then new.confirmed_at = now(); end if;
-    if new.status = 'unsubscribed' then new.unsubscribed_at = now(); end if;
+    new.status_changed_at = pg_catalog.now();
+    if new.status = 'confirmed' then new.confirmed_at = pg_catalog.now(); end if;
+    if new.status = 'unsubscribed' then new.unsubscribed_at = pg_catalog.now(); end if;
   end if;
   return new;
 end;
@@ -1674,9 +1706,8 @@ CREATE FUNCTION app_private.tg_messages__attribute_pending() RETURNS trigger
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 declare
-  raw_event_ids bigint[];
-  message_ids bigint[];
-  keys text[];
+  candidate_ids bigint[];
+  unmatched_ids bigint[];
 begin
   insert into app_public.campaign_rollups (campaign_id)
   select distinct campaign_id from new_messages
@@ -1685,29 +1716,18 @@ begin
   if not exists (select 1 from app_private.pending_events) then
     return null;
   end if;
-  with matched as (
-    select p.raw_event_id, m.id as message_id, 1 as rank, 'internet_message_id' as attributed_by
-    from app_private.pending_events as p join new_messages as m on m.internet_message_id = p.internet_message_id
-    union all
-    select p.raw_event_id, m.id, 2, 'operation_id_and_recipient'
-    from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
-    where lower(m.recipient) = p.recipient
-    union all
-    select p.raw_event_id, m.id, 3, 'operation_id'
-    from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
-    where p.recipient is null
-  ),
-  best as (
-    select distinct on (raw_event_id) raw_event_id, message_id, attributed_by from matched order by raw_event_id, rank
-  ),
-  resolved as (
-    delete from app_private.pending_events as p using best as b where p.raw_event_id = b.raw_event_id
-  )
-  select array_agg(raw_event_id), array_agg(message_id), array_agg(attributed_by)
-  into raw_event_ids, message_ids, keys
-  from best;
-  if raw_event_ids is not null then
-    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
+  -- The pending events that name one of the new messages; attribute_events applies the rule to them.
+  select array_agg(c.raw_event_id) into candidate_ids
+  from (
+    select p.raw_event_id from app_private.pending_events as p join new_messages as m on m.internet_message_id = p.internet_message_id
+    union
+    select p.raw_event_id from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
+  ) as c;
+  if candidate_ids is not null then
+    unmatched_ids = app_private.attribute_events(candidate_ids);
+    delete from app_private.pending_events as p
+    using (select unnest(candidate_ids) except select unnest(unmatched_ids)) as attributed(id)
+    where p.raw_event_id = attributed.id;
   end if;
   return null;
 end;
@@ -1728,8 +1748,14 @@ CREATE FUNCTION app_private.tg_messages__internet_message_id() RETURNS trigger
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
-  new.internet_message_id = app_private.new_internet_message_id(
-    (select sending_domain from app_public.senders where id = new.sender_id));
+  if new.internet_message_id is null then
+    new.internet_message_id = app_private.new_internet_message_id(
+      (select sending_domain from app_public.senders where id = new.sender_id));
+  end if;
+  if not coalesce(app_private.is_internet_message_id(new.internet_message_id), false) then
+    raise exception 'message Message-ID % is not <uuid@sending-domain> in lower case', new.internet_message_id
+      using errcode = '23514', table = 'messages', column = 'internet_message_id';
+  end if;
   return new;
 end;
 $$;
@@ -1738,7 +1764,7 @@ $$;
 -- Name: FUNCTION tg_messages__internet_message_id(); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.tg_messages__internet_message_id() IS 'Generates the Message-ID of a message inserted without one (start_campaign generates them in its INSERT).';
+COMMENT ON FUNCTION app_private.tg_messages__internet_message_id() IS 'Generates the Message-ID of a message inserted without one (start_campaign generates them in its INSERT), and refuses a malformed one (23514).';
 
 --
 -- Name: tg_messages__keys_immutable(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1885,44 +1911,15 @@ CREATE FUNCTION app_private.tg_raw_events__attribute() RETURNS trigger
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 declare
-  raw_event_ids bigint[];
-  message_ids bigint[];
-  keys text[];
+  unmatched_ids bigint[];
 begin
   perform pg_advisory_xact_lock_shared(7361003);
-  with candidate as (
-    select e.id, e.internet_message_id, e.operation_id, e.recipient
-    from new_events as e
-    where e.problem is null and app_private.event_kind(e.event_type) is not null
-  ),
-  -- By Message-ID first; the operation id is looked up only for events the Message-ID did not match.
-  keyed as (
-    select c.*,
-      (select m.id from app_public.messages as m where m.internet_message_id = c.internet_message_id) as by_internet_message_id
-    from candidate as c
-  ),
-  best as (
-    select k.id, k.by_internet_message_id as message_id, 'internet_message_id' as attributed_by
-    from keyed as k
-    where k.by_internet_message_id is not null
-    union all
-    select k.id, m.id, case when k.recipient is null then 'operation_id' else 'operation_id_and_recipient' end
-    from keyed as k join app_public.messages as m on m.operation_id = k.operation_id
-    where k.by_internet_message_id is null and (k.recipient is null or lower(m.recipient) = k.recipient)
-  ),
-  pending as (
-    insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
-    select c.id, c.internet_message_id, c.operation_id, c.recipient
-    from candidate as c
-    where not exists (select 1 from best as b where b.id = c.id)
-      and (c.internet_message_id is not null or c.operation_id is not null)
-  )
-  select array_agg(id), array_agg(message_id), array_agg(attributed_by)
-  into raw_event_ids, message_ids, keys
-  from best;
-  if raw_event_ids is not null then
-    perform app_private.record_attributions(raw_event_ids, message_ids, keys);
-  end if;
+  unmatched_ids = app_private.attribute_events(array(select e.id from new_events as e));
+  -- Events that match no message yet wait for it (see tg_messages__attribute_pending).
+  insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
+  select e.id, e.internet_message_id, e.operation_id, e.recipient
+  from new_events as e join unnest(unmatched_ids) as u(id) on u.id = e.id
+  where e.internet_message_id is not null or e.operation_id is not null;
   return null;
 end;
 $$;
@@ -1998,10 +1995,9 @@ $$;
 
 CREATE FUNCTION app_private.tg_subscribers__normalize() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 begin
-  new.email = btrim(new.email);
+  new.email = pg_catalog.btrim(new.email);
   return new;
 end;
 $$;
@@ -3583,7 +3579,6 @@ CREATE TABLE app_public.messages (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT messages_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
-    CONSTRAINT messages_internet_message_id_check CHECK (((internet_message_id ~ '^<[-0-9a-f]+@[-.0-9a-z]+>$'::text) AND (strpos(internet_message_id, '@'::text) = 38))),
     CONSTRAINT messages_send_status_check CHECK ((send_status = ANY (ARRAY['queued'::text, 'sending'::text, 'accepted'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text])))
 )
 WITH (fillfactor='70');
@@ -4540,7 +4535,7 @@ CREATE TRIGGER _900_notify AFTER DELETE OR UPDATE OR TRUNCATE ON app_private.api
 -- Name: messages _050_internet_message_id; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
-CREATE TRIGGER _050_internet_message_id BEFORE INSERT ON app_public.messages FOR EACH ROW WHEN ((new.internet_message_id IS NULL)) EXECUTE FUNCTION app_private.tg_messages__internet_message_id();
+CREATE TRIGGER _050_internet_message_id BEFORE INSERT ON app_public.messages FOR EACH ROW WHEN (((new.internet_message_id IS NULL) OR (NOT COALESCE(app_private.is_internet_message_id(new.internet_message_id), false)))) EXECUTE FUNCTION app_private.tg_messages__internet_message_id();
 
 --
 -- Name: messages _060_keys_immutable; Type: TRIGGER; Schema: app_public; Owner: -
@@ -5335,6 +5330,12 @@ GRANT ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) TO mailroo
 REVOKE ALL ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION attribute_pending_events(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5426,6 +5427,12 @@ REVOKE ALL ON FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[
 REVOKE ALL ON FUNCTION app_private.ingest_events(batch jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION is_internet_message_id(value text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.is_internet_message_id(value text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION lock_campaign(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5478,12 +5485,6 @@ REVOKE ALL ON FUNCTION app_private.queued_test_send(test_send_id bigint) FROM PU
 --
 
 REVOKE ALL ON FUNCTION app_private.quota_time_scale() FROM PUBLIC;
-
---
--- Name: FUNCTION record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.record_attributions(raw_event_ids bigint[], message_ids bigint[], keys text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: ACL; Schema: app_private; Owner: -

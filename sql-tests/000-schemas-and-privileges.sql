@@ -27,6 +27,25 @@ begin
 end
 $$;
 
+-- Row triggers on the tables written in bulk (messages, subscribers, list memberships) call functions without a SET
+-- clause: a SET clause makes every call save, set and restore the setting, once per row.
+do $$
+declare
+  with_settings text;
+begin
+  select string_agg(distinct t.tgrelid::regclass || ': ' || p.oid::regprocedure, ', ') into with_settings
+  from pg_trigger as t join pg_proc as p on p.oid = t.tgfoid
+  where t.tgrelid in ('app_public.messages'::regclass, 'app_public.subscribers'::regclass,
+                      'app_public.list_memberships'::regclass)
+    and t.tgtype & 1 = 1           -- FOR EACH ROW
+    and t.tgtype & (4 | 16) <> 0   -- on INSERT or UPDATE
+    and t.tgqual is null           -- not only for rare rows (a WHEN condition)
+    and not t.tgisinternal
+    and p.proconfig is not null;
+  assert with_settings is null, 'row trigger functions with a SET clause: ' || coalesce(with_settings, '');
+end
+$$;
+
 -- add_job queues a graphile-worker job.
 select app_private.add_job('sql_test_job', '{"id": 42}');
 do $$

@@ -251,12 +251,16 @@ begin
 end
 $$;
 
--- The functions that take a batch's ids are planned for each call's arrays (a generic plan cannot see them).
+-- The functions that take a batch's ids are planned for each call's arrays (a generic plan cannot see them):
+-- refresh_messages by its setting, attribute_events by running its statement dynamically, so that no setting
+-- reaches what fires inside it (each foreign key check of a new bounce would be planned anew).
 do $$
 begin
   assert (select proconfig @> array['plan_cache_mode=force_custom_plan'] from pg_proc
           where oid = 'app_private.refresh_messages(bigint[])'::regprocedure), 'refresh_messages: custom plans';
-  assert (select proconfig @> array['plan_cache_mode=force_custom_plan'] from pg_proc
-          where oid = 'app_private.record_attributions(bigint[], bigint[], text[])'::regprocedure), 'record_attributions: custom plans';
+  assert (select not exists (select 1 from unnest(proconfig) as c where c like 'plan_cache_mode=%')
+                 and prosrc ~ 'execute \$statement\$' from pg_proc
+          where oid = 'app_private.attribute_events(bigint[])'::regprocedure),
+    'attribute_events: a dynamic statement, no plan_cache_mode setting';
 end
 $$;
