@@ -2009,11 +2009,24 @@ $$;
 CREATE FUNCTION app_private.to_timestamptz(value text) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $_$
+declare
+  digits text;
 begin
+  -- The common form, checked field by field (day of month up to 28: later days go the full way).
+  if octet_length(value) between 20 and 38 and value like '____-__-__T__:__:__%' then
+    digits := replace(replace(replace(left(value, 19), '-', ''), 'T', ''), ':', '');
+    if octet_length(digits) = 14 and digits ~ '^[0-9]+$'
+       and substr(digits, 1, 4) <> '0000' and substr(digits, 5, 2) between '01' and '12'
+       and substr(digits, 7, 2) between '01' and '28' and substr(digits, 9, 2) <= '23'
+       and substr(digits, 11, 2) <= '59' and substr(digits, 13, 2) <= '59'
+       and substr(value, 20) ~ '^(\.[0-9]+)?(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$' then
+      return value::timestamptz;
+    end if;
+  end if;
   -- ISO 8601 (fraction and offset optional), with valid ranges and day of month; at most 38 characters, the
   -- longest such time with 12 digits of fraction (PostgreSQL refuses far longer input with an error).
   if length(value) > 38
-     or value !~ '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+     or value !~ '^[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:([0-5][0-9]|60)(\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?$'
      or substr(value, 1, 4) = '0000'
      or substr(value, 9, 2)::integer > extract(day from make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
                                                        + interval '1 month - 1 day') then
@@ -2031,21 +2044,29 @@ $_$;
 -- Name: FUNCTION to_timestamptz(value text); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.to_timestamptz(value text) IS 'An ISO 8601 time as timestamptz (UTC when it has no offset), or NULL when it is not a valid ISO 8601 time. Never raises.';
+COMMENT ON FUNCTION app_private.to_timestamptz(value text) IS 'An ISO 8601 time as timestamptz (UTC when it has no offset), or NULL when it is not a valid ISO 8601 time or its offset is beyond 15:59. Never raises.';
 
 --
 -- Name: to_uuid(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
 CREATE FUNCTION app_private.to_uuid(value text) RETURNS uuid
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-  -- 32 hexadecimal digits, with the four hyphens or none, in braces or not.
-  select case when translate(lower(value), '0123456789abcdef', '0000000000000000') in (
-                     '00000000-0000-0000-0000-000000000000', '00000000000000000000000000000000',
-                     '{00000000-0000-0000-0000-000000000000}', '{00000000000000000000000000000000}')
-              then value::uuid end
-$$;
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $_$
+declare
+  digits text := value;
+begin
+  -- 32 hexadecimal digits, with the four hyphens of the standard form or none, in braces or not.
+  if digits like '{%}' then
+    digits := substr(digits, 2, length(digits) - 2);
+  end if;
+  if (digits like '________-____-____-____-____________' or octet_length(digits) = 32)
+     and octet_length(replace(digits, '-', '')) = 32 and digits ~ '^[-0-9A-Fa-f]+$' then
+    return digits::uuid;
+  end if;
+  return null;
+end;
+$_$;
 
 --
 -- Name: FUNCTION to_uuid(value text); Type: COMMENT; Schema: app_private; Owner: -

@@ -224,6 +224,15 @@ begin
   assert app_private.to_timestamptz('2026-11-27T10:00:00-05') = '2026-11-27T15:00:00Z', 'negative offset, hours only';
   assert app_private.to_timestamptz('2026-11-27 10:00') = '2026-11-27T10:00:00Z', 'no seconds, no offset: UTC';
   assert app_private.to_timestamptz('2026-11-27T10:00:00z') = '2026-11-27T10:00:00Z', 'lower-case z';
+  assert app_private.to_timestamptz('2026-11-27T10:00:00+15:59') = '2026-11-26T18:01:00Z', 'the largest offset';
+  assert app_private.to_timestamptz('2026-11-27T10:00:00+23:59') is null
+     and app_private.to_timestamptz('2026-11-27T10:00:00.5-16:00') is null, 'offsets PostgreSQL cannot represent (the cast raised)';
+  assert app_private.to_timestamptz('2026-11-30T10:00:00.1Z') = '2026-11-30T10:00:00.1Z'
+     and app_private.to_timestamptz('2026-02-29T10:00:00.1Z') is null
+     and app_private.to_timestamptz('2026-11-27T10:00:60Z') = '2026-11-27T10:01:00Z', 'days after the 28th, leap seconds';
+  assert app_private.to_timestamptz('2026-11-27T10:0a:00Z') is null and app_private.to_timestamptz('2026-11-27T1-:00:00Z') is null
+     and app_private.to_timestamptz('2026-13-27T10:00:00Z') is null and app_private.to_timestamptz('2026-11-27T10:00:00Z ') is null,
+    'a letter, a sign, a month out of range, a trailing space';
 end
 $$;
 
@@ -237,6 +246,11 @@ begin
   assert app_private.to_uuid('0193a5b2-7c417d3e-8f00-0123456789ab') is null, 'some hyphens only';
   assert app_private.to_uuid('0193a5b2-7c41-7d3e-8f00-0123456789ag') is null, 'not hexadecimal';
   assert app_private.to_uuid('') is null and app_private.to_uuid(null) is null, 'nothing';
+  assert app_private.to_uuid('{0193A5B2-7C41-7D3E-8F00-0123456789AB}') = '0193a5b2-7c41-7d3e-8f00-0123456789ab', 'braces, hyphens';
+  assert app_private.to_uuid('0193a5b2-7c41-7d3e-8f00-0123456789-b') is null
+     and app_private.to_uuid('0193a5b2-7c41-7d3e-8f00-01234567-9ab') is null, 'a hyphen in place of a digit';
+  assert app_private.to_uuid('0193a5b27c417d3e8f000123456789a') is null
+     and app_private.to_uuid('{{0193a5b27c417d3e8f000123456789ab}}') is null, '31 digits, double braces';
 end
 $$;
 
