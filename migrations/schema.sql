@@ -189,28 +189,25 @@ declare
 begin
   execute $statement$
     with batch_event as materialized (
-      -- The events that can be attributed (delivery and engagement reports that could be interpreted).
-      select e.id as raw_event_id, e.internet_message_id, e.operation_id, e.recipient,
-        app_private.event_kind(e.event_type) as kind, coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at,
-        e.status, e.status_message, e.engagement_type, e.engagement_context, e.user_agent
-      from app_public.raw_events as e
-      where e.id = any($1) and e.problem is null and app_private.event_kind(e.event_type) is not null
-    ),
-    matched as materialized (
-      -- The attribution rule: by Message-ID; else by operation id and recipient; else by operation id when the event
-      -- names no recipient. Nothing else.
-      select ev.raw_event_id, coalesce(by_message_id.id, by_operation_id.id) as message_id,
+      -- The events that can be attributed (delivery and engagement reports that could be interpreted), each with
+      -- its message by the attribution rule: by Message-ID; else by operation id and recipient; else by operation
+      -- id when the event names no recipient. Nothing else; no message when nothing matches.
+      select e.id as raw_event_id, app_private.event_kind(e.event_type) as kind,
+        coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at, e.status, e.status_message,
+        e.engagement_type, e.engagement_context, e.user_agent,
+        coalesce(by_message_id.id, by_operation_id.id) as message_id,
         case when by_message_id.id is not null then 'internet_message_id'
-             when ev.recipient is null then 'operation_id'
+             when by_operation_id.id is null then null
+             when e.recipient is null then 'operation_id'
              else 'operation_id_and_recipient' end as attributed_by
-      from batch_event as ev
-      left join app_public.messages as by_message_id on by_message_id.internet_message_id = ev.internet_message_id
+      from app_public.raw_events as e
+      left join app_public.messages as by_message_id on by_message_id.internet_message_id = e.internet_message_id
       left join lateral (
         select m.id from app_public.messages as m
-        where by_message_id.id is null and m.operation_id = ev.operation_id
-          and (ev.recipient is null or lower(m.recipient) = ev.recipient)
+        where by_message_id.id is null and m.operation_id = e.operation_id
+          and (e.recipient is null or lower(m.recipient) = e.recipient)
       ) as by_operation_id on true
-      where by_message_id.id is not null or by_operation_id.id is not null
+      where e.id = any($1) and e.problem is null and app_private.event_kind(e.event_type) is not null
     ),
     locked as materialized (
       -- The matched messages, locked in id order and read as last committed (the lock follows a row updated since;
@@ -218,19 +215,18 @@ begin
       select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
         m.delivery_status_at
       from app_public.messages as m
-      where m.id = any(array(select message_id from matched))
+      where m.id = any(array(select message_id from batch_event where message_id is not null))
       order by m.id
       for no key update
     ),
     event as materialized (
       -- The matched events with their message's current state.
-      select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, mt.attributed_by, b.kind, b.occurred_at,
+      select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
         b.status, b.status_message, b.engagement_type, b.engagement_context, b.user_agent, m.accepted_at,
         m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
         coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
-      from matched as mt
-      join batch_event as b on b.raw_event_id = mt.raw_event_id
-      join locked as m on m.id = mt.message_id
+      from batch_event as b
+      join locked as m on m.id = b.message_id
       left join app_public.delivery_statuses as ds on ds.status = b.status
       left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
     ),
@@ -277,7 +273,7 @@ begin
     ),
     new_event as materialized (
       -- Only the events recorded now: an event is applied once.
-      select a.* from attributed as a join recorded as r on r.raw_event_id = a.raw_event_id
+      select a.* from attributed as a where a.raw_event_id in (select r.raw_event_id from recorded as r)
     ),
     bounced as (
       -- One bounce per delivery report that the rules call a bounce.
@@ -341,14 +337,14 @@ begin
         first_opened_at = least(m.first_opened_at, c.first_opened_at),
         last_opened_at = greatest(m.last_opened_at, c.last_opened_at),
         first_clicked_at = least(m.first_clicked_at, c.first_clicked_at),
-        last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at)
+        last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at),
+        updated_at = now()
       from change as c
       where m.id = c.message_id and not c.rederive
         and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
     )
     select (select array_agg(c.message_id) filter (where c.rederive) from change as c),
-      (select array_agg(b.raw_event_id) from batch_event as b
-       where not exists (select 1 from matched as mt where mt.raw_event_id = b.raw_event_id))
+      (select array_agg(b.raw_event_id) from batch_event as b where b.message_id is null)
   $statement$
   into rederive_ids, unmatched_ids
   using raw_event_ids;
@@ -1871,18 +1867,17 @@ begin
   $query$, changes);
 
   if tg_op = 'UPDATE' then
-    -- Campaigns with nothing left to send are finished.
-    select array_agg(distinct n.campaign_id) into campaign_ids
-    from new_messages as n join old_messages as o on o.id = n.id
-    where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending');
+    -- Campaigns with nothing left to send are finished, and an acceptance time recorded after engagement changes
+    -- the "too soon after acceptance" rule. (One pass over the changed rows for both; the events are then looked
+    -- up, by index, only for messages whose acceptance changed.)
+    select array_agg(distinct n.campaign_id)
+             filter (where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending')),
+           array_agg(n.id) filter (where n.accepted_at is distinct from o.accepted_at)
+    into campaign_ids, accepted_changed
+    from new_messages as n join old_messages as o on o.id = n.id;
     if campaign_ids is not null then
       perform app_private.finish_campaigns_if_done(campaign_ids);
     end if;
-    -- An acceptance time recorded after engagement changes the "too soon after acceptance" rule.
-    -- (Two steps, so that the events are only looked up, by index, for messages whose acceptance changed.)
-    select array_agg(n.id) into accepted_changed
-    from new_messages as n join old_messages as o on o.id = n.id
-    where n.accepted_at is distinct from o.accepted_at;
     if accepted_changed is not null then
       select array_agg(c.id) into accepted_changed
       from unnest(accepted_changed) as c(id)
@@ -4604,7 +4599,7 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app_public.lists FOR E
 -- Name: messages _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
-CREATE TRIGGER _100_timestamps BEFORE UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg__timestamps();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON app_public.messages FOR EACH ROW WHEN (((new.updated_at <= old.updated_at) OR (new.created_at IS DISTINCT FROM old.created_at))) EXECUTE FUNCTION app_private.tg__timestamps();
 
 --
 -- Name: senders _100_timestamps; Type: TRIGGER; Schema: app_public; Owner: -

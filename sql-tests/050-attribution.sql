@@ -131,3 +131,24 @@ begin
     'one message, three events';
 end
 $$;
+
+-- Every write moves a message's updated_at forward: the attribution's update sets it, any other write gets it from
+-- the trigger (here all in one transaction, where now() stands still).
+do $$
+declare
+  target m;
+  before_event timestamptz;
+  before_write timestamptz;
+begin
+  select * into target from m where email = 'd@example.org';
+  select updated_at into before_event from app_public.messages where id = target.id;
+  perform pg_temp.ingest(pg_temp.engagement('u-view', target.internet_message_id, null, 'd@example.org', 'view', now()));
+  select updated_at into before_write from app_public.messages where id = target.id;
+  assert before_write > before_event, 'an attributed event moves updated_at forward';
+  update app_public.messages set send_attempts = send_attempts where id = target.id;
+  assert (select updated_at from app_public.messages where id = target.id) > before_write, 'any other write too';
+  update app_public.messages set updated_at = '2000-01-01', created_at = '2000-01-01' where id = target.id;
+  assert (select updated_at > before_write and created_at > '2000-01-01' from app_public.messages where id = target.id),
+    'neither can be set back';
+end
+$$;
