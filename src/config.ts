@@ -2,6 +2,7 @@
 // An invalid value throws a ConfigError whose message is one line naming the variable,
 // what was given (never the value of a secret) and what is expected.
 import path from "node:path";
+import { defaultSharedBuffersMb } from "./db/postgres-server.ts";
 
 export type LogFormat = "pretty" | "json";
 
@@ -22,6 +23,8 @@ export interface Config {
   embeddedPgPort: number;
   /** Directory of the PostgreSQL server binaries for the embedded database (default: the npm package's). */
   embeddedPgBinDir: string | undefined;
+  /** shared_buffers of the embedded database, in MB (default: a quarter of memory, 128 to 2048). */
+  embeddedPgSharedBuffersMb: number;
   workerConcurrency: number;
   /** RAW_EVENT_RETENTION_DAYS: raw event payloads older than this are removed (hourly); undefined keeps them. */
   rawEventRetentionDays: number | undefined;
@@ -263,6 +266,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir,
     embeddedPgPort: integer(env, "EMBEDDED_PG_PORT", 54320, 1024, 65535),
     embeddedPgBinDir: embeddedPgBinDir === undefined ? undefined : path.resolve(cwd, embeddedPgBinDir),
+    embeddedPgSharedBuffersMb: integer(env, "EMBEDDED_PG_SHARED_BUFFERS_MB", defaultSharedBuffersMb(), 16, 1024 * 1024),
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
     rawEventRetentionDays: integer(env, "RAW_EVENT_RETENTION_DAYS", 0, 0, 36500) || undefined,
     webhookMaxBodyBytes: integer(env, "WEBHOOK_MAX_BODY_BYTES", 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),

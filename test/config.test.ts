@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { defaultSharedBuffersMb } from "../src/db/postgres-server.ts";
 
 function failure(env: Record<string, string>): ConfigError {
   try {
@@ -20,6 +21,16 @@ describe("configuration", () => {
     expect(config.webhookSecrets).toEqual([]);
     expect(config.dataDir).toBe("/srv/mailroom/.data");
     expect(config.embeddedPgPort).toBe(54320);
+    expect(config.embeddedPgSharedBuffersMb).toBe(defaultSharedBuffersMb());
+  });
+
+  test("the embedded server's shared_buffers: a quarter of memory, 128 MB to 2 GB, or EMBEDDED_PG_SHARED_BUFFERS_MB", () => {
+    const GB = 1024 * 1024 * 1024;
+    expect(defaultSharedBuffersMb(24 * GB)).toBe(2048);
+    expect(defaultSharedBuffersMb(4 * GB)).toBe(1024);
+    expect(defaultSharedBuffersMb(GB / 4)).toBe(128);
+    expect(loadConfig({ EMBEDDED_PG_SHARED_BUFFERS_MB: "512" }, "/srv").embeddedPgSharedBuffersMb).toBe(512);
+    expect(failure({ EMBEDDED_PG_SHARED_BUFFERS_MB: "lots" }).variable).toBe("EMBEDDED_PG_SHARED_BUFFERS_MB");
   });
 
   test("reads every documented variable", () => {

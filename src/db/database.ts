@@ -81,6 +81,7 @@ export async function openDatabase(config: Config, log: Log, options: { attach?:
     binDir: config.embeddedPgBinDir ?? (await embeddedBinDir()),
     dir,
     port: config.embeddedPgPort,
+    sharedBuffersMb: config.embeddedPgSharedBuffersMb,
     superuserPassword: credentials.superuser,
     log: (message) => dbLog.warn(message),
   });

@@ -21,6 +21,8 @@ export interface PostgresServerOptions {
   superuserPassword: string;
   /** Durability off (fsync, synchronous_commit): for throwaway test servers only. */
   fast?: boolean;
+  /** PostgreSQL's shared_buffers in MB (default: defaultSharedBuffersMb()); applied at every start. */
+  sharedBuffersMb?: number;
   log?: (message: string) => void;
 }
 
@@ -36,6 +38,15 @@ export class PostgresServerError extends Error {
  * through (x). As root, PostgreSQL runs as the postgres user, which cannot enter a private directory such
  * as /root.
  */
+/**
+ * The embedded server's shared_buffers: a quarter of the machine's memory (the usual advice for a database server),
+ * at most 2 GB since the server shares the machine with Mailroom's own processes, and at least 128 MB. At 1,000,000
+ * messages a campaign's message rows and their indexes outgrow a few hundred MB (bench/RESULTS.md, SQL core).
+ */
+export function defaultSharedBuffersMb(totalMemoryBytes = os.totalmem()): number {
+  return Math.min(2048, Math.max(128, Math.floor(totalMemoryBytes / 4 / 1024 / 1024)));
+}
+
 export function reachableByOthers(target: string): boolean {
   let dir = path.resolve(target);
   for (;;) {
@@ -204,7 +215,6 @@ export class PostgresServer {
       "listen_addresses = '127.0.0.1'",
       "unix_socket_directories = ''",
       "max_connections = 200",
-      "shared_buffers = '256MB'",
       "log_min_messages = warning",
     ];
     if (this.options.fast) {
@@ -269,7 +279,7 @@ export class PostgresServer {
       try {
         await this.exec("pg_ctl", [
           "start", "--pgdata", this.dataDir, "--log", this.logFile, "--wait", "--timeout", "120",
-          "-o", `-p ${this.options.port}`,
+          "-o", `-p ${this.options.port} -c shared_buffers=${this.options.sharedBuffersMb ?? defaultSharedBuffersMb()}MB`,
         ]);
       } catch (error) {
         const tail = await fsp.readFile(this.logFile, "utf8").then((t) => t.trim().split("\n").slice(-5).join(" | "), () => "");

@@ -53,6 +53,8 @@ export async function startThrowawayDatabase(options: ThrowawayOptions = {}): Pr
     port: await freePort(),
     superuserPassword: crypto.randomBytes(12).toString("hex"),
     fast: options.fast ?? false,
+    // Small and many at once (tests): a fixed 256 MB rather than the embedded server's default.
+    sharedBuffersMb: 256,
   });
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
