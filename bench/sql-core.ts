@@ -86,7 +86,8 @@ const timed = async (sql: string, params: unknown[] = []) => {
   return { ms: performance.now() - t, rows: r.rows };
 };
 const version = (await q("show server_version")).rows[0].server_version;
-log(`PostgreSQL ${version}, ${N} messages`);
+const sharedBuffers = (await q("show shared_buffers")).rows[0].shared_buffers;
+log(`PostgreSQL ${version} (shared_buffers ${sharedBuffers}), ${N} messages`);
 
 // ---- Data: N subscribers on 3 overlapping lists (A double opt-in, B and C single opt-in).
 async function loadData(c: pg.Client): Promise<number> {
@@ -263,6 +264,7 @@ log("rollup", JSON.stringify(stored));
 
 const result = {
   postgres: version,
+  sharedBuffers,
   messages: keys.length,
   memberships,
   startCampaign: { recipients, medianSeconds: median(startTimes) / 1000, runs: startTimes.map((t) => +(t / 1000).toFixed(1)) },
