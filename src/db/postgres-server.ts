@@ -34,11 +34,6 @@ export class PostgresServerError extends Error {
 }
 
 /**
- * Whether users other than the owner can reach `target`: every directory on the way must let others
- * through (x). As root, PostgreSQL runs as the postgres user, which cannot enter a private directory such
- * as /root.
- */
-/**
  * The embedded server's shared_buffers: a quarter of the machine's memory (the usual advice for a database server),
  * at most 2 GB since the server shares the machine with Mailroom's own processes, and at least 128 MB. At 1,000,000
  * messages a campaign's message rows and their indexes outgrow a few hundred MB (bench/RESULTS.md, SQL core).
@@ -47,6 +42,11 @@ export function defaultSharedBuffersMb(totalMemoryBytes = os.totalmem()): number
   return Math.min(2048, Math.max(128, Math.floor(totalMemoryBytes / 4 / 1024 / 1024)));
 }
 
+/**
+ * Whether users other than the owner can reach `target`: every directory on the way must let others
+ * through (x). As root, PostgreSQL runs as the postgres user, which cannot enter a private directory such
+ * as /root.
+ */
 export function reachableByOthers(target: string): boolean {
   let dir = path.resolve(target);
   for (;;) {
