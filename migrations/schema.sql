@@ -363,6 +363,31 @@ $_$;
 COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Attributes raw events (by id) to messages by the attribution rule, once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
 
 --
+-- Name: attribute_pending(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.attribute_pending(raw_event_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  unmatched_ids bigint[];
+  attributed_ids bigint[];
+begin
+  unmatched_ids = app_private.attribute_events(raw_event_ids);
+  attributed_ids = array(select unnest(raw_event_ids) except select unnest(unmatched_ids));
+  delete from app_private.pending_events as p where p.raw_event_id = any(attributed_ids);
+  return attributed_ids;
+end;
+$$;
+
+--
+-- Name: FUNCTION attribute_pending(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.attribute_pending(raw_event_ids bigint[]) IS 'Attributes pending events (by raw event id) with attribute_events and takes those attributed off app_private.pending_events; the others stay pending. Returns the ids attributed.';
+
+--
 -- Name: attribute_pending_events(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -372,26 +397,18 @@ CREATE FUNCTION app_private.attribute_pending_events() RETURNS TABLE(attributed_
     AS $$
 #variable_conflict use_column
 declare
-  candidate_ids bigint[];
-  unmatched_ids bigint[];
+  attributed_ids bigint[];
 begin
   -- The same lock as inserting messages: no event or message can slip in between while we look.
   perform pg_advisory_xact_lock(7361003);
   -- Pending rows of events that were attributed meanwhile are stale: remove them.
   delete from app_private.pending_events as p
   using app_public.message_events as me where me.raw_event_id = p.raw_event_id;
-  select array_agg(p.raw_event_id) into candidate_ids from app_private.pending_events as p;
-  if candidate_ids is null then
-    return;
-  end if;
-  unmatched_ids = app_private.attribute_events(candidate_ids);
-  delete from app_private.pending_events as p
-  using (select unnest(candidate_ids) except select unnest(unmatched_ids)) as attributed(id)
-  where p.raw_event_id = attributed.id;
+  attributed_ids = app_private.attribute_pending(array(select p.raw_event_id from app_private.pending_events as p));
   return query
   select me.attributed_by, count(*)
   from app_public.message_events as me
-  join (select unnest(candidate_ids) except select unnest(unmatched_ids)) as attributed(id) on attributed.id = me.raw_event_id
+  where me.raw_event_id = any(attributed_ids)
   group by me.attributed_by
   order by 1;
 end;
@@ -1703,7 +1720,6 @@ CREATE FUNCTION app_private.tg_messages__attribute_pending() RETURNS trigger
     AS $$
 declare
   candidate_ids bigint[];
-  unmatched_ids bigint[];
 begin
   insert into app_public.campaign_rollups (campaign_id)
   select distinct campaign_id from new_messages
@@ -1720,10 +1736,7 @@ begin
     select p.raw_event_id from app_private.pending_events as p join new_messages as m on m.operation_id = p.operation_id
   ) as c;
   if candidate_ids is not null then
-    unmatched_ids = app_private.attribute_events(candidate_ids);
-    delete from app_private.pending_events as p
-    using (select unnest(candidate_ids) except select unnest(unmatched_ids)) as attributed(id)
-    where p.raw_event_id = attributed.id;
+    perform app_private.attribute_pending(candidate_ids);
   end if;
   return null;
 end;
@@ -5350,6 +5363,12 @@ REVOKE ALL ON FUNCTION app_private.add_job(identifier text, payload json, queue_
 --
 
 REVOKE ALL ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION attribute_pending(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.attribute_pending(raw_event_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION attribute_pending_events(); Type: ACL; Schema: app_private; Owner: -
