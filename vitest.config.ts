@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    // test/chaos/ is the long fault suite: npm run chaos (vitest.chaos.config.ts).
+    exclude: ["test/chaos/**", "**/node_modules/**"],
     globalSetup: ["test/setup/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
