@@ -33,12 +33,14 @@ export function verifyUnsubscribeToken(secret: string, token: string): string | 
 
 export type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
-/** The database's signing secret, generated and stored on first use. */
+/** The database's signing secret, generated and stored on first use. Throws rather than return no secret. */
 export async function storedUnsubscribeSecret(query: Query): Promise<string> {
-  const { rows } = await query<{ secret: string }>("select app_private.signing_secret('unsubscribe', $1) as secret", [
+  const { rows } = await query<{ secret: string | null }>("select app_private.signing_secret('unsubscribe', $1) as secret", [
     crypto.randomBytes(32).toString("base64url"),
   ]);
-  return rows[0].secret;
+  const secret = rows[0]?.secret;
+  if (!secret) throw new Error("app_private.signing_secret returned no unsubscribe secret");
+  return secret;
 }
 
 const secrets = new WeakMap<pg.Pool, Promise<string>>();
