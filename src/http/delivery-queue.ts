@@ -75,7 +75,19 @@ export class DeliveryQueue {
       ]);
       for (const p of batch) p.resolve();
     } catch (error) {
+      if (isContentError(error) && batch.length > 1) {
+        // One delivery's content cannot be stored: write each alone, so that it fails only itself.
+        await Promise.all(batch.map((p) => this.write([p])));
+        return;
+      }
       for (const p of batch) p.reject(error);
     }
   }
+}
+
+/** An error caused by what a delivery holds (retrying it can never help), not by the database's state. */
+export function isContentError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  // 22: data exception (e.g. invalid JSON for PostgreSQL); 54: program limit exceeded (e.g. nesting too deep).
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("54"));
 }
