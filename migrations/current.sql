@@ -285,7 +285,7 @@ $$;
 comment on function app_private.ingest_job(bigint) is
   'Stores the deliveries of one ingest_events job (its payload in graphile_worker._private_jobs, read as written; the public jobs view leaves the payload out). One statement for the whole job. When some content cannot be stored, the job is split event by event and each event that still cannot be stored is kept as text with its problem (store_unreadable_event); the events the receiver set aside as "unstorable" (nested too deep, a NUL character, a lone surrogate, an id or source too long) are kept the same way. Content never fails the job; only a transient error does, and graphile-worker retries it.';
 
--- == sending: signing secret race ==
+-- == sending: signing secret race; quota of reclaimed leases ==
 
 -- The secret of that name, stored as the candidate on first use. Three statements, not one: when another
 -- transaction stores the secret at the same moment, the insert waits for it and then does nothing, and only a
