@@ -285,6 +285,51 @@ $$;
 comment on function app_private.ingest_job(bigint) is
   'Stores the deliveries of one ingest_events job (its payload in graphile_worker._private_jobs, read as written; the public jobs view leaves the payload out). One statement for the whole job. When some content cannot be stored, the job is split event by event and each event that still cannot be stored is kept as text with its problem (store_unreadable_event); the events the receiver set aside as "unstorable" (nested too deep, a NUL character, a lone surrogate, an id or source too long) are kept the same way. Content never fails the job; only a transient error does, and graphile-worker retries it.';
 
+-- == workers: jobs held by a worker that died are unlocked within a minute, never while it lives ==
+
+create or replace function app_private.hold_worker_lock(pool_id text) returns void
+  language sql volatile
+as $$
+  -- Class 7361005, one lock per graphile-worker pool id, held by the session for as long as the pool lives.
+  select pg_advisory_lock(7361005, hashtext(pool_id))
+$$;
+comment on function app_private.hold_worker_lock(text) is
+  'Taken by each worker process, on a connection of its own, for each of its graphile-worker pools (session advisory lock 7361005, hashtext(pool id)). PostgreSQL releases it the moment that connection ends: a pool whose lock nobody holds is dead.';
+
+create or replace function app_private.release_worker_lock(pool_id text) returns void
+  language sql volatile
+as $$
+  select pg_advisory_unlock(7361005, hashtext(pool_id)) and true
+$$;
+comment on function app_private.release_worker_lock(text) is
+  'Gives up the liveness lock of a worker pool that has stopped.';
+
+create or replace function app_private.release_jobs_of_dead_workers(locked_before timestamptz) returns text[]
+  language plpgsql volatile
+  set search_path from current
+as $$
+declare
+  dead text[];
+begin
+  select array_agg(distinct j.locked_by) into dead
+  from graphile_worker._private_jobs as j
+  where j.locked_by is not null
+    and j.locked_at < locked_before
+    and not exists (
+      select 1 from pg_locks as l
+      where l.locktype = 'advisory' and l.granted
+        and l.database = (select d.oid from pg_database as d where d.datname = current_database())
+        and l.classid = 7361005 and l.objsubid = 2
+        and l.objid::bigint = (hashtext(j.locked_by)::bigint & 4294967295));
+  if dead is not null then
+    perform graphile_worker.force_unlock_workers(dead);
+  end if;
+  return coalesce(dead, '{}');
+end;
+$$;
+comment on function app_private.release_jobs_of_dead_workers(timestamptz) is
+  'Unlocks, with graphile-worker''s force_unlock_workers, the jobs locked before the given time by worker pools whose liveness lock (hold_worker_lock) nobody holds: their process is gone. Returns the pools'' ids. Run every 10 s by each worker process.';
+
 -- == sending: signing secret race; quota of reclaimed leases ==
 
 -- The secret of that name, stored as the candidate on first use. Three statements, not one: when another
