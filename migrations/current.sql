@@ -330,7 +330,7 @@ $$;
 comment on function app_private.release_jobs_of_dead_workers(timestamptz) is
   'Unlocks, with graphile-worker''s force_unlock_workers, the jobs locked before the given time by worker pools whose liveness lock (hold_worker_lock) nobody holds: their process is gone. Returns the pools'' ids. Run every 10 s by each worker process.';
 
--- == sending: signing secret race; quota of reclaimed leases ==
+-- == sending: signing secret race; quota of reclaimed leases; send jobs replaced, not retired ==
 
 -- The secret of that name, stored as the candidate on first use. Three statements, not one: when another
 -- transaction stores the secret at the same moment, the insert waits for it and then does nothing, and only a
@@ -601,3 +601,65 @@ returns void as $$
 $$ language sql volatile set search_path to pg_catalog, public, pg_temp;
 comment on function app_private.record_send_outcomes(jsonb, integer, integer) is
   'Records what happened to claimed messages, in one statement (see the outcomes in the body), and settles the quota reservations: a batch''s own when it was sent, and for look-ups the reservation of a claim whose worker died before recording it, which gives back the messages ACS does not know. Only messages still ''sending'' are changed. Takes no sender lock (claims take those before message and rollup locks; this takes message, rollup and reservation locks, the reservations in id order), so the two never deadlock.';
+
+-- A campaign's send job is replaced, never retired. graphile-worker's add_job, given the key of a job that is
+-- locked (running, or held by a worker that died), takes the key off that job and sets its attempts to
+-- max_attempts, so that it never runs again: a job with its attempts exhausted, counted with the jobs that
+-- failed though it failed at nothing. Every worker queues the send job of each campaign with work left when it
+-- starts (queue_sending_jobs), so every unclean stop ended that way, and so did a job queueing itself for later.
+-- The locked job is removed instead: a live worker still finishes its run (completing or failing a removed job
+-- changes nothing), and the new job carries on from the ledger.
+create or replace function app_private.queue_send_job(campaign_id bigint, run_at timestamptz default null) returns void
+  language plpgsql
+  set search_path to pg_catalog, public, pg_temp
+as $$
+begin
+  delete from graphile_worker._private_jobs as j
+  where j.key = 'send_campaign:' || queue_send_job.campaign_id and j.locked_at is not null;
+  perform app_private.add_job('send_campaign', json_build_object('campaignId', queue_send_job.campaign_id),
+                              run_at => queue_send_job.run_at, job_key => 'send_campaign:' || queue_send_job.campaign_id);
+end;
+$$;
+comment on function app_private.queue_send_job(bigint, timestamptz) is
+  'Queues the campaign''s send job (key send_campaign:ID) for run_at (NULL: now), replacing a waiting one. A locked one (running, or held by a worker that died) is removed rather than left to graphile-worker, which would keep it with its attempts exhausted as if it had failed.';
+
+create or replace function app_private.schedule_sending(campaign_id bigint) returns timestamptz
+  language plpgsql
+  set search_path to pg_catalog, public, pg_temp
+as $$
+declare
+  at timestamptz := app_private.next_send_at(campaign_id);
+begin
+  if at is not null then
+    perform app_private.queue_send_job(campaign_id, greatest(at, now()));
+  end if;
+  return at;
+end;
+$$;
+
+create or replace function app_public.resume_campaign(campaign_id bigint) returns app_public.campaigns
+  language plpgsql security definer
+  set search_path to pg_catalog, public, pg_temp
+as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'paused' then
+    raise exception 'campaign % is %; only a paused campaign can be resumed', campaign.id, campaign.status
+      using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'running', paused_at = null where id = campaign.id;
+  perform app_private.finish_campaigns_if_done(array[campaign.id]);
+  select * into campaign from app_public.campaigns where id = campaign.id;
+  if campaign.status = 'running' then
+    perform app_private.queue_send_job(campaign.id);
+  end if;
+  return campaign;
+end;
+$$;
+
+-- Send jobs retired that way before: no key, attempts exhausted, no error.
+delete from graphile_worker._private_jobs as j
+using graphile_worker._private_tasks as t
+where t.id = j.task_id and t.identifier = 'send_campaign'
+  and j.key is null and j.attempts >= j.max_attempts and j.last_error is null;

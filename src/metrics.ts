@@ -89,7 +89,10 @@ export const DATABASE_METRICS_QUERY = `
     select
       count(*) filter (where j.locked_at is null and j.run_at <= now() and j.attempts < j.max_attempts) as runnable,
       count(*) filter (where j.locked_at is not null) as running,
-      count(*) filter (where j.attempts >= j.max_attempts) as failed_permanently,
+      -- Failed on its last attempt: unlocked, attempts used up, and an error recorded. Not a job running its
+      -- last attempt (locked), nor one graphile-worker took the key from because it was replaced while locked
+      -- (attempts set to max_attempts, no error of its own; send jobs are no longer left that way).
+      count(*) filter (where j.locked_at is null and j.attempts >= j.max_attempts and j.last_error is not null) as failed_permanently,
       count(*) filter (where j.last_error is not null and j.attempts < j.max_attempts) as failed_retrying,
       coalesce(extract(epoch from now() - min(j.run_at) filter (where j.locked_at is null and j.run_at <= now()
                                                                  and j.attempts < j.max_attempts)), 0) as oldest_age
@@ -159,7 +162,7 @@ export async function databaseMetrics(pool: pg.Pool): Promise<string> {
       { name: "mailroom_senders_throttled", help: "Senders paused now after ACS answered 429.", type: "gauge", values: [{ value: n(r.senders_throttled) }] },
       {
         name: "mailroom_jobs",
-        help: "graphile-worker jobs by state.",
+        help: "graphile-worker jobs by state: runnable (waiting, due), running (locked by a worker), failed_retrying (failed, will be retried), failed_permanently (failed on its last attempt; kept until removed).",
         type: "gauge",
         values: [
           { labels: { state: "runnable" }, value: n(r.runnable) },
