@@ -88,6 +88,12 @@ describe("unsubscribe signing secret", () => {
         30_000,
         "every campaign finished",
       );
+      // Each send job returns once its campaign is done, and graphile-worker removes it.
+      await waitFor(
+        async () => (await db.pool.query("select count(*)::int as n from graphile_worker._private_jobs")).rows[0].n === 0,
+        15_000,
+        "every send job to complete",
+      );
       await runner.stop();
       runner = undefined;
 
