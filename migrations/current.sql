@@ -504,6 +504,9 @@ returns void as $$
   --   not_found  a look-up found no such operation: nothing was sent; queued again
   --   throttled  429: queued again (the caller pauses the sender first: app_private.pause_sender)
   --   not_sent   claimed but never handed to ACS (the worker stopped): queued again
+  --   not_looked_up  a message in doubt whose look-up was never made (the worker stopped, or the sender has no
+  --              connection string): stays 'sending', in doubt, its lease ending after retryAfterMs (at once
+  --              without); only a look-up ever queues a message in doubt again
   -- and senderSendId is the claim's reservation for a message sent under it (a look-up has none).
   -- Reservations (app_private.sender_sends) settled:
   --   a batch sent under its reservation: the reservation ends now, counting what may have counted at ACS (all
@@ -521,13 +524,13 @@ returns void as $$
       send_status = case
         when o.outcome = 'accepted' then 'accepted'
         when o.outcome = 'failed' then 'failed'
-        when o.outcome = 'unknown' then 'sending'
+        when o.outcome in ('unknown', 'not_looked_up') then 'sending'
         when c.status = 'cancelled' then 'cancelled'
         when o.outcome = 'not_found' and m.send_attempts >= max_attempts then 'failed'
         else 'queued' end,
       send_status_reason = case
         when o.outcome = 'failed' then o.code
-        when o.outcome = 'unknown' then null
+        when o.outcome in ('unknown', 'not_looked_up') then null
         when o.outcome = 'accepted' then null
         when c.status = 'cancelled' then 'campaign cancelled'
         when o.outcome = 'not_found' and m.send_attempts >= max_attempts then 'attempts exhausted'
@@ -538,10 +541,13 @@ returns void as $$
           then now() + least(interval '10 minutes',
                              interval '1 millisecond' * retry_base_ms
                                * power(2, greatest(m.send_attempts - 1, 0)))
+        when o.outcome = 'not_looked_up' then now() + interval '1 millisecond' * coalesce(o.retry_after_ms, 0)
         end,
       send_attempts = case when o.outcome in ('throttled', 'not_sent') then greatest(m.send_attempts - 1, 0) else m.send_attempts end,
       last_error = case
         when o.outcome in ('failed', 'unknown', 'throttled') then left(coalesce(o.code || ': ', '') || coalesce(o.error, ''), 2000)
+        when o.outcome = 'not_looked_up' and o.error is not null
+          then left(coalesce(o.code || ': ', '') || o.error || '; not looked up yet', 2000)
         when o.outcome = 'not_found' then 'the operation was unknown to ACS when looked up; queued again'
         else m.last_error end
     from o, app_public.campaigns as c
@@ -574,7 +580,7 @@ returns void as $$
                and (l.message_ids is null or c.message_id = any(l.message_ids))) as sends,
            bool_or(c.sent) as closes,
            l.message_ids,
-           array_agg(c.message_id) filter (where c.outcome <> 'unknown') as resolved
+           array_agg(c.message_id) filter (where c.outcome not in ('unknown', 'not_looked_up')) as resolved
     from locked as l
     join concerned as c on c.reservation = l.id
     group by l.id, l.sends, l.message_ids

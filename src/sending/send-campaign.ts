@@ -31,7 +31,9 @@ export interface ClaimedMessage {
 
 interface Outcome {
   id: string;
-  outcome: SendOutcome["outcome"] | LookUpOutcome["outcome"] | "not_sent";
+  // not_sent: a new send never handed to ACS (queued again). not_looked_up: a message in doubt whose look-up
+  // was never made (it stays in doubt, looked up again after retryAfterMs, at once without).
+  outcome: SendOutcome["outcome"] | LookUpOutcome["outcome"] | "not_sent" | "not_looked_up";
   code?: string;
   error?: string;
   retryAfterMs?: number;
@@ -184,21 +186,27 @@ export async function sendCampaign(
     return sender;
   };
 
+  const noConnection = (senderId: string) => ({
+    code: "NoConnectionString",
+    error: `sender ${senderId} has no connection string and ACS_CONNECTION_STRING is not set`,
+    retryAfterMs: 60_000,
+  });
+  // A message in doubt may have reached ACS: its only outcomes are its look-up's, or not_looked_up (it stays in
+  // doubt for the next claim). Never not_sent or throttled, which queue a message to be sent again.
+  const lookUp = async (row: ClaimedMessage, base: Pick<Outcome, "id" | "senderSendId">): Promise<Outcome> => {
+    if (signal.aborted) return { ...base, outcome: "not_looked_up" };
+    const sender = await senderOf(row.sender_id);
+    if (!sender.resource) return { ...base, outcome: "not_looked_up", ...noConnection(row.sender_id) };
+    return { ...base, ...(await sender.resource.lookUp(row.operation_id, settings.timeoutMs)) };
+  };
+
   const slot = limiter(settings.concurrency);
   const handle = async (row: ClaimedMessage): Promise<Outcome> => {
     const base = { id: row.message_id, senderSendId: row.sender_send_id };
+    if (row.look_up) return lookUp(row, base);
     if (signal.aborted) return { ...base, outcome: "not_sent" };
     const sender = await senderOf(row.sender_id);
-    if (!sender.resource) {
-      return {
-        ...base,
-        outcome: "throttled",
-        code: "NoConnectionString",
-        error: `sender ${row.sender_id} has no connection string and ACS_CONNECTION_STRING is not set`,
-        retryAfterMs: 60_000,
-      };
-    }
-    if (row.look_up) return { ...base, ...(await sender.resource.lookUp(row.operation_id, settings.timeoutMs)) };
+    if (!sender.resource) return { ...base, outcome: "throttled", ...noConnection(row.sender_id) };
     if (!campaign) return { ...base, outcome: "failed", code: "InvalidContent", error: contentError ?? "invalid content" };
     const message = emailMessage(campaign, content, row, sender.fromAddress, unsubscribeUrl(settings.publicUrl, secret, row.operation_id));
     return { ...base, ...(await sender.resource.send(message, row.operation_id, settings.timeoutMs)) };
@@ -234,8 +242,8 @@ export async function sendCampaign(
         else if (o.outcome === "unknown") totals.unknown++;
         else if (o.outcome === "throttled") totals.throttled++;
       }
-      totals.lookedUp += rows.filter((r) => r.look_up).length;
-      const problem = outcomes.find((o) => o.outcome === "unknown" || o.outcome === "throttled");
+      totals.lookedUp += rows.filter((r, i) => r.look_up && outcomes[i].outcome !== "not_looked_up").length;
+      const problem = outcomes.find((o) => o.outcome === "unknown" || o.outcome === "throttled" || (o.outcome === "not_looked_up" && o.code));
       if (problem) log?.warn({ outcome: problem.outcome, code: problem.code }, problem.error ?? problem.outcome);
     }
   };
