@@ -1,10 +1,12 @@
 // The graphile-worker runner, supervised: tasks are the files in tasks/, one per task identifier.
 //
 // Crashes and outages only delay work:
-// - The database going away never ends the process. graphile-worker retries recording a job's outcome
-//   (completeJobBatchDelay/failJobBatchDelay: the batched path retries with backoff instead of failing
-//   the process); if it still cannot, its pool shuts itself down and the supervisor starts a new one once
-//   the database answers, after unlocking the jobs the old pool held (it is known to be dead).
+// - The database going away never ends the process. The worker's own pool waits for the database when it
+//   cannot reach it (PatientPool), so polls, jobs and the recording of their outcomes wait out an outage
+//   of any length. Outcomes go through graphile-worker's batched path, which retries a failed write with
+//   backoff (the unbatched one rejects a promise nobody handles, which ends the process); if it still gives
+//   up, its pool shuts itself down and the supervisor starts a new one once the database answers, after
+//   unlocking the jobs the old pool held (it is known to be dead).
 // - A worker process that died (kill -9, a lost machine) leaves jobs locked, which graphile-worker itself
 //   takes up again only after 4 hours. Every worker pool holds a session advisory lock on its own
 //   connection for as long as it lives (app_private.hold_worker_lock); PostgreSQL drops the lock the moment
@@ -41,6 +43,48 @@ export interface Worker {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Errors of reaching the server (not of a query): worth waiting out. */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  const message = (error as Error).message ?? "";
+  return (
+    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P02", "57P03"].includes(String(code)) ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(message)
+  );
+}
+
+/**
+ * The worker's pool: while the database cannot be reached, taking a connection waits for it (retrying every
+ * second or so) instead of failing. graphile-worker takes a connection for each job, each poll and each
+ * outcome it records; waiting there means an outage of any length only delays them, and the outcome of a job
+ * that ran while the database went away is recorded when it is back. Connections lost in the middle of a
+ * query still fail that query (the job is retried).
+ */
+class PatientPool extends pg.Pool {
+  private closing = false;
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
+    if (callback) return super.connect(callback);
+    return (async () => {
+      for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+        try {
+          return await super.connect();
+        } catch (error) {
+          if (this.closing || !isUnreachable(error)) throw error;
+          await sleep(delay);
+        }
+      }
+    })();
+  }
+
+  override end(): Promise<void> {
+    this.closing = true;
+    return super.end();
+  }
+}
 
 /** The connection that holds the worker pools' liveness locks, reconnected whenever it is lost. */
 class LivenessLocks {
@@ -112,9 +156,13 @@ class LivenessLocks {
   }
 }
 
-export async function startWorker(pool: pg.Pool, log: Log, options: WorkerOptions): Promise<Worker> {
+/** `connection`: where the worker's own pool connects (its size is the concurrency and a few more). */
+export async function startWorker(connection: pg.ClientConfig, log: Log, options: WorkerOptions): Promise<Worker> {
   const workerLog = log.child({ component: "worker" });
-  const liveness = new LivenessLocks((pool as unknown as { options: pg.ClientConfig }).options, workerLog);
+  const pool = new PatientPool({ ...connection, max: options.concurrency + 3, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  pool.on("error", (error) => workerLog.warn({ err: error.message }, "idle database connection lost"));
+  pool.on("connect", (client) => client.on("error", (error) => workerLog.warn({ err: error.message }, "database connection lost")));
+  const liveness = new LivenessLocks(connection, workerLog);
   await liveness.start();
   let current: Runner | undefined;
   let currentPoolId: string | undefined;
@@ -197,10 +245,15 @@ export async function startWorker(pool: pg.Pool, log: Log, options: WorkerOption
     if (current) await how(current);
     await supervision;
     await liveness.stop();
+    await pool.end().catch(() => undefined);
   };
   return {
     running: () => current !== undefined,
     stop: () => finish((runner) => runner.stop()),
-    kill: () => finish((runner) => runner.kill()),
+    kill: () => {
+      // No more waiting for the database: whatever waits for a connection gives up now.
+      void pool.end().catch(() => undefined);
+      return finish((runner) => runner.kill());
+    },
   };
 }

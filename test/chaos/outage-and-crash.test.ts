@@ -5,6 +5,9 @@
 // 2. kill -9 of one of two worker processes while jobs run; the server takes deliveries throughout.
 // Counted in the end: deliveries answered 200 = events stored, each once; no job failed permanently; no job
 // left; every other answer was 503 (retry), never 4xx.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/throwaway.ts";
@@ -21,8 +24,15 @@ beforeAll(async () => {
   database = await startThrowawayDatabase({ fast: true, current: true });
   pool = new pg.Pool({ connectionString: database.ownerUrl, max: 4 });
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
 });
 afterAll(async () => {
+  // Each process's output, for a look after a failure.
+  processes.forEach((p, i) => {
+    const file = path.join(os.tmpdir(), `mailroom-chaos-${i}-${p.child.pid}.log`);
+    fs.writeFileSync(file, p.output());
+    console.log(`output of process ${i}: ${file}`);
+  });
   for (const p of processes) if (p.child.exitCode === null) p.child.kill("SIGKILL");
   await pool?.end();
   await database?.stop();
@@ -119,7 +129,8 @@ async function check(prefix: string, acknowledged: Set<string>) {
 
 test(`mailroom start through a database outage of ${OUTAGE_SECONDS} s, with an ingest job blocked at the moment it stops`, { timeout: (OUTAGE_SECONDS + 300) * 1000 }, async () => {
   const port = await freePort();
-  const mailroom = start(["start"], { PORT: String(port) });
+  // With GraphQL (its own pool and the live numbers' LISTEN connection), as npm start runs on the embedded database.
+  const mailroom = start(["start"], { PORT: String(port), AUTH_DATABASE_URL: database.authUrl });
   await mailroom.waitFor(/Mailroom is ready/);
   const stream = deliveryStream(`http://127.0.0.1:${port}`, "outage");
   await sleep(5_000);
