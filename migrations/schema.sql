@@ -539,7 +539,8 @@ begin
 
   -- Messages whose outcome is unknown (a 5xx, timeout or network error, or a worker that died holding them)
   -- come back when their lease ends, still 'sending', with their sender: the worker looks them up at ACS
-  -- before anything else. This happens whatever the campaign's status.
+  -- before anything else. This happens whatever the campaign's status. Their look-ups settle the reservation
+  -- of a claim that was never recorded (record_send_outcomes finds it by message).
   return query
   with in_doubt as (
     select m.id from app_public.messages as m
@@ -600,8 +601,8 @@ begin
     join shares as sh on q.n - 1 >= sh.first and q.n - 1 < sh.last
   ),
   reserved as (
-    insert into app_private.sender_sends (sender_id, sends, ends_at)
-    select a.sender_id, count(*), now() + lease from assigned as a group by a.sender_id
+    insert into app_private.sender_sends (sender_id, sends, ends_at, message_ids)
+    select a.sender_id, count(*), now() + lease, array_agg(a.id order by a.id) from assigned as a group by a.sender_id
     returning id, sender_sends.sender_id
   ),
   claimed as (
@@ -633,7 +634,7 @@ $$;
 -- Name: FUNCTION claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) IS 'Claims up to max_messages of a campaign for one worker, with a lease of lease_seconds (FOR UPDATE SKIP LOCKED, so any number of workers may claim at once). First messages in doubt whose lease ended (look_up: ask ACS before sending again), then, while the campaign is running, queued messages for the senders with capacity (quota windows, send window, 429 pause), reserved in sender_sends.';
+COMMENT ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) IS 'Claims up to max_messages of a campaign for one worker, with a lease of lease_seconds (FOR UPDATE SKIP LOCKED, so any number of workers may claim at once). First messages in doubt whose lease ended (look_up: ask ACS before sending again), then, while the campaign is running, queued messages for the senders with capacity (quota windows, send window, 429 pause), reserved in sender_sends with the ids of the messages.';
 
 --
 -- Name: event_kind(text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -698,41 +699,73 @@ $$;
 COMMENT ON FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[]) IS 'Marks running campaigns finished when none of their messages is queued or sending.';
 
 --
+-- Name: hold_worker_lock(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.hold_worker_lock(pool_id text) RETURNS void
+    LANGUAGE sql
+    AS $$
+  -- Class 7361005, one lock per graphile-worker pool id, held by the session for as long as the pool lives.
+  select pg_advisory_lock(7361005, hashtext(pool_id))
+$$;
+
+--
+-- Name: FUNCTION hold_worker_lock(pool_id text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.hold_worker_lock(pool_id text) IS 'Taken by each worker process, on a connection of its own, for each of its graphile-worker pools (session advisory lock 7361005, hashtext(pool id)). PostgreSQL releases it the moment that connection ends: a pool whose lock nobody holds is dead.';
+
+--
 -- Name: ingest_events(jsonb); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
 CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received integer, inserted integer, duplicates integer)
     LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET search_path TO 'app_public', 'app_private', 'app_hidden', 'public'
     AS $_$
-  with batch_settings as materialized (
+  with delivery as materialized (
+    -- One delivery (an object) or several (an array of them, as an ingest_events job holds).
     select
-      coalesce(app_private.to_timestamptz(batch->>'receivedAt'), now()) as received_at,
-      nullif(batch->>'subscriptionName', '') as subscription_name,
-      case when batch->>'deliveryCount' ~ '^[0-9]{1,9}$' then (batch->>'deliveryCount')::integer end as delivery_count
+      d.delivery,
+      d.position as delivery_position,
+      coalesce(app_private.to_timestamptz(d.delivery->>'receivedAt'), now()) as received_at,
+      nullif(d.delivery->>'subscriptionName', '') as subscription_name,
+      case when d.delivery->>'deliveryCount' ~ '^[0-9]{1,9}$' then (d.delivery->>'deliveryCount')::integer end as delivery_count
+    from jsonb_array_elements(case jsonb_typeof(batch) when 'array' then batch else jsonb_build_array(batch) end)
+         with ordinality as d(delivery, position)
+    where jsonb_typeof(d.delivery) = 'object'
   ),
   batch_event as (
     select
       e.event,
+      d.delivery_position,
       e.position,
+      d.received_at,
+      d.subscription_name,
+      d.delivery_count,
       case
-        when batch->>'schema' in ('eventgrid', 'cloudevents') then batch->>'schema'
+        when d.delivery->>'schema' in ('eventgrid', 'cloudevents') then d.delivery->>'schema'
         when jsonb_typeof(e.event) = 'object' and e.event ? 'specversion' then 'cloudevents'
         else 'eventgrid'
       end as event_schema
-    from jsonb_array_elements(
-      case jsonb_typeof(batch->'events')
-        when 'array' then batch->'events'
-        when 'object' then jsonb_build_array(batch->'events')
-        else '[]'::jsonb
-      end
-    ) with ordinality as e(event, position)
+    from delivery as d,
+      jsonb_array_elements(
+        case jsonb_typeof(d.delivery->'events')
+          when 'array' then d.delivery->'events'
+          when 'object' then jsonb_build_array(d.delivery->'events')
+          else '[]'::jsonb
+        end
+      ) with ordinality as e(event, position)
   ),
   envelope as (
     select
       event,
+      delivery_position,
       position,
       event_schema,
+      received_at,
+      subscription_name,
+      delivery_count,
       jsonb_typeof(event) = 'object' as is_object,
       coalesce(case when event_schema = 'cloudevents' then coalesce(event->>'source', event->>'topic')
                     else coalesce(event->>'topic', event->>'source') end, '') as source,
@@ -772,9 +805,14 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
                                    'microsoft.communication.emailengagementtrackingreportreceived')
              and data is null then 'missing data'
       end as problem,
-      case when event_id is null then 1 else count(*) over (partition by lower(source), event_id) end as copies,
-      case when event_id is null then 1 else row_number() over (partition by lower(source), event_id order by position) end as copy
+      -- Copies of one event in one job (deliveries queued together) make one row.
+      case when event_id is null then 1 else count(*) over same_event end as copies,
+      case when event_id is null then 1 else row_number() over (same_event order by delivery_position, position) end as copy,
+      case when event_id is null then received_at else min(received_at) over same_event end as first_received_at,
+      case when event_id is null then received_at else max(received_at) over same_event end as latest_received_at,
+      case when event_id is null then delivery_count else max(delivery_count) over same_event end as most_deliveries
     from timed
+    window same_event as (partition by lower(source), event_id)
   ),
   stored as (
     insert into app_public.raw_events (
@@ -797,12 +835,12 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
       nullif(data->>'userAgent', ''),
       coalesce(occurred_time, event_time),
       problem,
-      s.subscription_name,
-      s.delivery_count,
+      subscription_name,
+      most_deliveries,
       copies,
-      s.received_at,
-      s.received_at
-    from checked cross join batch_settings as s
+      first_received_at,
+      latest_received_at
+    from checked
     where copy = 1
     order by lower(source), event_id
     on conflict (lower(source), event_id) do update set
@@ -821,7 +859,105 @@ $_$;
 -- Name: FUNCTION ingest_events(batch jsonb); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.ingest_events(batch jsonb) IS 'Stores one batch of Event Grid deliveries in one INSERT. Payload: {"schema": "eventgrid"|"cloudevents", "receivedAt": ISO time, "deliveryCount": int|null, "subscriptionName": text|null, "events": [...]}. Idempotent on (source compared case-insensitively, event id): a redelivery raises times_received and delivery_count instead of adding a row. An event that cannot be interpreted is kept with its problem. Returns how many events the batch held, how many were new, and how many were duplicates.';
+COMMENT ON FUNCTION app_private.ingest_events(batch jsonb) IS 'Stores Event Grid deliveries in one INSERT. Batch: one delivery or an array of them (an ingest_events job), each {"schema": "eventgrid"|"cloudevents", "receivedAt": ISO time, "deliveryCount": int|null, "subscriptionName": text|null, "events": [...]}. Idempotent on (source compared case-insensitively, event id): a redelivery raises times_received and delivery_count instead of adding a row. An event that cannot be interpreted is kept with its problem. Raises only for content the table cannot hold (an id longer than its index allows, say): app_private.ingest_job isolates such an event. Returns how many events the batch held, how many were new, and how many were duplicates.';
+
+--
+-- Name: ingest_job(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.ingest_job(job_id bigint) RETURNS TABLE(received integer, inserted integer, duplicates integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'app_public', 'app_private', 'app_hidden', 'public'
+    AS $_$
+declare
+  payload json;
+  deliveries jsonb;
+  delivery json;
+  header jsonb;
+  event jsonb;
+  result record;
+  stored boolean;
+begin
+  -- The job's payload as the receiver wrote it, read here: it is not parsed and written again on the way.
+  select case json_typeof(j.payload) when 'array' then j.payload else json_build_array(j.payload) end
+    into payload
+  from graphile_worker._private_jobs as j where j.id = job_id;
+  if payload is null then
+    raise exception 'job % does not exist', job_id using errcode = 'P0002';
+  end if;
+  received := 0; inserted := 0; duplicates := 0;
+
+  -- 1. Parse. The receiver sets aside every event PostgreSQL cannot hold as jsonb (see "unstorable" below), so
+  --    this fails only for a job written some other way; then each delivery that cannot be parsed is kept as text.
+  begin
+    deliveries := payload::jsonb;
+  exception when data_exception or program_limit_exceeded then
+    deliveries := '[]';
+    for delivery in select d.value from json_array_elements(payload) as d loop
+      begin
+        deliveries := deliveries || jsonb_build_array(delivery::jsonb);
+      exception when data_exception or program_limit_exceeded then
+        select * into result from app_private.store_unreadable_event(delivery::text, null, null, null, null, null, null,
+          'delivery cannot be stored as JSON: ' || sqlerrm);
+        received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
+      end;
+    end loop;
+  end;
+
+  -- 2. Store every event in one statement; the triggers on raw_events attribute them.
+  begin
+    select * into result from app_private.ingest_events(deliveries);
+    stored := true;
+  exception when data_exception or program_limit_exceeded or integrity_constraint_violation then
+    stored := false;
+  end;
+  if stored then
+    received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
+  else
+    -- Some content cannot be stored: isolate it, event by event. A content error never fails the job, so
+    -- the job is never retried for it and no other event waits for it.
+    for header, event in
+      select d.value - 'events' - 'unstorable', e.value
+      from jsonb_array_elements(deliveries) as d,
+        jsonb_array_elements(case jsonb_typeof(d.value->'events') when 'array' then d.value->'events' else '[]' end) as e
+    loop
+      begin
+        select * into result from app_private.ingest_events(header || jsonb_build_object('events', jsonb_build_array(event)));
+      exception when data_exception or program_limit_exceeded or integrity_constraint_violation then
+        select * into result from app_private.store_unreadable_event(event::text, event->>'id',
+          case when header->>'schema' = 'cloudevents' then coalesce(event->>'source', event->>'topic')
+               else coalesce(event->>'topic', event->>'source') end,
+          header->>'schema', app_private.to_timestamptz(header->>'receivedAt'), nullif(header->>'subscriptionName', ''),
+          case when header->>'deliveryCount' ~ '^[0-9]{1,9}$' then (header->>'deliveryCount')::integer end,
+          'cannot be stored: ' || sqlerrm);
+      end;
+      received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
+    end loop;
+  end if;
+
+  -- 3. The events the receiver set aside, kept as text with the receiver's reason.
+  if strpos(payload::text, '"unstorable"') > 0 then
+    for header, event in
+      select d.value - 'events' - 'unstorable', u.value
+      from jsonb_array_elements(deliveries) as d,
+        jsonb_array_elements(case jsonb_typeof(d.value->'unstorable') when 'array' then d.value->'unstorable' else '[]' end) as u
+    loop
+      select * into result from app_private.store_unreadable_event(event->>'text', event->>'id', event->>'source',
+        header->>'schema', app_private.to_timestamptz(header->>'receivedAt'), nullif(header->>'subscriptionName', ''),
+        case when header->>'deliveryCount' ~ '^[0-9]{1,9}$' then (header->>'deliveryCount')::integer end,
+        coalesce(event->>'problem', 'cannot be stored as JSON'));
+      received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
+    end loop;
+  end if;
+  return next;
+end;
+$_$;
+
+--
+-- Name: FUNCTION ingest_job(job_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.ingest_job(job_id bigint) IS 'Stores the deliveries of one ingest_events job (its payload in graphile_worker._private_jobs, read as written; the public jobs view leaves the payload out). One statement for the whole job. When some content cannot be stored, the job is split event by event and each event that still cannot be stored is kept as text with its problem (store_unreadable_event); the events the receiver set aside as "unstorable" (nested too deep, a NUL character, a lone surrogate, an id or source too long) are kept the same way. Content never fails the job; only a transient error does, and graphile-worker retries it.';
 
 --
 -- Name: is_internet_message_id(text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -985,6 +1121,28 @@ $$;
 COMMENT ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) IS 'Pauses a sender for pause_ms (ACS''s Retry-After after a 429) unless it is paused longer already; claims give it no messages until then. Run in its own transaction, before the outcomes are recorded.';
 
 --
+-- Name: queue_send_job(bigint, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.queue_send_job(campaign_id bigint, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  delete from graphile_worker._private_jobs as j
+  where j.key = 'send_campaign:' || queue_send_job.campaign_id and j.locked_at is not null;
+  perform app_private.add_job('send_campaign', json_build_object('campaignId', queue_send_job.campaign_id),
+                              run_at => queue_send_job.run_at, job_key => 'send_campaign:' || queue_send_job.campaign_id);
+end;
+$$;
+
+--
+-- Name: FUNCTION queue_send_job(campaign_id bigint, run_at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.queue_send_job(campaign_id bigint, run_at timestamp with time zone) IS 'Queues the campaign''s send job (key send_campaign:ID) for run_at (NULL: now), replacing a waiting one. A locked one (running, or held by a worker that died) is removed rather than left to graphile-worker, which would keep it with its attempts exhausted as if it had failed.';
+
+--
 -- Name: queue_sending_jobs(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1058,14 +1216,23 @@ CREATE FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms i
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-  -- outcomes: [{"id": message id, "outcome": ..., "code"?, "error"?, "retryAfterMs"?}, ...] where outcome is
+  -- outcomes: [{"id": message id, "outcome": ..., "code"?, "error"?, "retryAfterMs"?, "senderSendId"?}, ...] where outcome is
   --   accepted   ACS answered 202, or a look-up found the operation
   --   failed     ACS refused the message for good (4xx other than 429): code and error are ACS's
   --   unknown    5xx, timeout or network error: stays 'sending' until its lease ends after a backoff, then is looked up
   --   not_found  a look-up found no such operation: nothing was sent; queued again
   --   throttled  429: queued again (the caller pauses the sender first: app_private.pause_sender)
   --   not_sent   claimed but never handed to ACS (the worker stopped): queued again
-  -- Every sender_sends row of the batch is settled: ends now, counting what may have counted at ACS.
+  --   not_looked_up  a message in doubt whose look-up was never made (the worker stopped, or the sender has no
+  --              connection string): stays 'sending', in doubt, its lease ending after retryAfterMs (at once
+  --              without); only a look-up ever queues a message in doubt again
+  -- and senderSendId is the claim's reservation for a message sent under it (a look-up has none).
+  -- Reservations (app_private.sender_sends) settled:
+  --   a batch sent under its reservation: the reservation ends now, counting what may have counted at ACS (all
+  --     but 429s and messages never sent);
+  --   look-ups of messages whose claim was never recorded (its worker died): that claim's reservation, found by
+  --     its list of open messages, gives back each message ACS did not know (it was never sent), keeps each one
+  --     found, and is settled (its end unchanged: the end of the lease) once none of its messages is in doubt.
   with o as (
     select (x ->> 'id')::bigint as id, x ->> 'outcome' as outcome, x ->> 'code' as code, x ->> 'error' as error,
            (x ->> 'retryAfterMs')::bigint as retry_after_ms, (x ->> 'senderSendId')::bigint as sender_send_id
@@ -1076,13 +1243,13 @@ CREATE FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms i
       send_status = case
         when o.outcome = 'accepted' then 'accepted'
         when o.outcome = 'failed' then 'failed'
-        when o.outcome = 'unknown' then 'sending'
+        when o.outcome in ('unknown', 'not_looked_up') then 'sending'
         when c.status = 'cancelled' then 'cancelled'
         when o.outcome = 'not_found' and m.send_attempts >= max_attempts then 'failed'
         else 'queued' end,
       send_status_reason = case
         when o.outcome = 'failed' then o.code
-        when o.outcome = 'unknown' then null
+        when o.outcome in ('unknown', 'not_looked_up') then null
         when o.outcome = 'accepted' then null
         when c.status = 'cancelled' then 'campaign cancelled'
         when o.outcome = 'not_found' and m.send_attempts >= max_attempts then 'attempts exhausted'
@@ -1093,38 +1260,76 @@ CREATE FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms i
           then now() + least(interval '10 minutes',
                              interval '1 millisecond' * retry_base_ms
                                * power(2, greatest(m.send_attempts - 1, 0)))
+        when o.outcome = 'not_looked_up' then now() + interval '1 millisecond' * coalesce(o.retry_after_ms, 0)
         end,
       send_attempts = case when o.outcome in ('throttled', 'not_sent') then greatest(m.send_attempts - 1, 0) else m.send_attempts end,
       last_error = case
         when o.outcome in ('failed', 'unknown', 'throttled') then left(coalesce(o.code || ': ', '') || coalesce(o.error, ''), 2000)
+        when o.outcome = 'not_looked_up' and o.error is not null
+          then left(coalesce(o.code || ': ', '') || o.error || '; not looked up yet', 2000)
         when o.outcome = 'not_found' then 'the operation was unknown to ACS when looked up; queued again'
         else m.last_error end
     from o, app_public.campaigns as c
     where m.id = o.id and c.id = m.campaign_id and m.send_status = 'sending'
-    returning m.id
+    returning m.id, m.sender_id
   ),
-  used as (
-    select o.sender_send_id, count(*) filter (where o.outcome not in ('throttled', 'not_sent')) as sends
-    from o where o.sender_send_id is not null
-    group by o.sender_send_id
+  concerned as (
+    select o.id as message_id, o.outcome, o.sender_send_id as reservation, true as sent
+    from o
+    where o.sender_send_id is not null
+    union all
+    select u.id, o.outcome, s.id, false
+    from o
+    join updated as u on u.id = o.id
+    join app_private.sender_sends as s on s.sender_id = u.sender_id and not s.settled and u.id = any(s.message_ids)
+    where o.sender_send_id is null
   ),
-  settled as (
-    update app_private.sender_sends as s set sends = s.sends - (u_all.claimed - u.sends), ends_at = now(), settled = true
-    from used as u
-    join (select o.sender_send_id, count(*) as claimed from o where o.sender_send_id is not null group by o.sender_send_id) as u_all
-      on u_all.sender_send_id = u.sender_send_id
-    where s.id = u.sender_send_id and s.sends - (u_all.claimed - u.sends) > 0
+  locked as (
+    -- As they are now, in id order (two callers never deadlock); one settled meanwhile is left alone.
+    select s.id, s.sends, s.message_ids
+    from app_private.sender_sends as s
+    where s.id in (select c.reservation from concerned as c) and not s.settled
+    order by s.id
+    for update
+  ),
+  counted as (
+    select l.id,
+           l.sends - count(*) filter (
+             where (case when c.sent then c.outcome in ('throttled', 'not_sent') else c.outcome = 'not_found' end)
+               and (l.message_ids is null or c.message_id = any(l.message_ids))) as sends,
+           bool_or(c.sent) as closes,
+           l.message_ids,
+           array_agg(c.message_id) filter (where c.outcome not in ('unknown', 'not_looked_up')) as resolved
+    from locked as l
+    join concerned as c on c.reservation = l.id
+    group by l.id, l.sends, l.message_ids
+  ),
+  change as (
+    select x.id, x.sends, x.closes,
+           case when x.closes then null
+                else array(select m from unnest(x.message_ids) as m
+                           where m <> all(coalesce(x.resolved, '{}'::bigint[])) order by m) end as still_open
+    from counted as x
+  ),
+  kept as (
+    update app_private.sender_sends as s set
+      sends = ch.sends,
+      ends_at = case when ch.closes then now() else s.ends_at end,
+      settled = ch.closes or cardinality(ch.still_open) = 0,
+      message_ids = case when ch.closes or cardinality(ch.still_open) = 0 then null else ch.still_open end
+    from change as ch
+    where s.id = ch.id and ch.sends > 0
   )
   delete from app_private.sender_sends as s
-  using used as u
-  where s.id = u.sender_send_id and u.sends = 0;
+  using change as ch
+  where s.id = ch.id and ch.sends <= 0;
 $$;
 
 --
 -- Name: FUNCTION record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) IS 'Records what happened to claimed messages, in one statement (see the outcomes in the body), and settles the batches'' quota reservations. Only messages still ''sending'' are changed. Takes no sender lock (claims take those before message and rollup locks; this takes message and rollup locks), so the two never deadlock.';
+COMMENT ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) IS 'Records what happened to claimed messages, in one statement (see the outcomes in the body), and settles the quota reservations: a batch''s own when it was sent, and for look-ups the reservation of a claim whose worker died before recording it, which gives back the messages ACS does not know. Only messages still ''sending'' are changed. Takes no sender lock (claims take those before message and rollup locks; this takes message, rollup and reservation locks, the reservations in id order), so the two never deadlock.';
 
 --
 -- Name: refresh_messages(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1237,6 +1442,56 @@ $$;
 COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification, counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
 
 --
+-- Name: release_jobs_of_dead_workers(timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.release_jobs_of_dead_workers(locked_before timestamp with time zone) RETURNS text[]
+    LANGUAGE plpgsql
+    SET search_path TO 'app_public', 'app_private', 'app_hidden', 'public'
+    AS $$
+declare
+  dead text[];
+begin
+  select array_agg(distinct j.locked_by) into dead
+  from graphile_worker._private_jobs as j
+  where j.locked_by is not null
+    and j.locked_at < locked_before
+    and not exists (
+      select 1 from pg_locks as l
+      where l.locktype = 'advisory' and l.granted
+        and l.database = (select d.oid from pg_database as d where d.datname = current_database())
+        and l.classid = 7361005 and l.objsubid = 2
+        and l.objid::bigint = (hashtext(j.locked_by)::bigint & 4294967295));
+  if dead is not null then
+    perform graphile_worker.force_unlock_workers(dead);
+  end if;
+  return coalesce(dead, '{}');
+end;
+$$;
+
+--
+-- Name: FUNCTION release_jobs_of_dead_workers(locked_before timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.release_jobs_of_dead_workers(locked_before timestamp with time zone) IS 'Unlocks, with graphile-worker''s force_unlock_workers, the jobs locked before the given time by worker pools whose liveness lock (hold_worker_lock) nobody holds: their process is gone. Returns the pools'' ids. Run every 10 s by each worker process.';
+
+--
+-- Name: release_worker_lock(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.release_worker_lock(pool_id text) RETURNS void
+    LANGUAGE sql
+    AS $$
+  select pg_advisory_unlock(7361005, hashtext(pool_id)) and true
+$$;
+
+--
+-- Name: FUNCTION release_worker_lock(pool_id text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.release_worker_lock(pool_id text) IS 'Gives up the liveness lock of a worker pool that has stopped.';
+
+--
 -- Name: remove_raw_event_payloads(interval, integer); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1275,8 +1530,7 @@ declare
   at timestamptz := app_private.next_send_at(campaign_id);
 begin
   if at is not null then
-    perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign_id),
-                                run_at => greatest(at, now()), job_key => 'send_campaign:' || campaign_id);
+    perform app_private.queue_send_job(campaign_id, greatest(at, now()));
   end if;
   return at;
 end;
@@ -1436,25 +1690,32 @@ COMMENT ON FUNCTION app_private.sender_capacity(sender app_public.senders, at ti
 --
 
 CREATE FUNCTION app_private.signing_secret(name text, candidate text) RETURNS text
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-  with inserted as (
-    insert into app_private.signing_secrets (name, secret) values (signing_secret.name, candidate)
-    on conflict do nothing
-    returning secret
-  )
-  select secret from inserted
-  union all
-  select s.secret from app_private.signing_secrets as s where s.name = signing_secret.name
-  limit 1
+declare
+  stored text;
+begin
+  select s.secret into stored from app_private.signing_secrets as s where s.name = signing_secret.name;
+  if found then
+    return stored;
+  end if;
+  insert into app_private.signing_secrets (name, secret) values (signing_secret.name, candidate)
+  on conflict do nothing
+  returning secret into stored;
+  if found then
+    return stored;
+  end if;
+  select s.secret into strict stored from app_private.signing_secrets as s where s.name = signing_secret.name;
+  return stored;
+end;
 $$;
 
 --
 -- Name: FUNCTION signing_secret(name text, candidate text); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.signing_secret(name text, candidate text) IS 'The secret of that name, stored as the candidate (a fresh random value) on first use.';
+COMMENT ON FUNCTION app_private.signing_secret(name text, candidate text) IS 'The secret of that name, stored as the candidate (a fresh random value) on first use. Never NULL: when another transaction stores it at the same time, that transaction''s secret is returned once it commits (in READ COMMITTED, which every caller uses).';
 
 --
 -- Name: start_scheduled_campaign(bigint); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1480,6 +1741,52 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) IS 'For the start_scheduled_campaign job: starts the campaign if it is still scheduled and due; false otherwise.';
+
+--
+-- Name: store_unreadable_event(text, text, text, text, timestamp with time zone, text, integer, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text) RETURNS TABLE(received integer, inserted integer, duplicates integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'app_public', 'app_private', 'app_hidden', 'public'
+    AS $$
+#variable_conflict use_column
+declare
+  is_new boolean;
+begin
+  -- Keys the unique index can hold: an id or source that is missing or too long is replaced by a SHA-256
+  -- digest (of itself, or of the event's text), the same for every redelivery of the event.
+  insert into app_public.raw_events as r (source, event_id, event_schema, event_text, problem,
+                                          subscription_name, delivery_count, received_at, last_received_at)
+  values (
+    case when store_unreadable_event.source is null then ''
+         when length(store_unreadable_event.source) <= 512 then store_unreadable_event.source
+         else 'sha256:' || encode(sha256(convert_to(store_unreadable_event.source, 'UTF8')), 'hex') end,
+    case when length(store_unreadable_event.event_id) between 1 and 512 then store_unreadable_event.event_id
+         else 'sha256:' || encode(sha256(convert_to(coalesce(nullif(store_unreadable_event.event_id, ''),
+                                                             store_unreadable_event.event_text), 'UTF8')), 'hex') end,
+    case when store_unreadable_event.event_schema in ('eventgrid', 'cloudevents') then store_unreadable_event.event_schema
+         else 'eventgrid' end,
+    store_unreadable_event.event_text,
+    store_unreadable_event.problem,
+    store_unreadable_event.subscription_name,
+    store_unreadable_event.delivery_count,
+    coalesce(store_unreadable_event.received_at, now()),
+    coalesce(store_unreadable_event.received_at, now()))
+  on conflict (lower(source), event_id) do update set
+    delivery_count = greatest(r.delivery_count, excluded.delivery_count),
+    times_received = r.times_received + 1,
+    last_received_at = greatest(r.last_received_at, excluded.last_received_at)
+  returning (xmax = 0) into is_new;
+  return query select 1, is_new::integer, (not is_new)::integer;
+end;
+$$;
+
+--
+-- Name: FUNCTION store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text) IS 'Keeps one event that cannot be stored as jsonb or under its own keys: its text as received in raw_events.event_text, with the problem; no effects follow. Idempotent like ingest_events: the id and source when they are short enough for the index, else a SHA-256 digest of them (or of the text).';
 
 --
 -- Name: tg__add_job(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2705,8 +3012,7 @@ begin
   perform app_private.finish_campaigns_if_done(array[campaign.id]);
   select * into campaign from app_public.campaigns where id = campaign.id;
   if campaign.status = 'running' then
-    perform app_private.add_job('send_campaign', json_build_object('campaignId', campaign.id),
-                                job_key => 'send_campaign:' || campaign.id);
+    perform app_private.queue_send_job(campaign.id);
   end if;
   return campaign;
 end;
@@ -3151,6 +3457,7 @@ CREATE TABLE app_private.sender_sends (
     reserved_at timestamp with time zone DEFAULT now() NOT NULL,
     ends_at timestamp with time zone NOT NULL,
     settled boolean DEFAULT false NOT NULL,
+    message_ids bigint[],
     CONSTRAINT sender_sends_sends_check CHECK ((sends > 0))
 );
 
@@ -3158,7 +3465,13 @@ CREATE TABLE app_private.sender_sends (
 -- Name: TABLE sender_sends; Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON TABLE app_private.sender_sends IS 'Batches of messages handed to a sender. While unsettled, ends_at is the end of the claim''s lease (the latest a request can reach ACS); once settled, when the last request ended, and sends is the number that may have counted at ACS (accepted, refused or unknown; not 429s or messages never sent). A batch counts in a window while ends_at is inside it.';
+COMMENT ON TABLE app_private.sender_sends IS 'Batches of messages handed to a sender. While unsettled, ends_at is the end of the claim''s lease (the latest a request can reach ACS); once settled, when the last request ended, and sends is the number that may have counted at ACS (accepted, refused or unknown; not 429s or messages never sent). A claim whose worker died before recording it is settled by the look-ups of its messages: those ACS does not know are given back, and ends_at stays the end of the lease. A batch counts in a window while ends_at is inside it.';
+
+--
+-- Name: COLUMN sender_sends.message_ids; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON COLUMN app_private.sender_sends.message_ids IS 'While unsettled: the claimed messages whose outcome is not known yet (ids of app_public.messages). NULL once settled.';
 
 --
 -- Name: sender_sends_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
@@ -3732,6 +4045,7 @@ CREATE TABLE app_public.raw_events (
     times_received integer DEFAULT 1 NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     last_received_at timestamp with time zone DEFAULT now() NOT NULL,
+    event_text text,
     CONSTRAINT raw_events_event_schema_check CHECK ((event_schema = ANY (ARRAY['eventgrid'::text, 'cloudevents'::text]))),
     CONSTRAINT raw_events_times_received_check CHECK ((times_received >= 1))
 );
@@ -3875,6 +4189,12 @@ COMMENT ON COLUMN app_public.raw_events.received_at IS 'When it was first receiv
 COMMENT ON COLUMN app_public.raw_events.last_received_at IS 'When it was last received.';
 
 --
+-- Name: COLUMN raw_events.event_text; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.raw_events.event_text IS 'The event as received (JSON text), kept when it could not be stored as jsonb or under its own keys (a NUL character or a lone surrogate in a string, nesting too deep, an id or source too long for the index); event is then NULL and problem says why. NULL for every other event.';
+
+--
 -- Name: monitor_attribution_lag; Type: VIEW; Schema: app_public; Owner: -
 --
 
@@ -3968,7 +4288,8 @@ CREATE VIEW app_public.monitor_problem_events WITH (security_invoker='true') AS
     e.event_id,
     e.problem,
     e.received_at,
-    e.event
+    e.event,
+    e.event_text
    FROM app_public.raw_events e
   WHERE (e.problem IS NOT NULL);
 
@@ -3976,7 +4297,7 @@ CREATE VIEW app_public.monitor_problem_events WITH (security_invoker='true') AS
 -- Name: VIEW monitor_problem_events; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON VIEW app_public.monitor_problem_events IS 'Events that could not be interpreted, with the reason; kept, never dropped.';
+COMMENT ON VIEW app_public.monitor_problem_events IS 'Events that could not be interpreted or stored as JSON, with the reason and the event as received; kept, never dropped.';
 
 --
 -- Name: monitor_unattributed_events; Type: VIEW; Schema: app_public; Owner: -
@@ -4385,6 +4706,12 @@ CREATE INDEX pending_events_internet_message_id_idx ON app_private.pending_event
 --
 
 CREATE INDEX pending_events_operation_id_idx ON app_private.pending_events USING btree (operation_id);
+
+--
+-- Name: sender_sends_open_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX sender_sends_open_idx ON app_private.sender_sends USING btree (sender_id) WHERE (NOT settled);
 
 --
 -- Name: sender_sends_sender_id_ends_at_idx; Type: INDEX; Schema: app_private; Owner: -
@@ -5456,10 +5783,22 @@ REVOKE ALL ON FUNCTION app_private.fail_queued_messages(campaign_id bigint, reas
 REVOKE ALL ON FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION hold_worker_lock(pool_id text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.hold_worker_lock(pool_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ingest_events(batch jsonb); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.ingest_events(batch jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ingest_job(job_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.ingest_job(job_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION is_internet_message_id(value text); Type: ACL; Schema: app_private; Owner: -
@@ -5504,6 +5843,12 @@ REVOKE ALL ON FUNCTION app_private.normalize_internet_message_id(value text) FRO
 REVOKE ALL ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION queue_send_job(campaign_id bigint, run_at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.queue_send_job(campaign_id bigint, run_at timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION queue_sending_jobs(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5532,6 +5877,18 @@ REVOKE ALL ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_ba
 --
 
 REVOKE ALL ON FUNCTION app_private.refresh_messages(message_ids bigint[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION release_jobs_of_dead_workers(locked_before timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.release_jobs_of_dead_workers(locked_before timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION release_worker_lock(pool_id text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.release_worker_lock(pool_id text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION remove_raw_event_payloads(older_than interval, max_rows integer); Type: ACL; Schema: app_private; Owner: -
@@ -5641,6 +5998,12 @@ REVOKE ALL ON FUNCTION app_private.signing_secret(name text, candidate text) FRO
 --
 
 REVOKE ALL ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg__add_job(); Type: ACL; Schema: app_private; Owner: -
