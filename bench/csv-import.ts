@@ -42,10 +42,12 @@ log(`${file}: ${N} rows, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB`);
 
 const db = await startThrowawayDatabase();
 const su = new pg.Client({ connectionString: db.superuserUrl });
+su.on("error", (error) => console.error(`database connection lost: ${error.message}`));
 await su.connect();
 const version = (await su.query("show server_version")).rows[0].server_version;
 {
   const owner = new pg.Client({ connectionString: db.ownerUrl });
+  owner.on("error", (error) => console.error(`database connection lost: ${error.message}`));
   await owner.connect();
   await owner.query("insert into app_public.lists (name, opt_in) values ('bench', 'double')");
   await owner.end();

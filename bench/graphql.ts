@@ -18,7 +18,8 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
+import pino from "pino";
+import { createPool } from "../src/app.ts";
 import { projectRoot } from "../src/db/migrate.ts";
 import { startThrowawayDatabase } from "../src/db/throwaway.ts";
 import { createApiKey } from "../src/graphql/api-keys.ts";
@@ -174,7 +175,7 @@ const database = await startThrowawayDatabase();
 const children: ChildProcess[] = [];
 try {
   const { ownerUrl: databaseUrl, authUrl } = database;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const pool = createPool(databaseUrl, pino({ level: "warn" }), 2);
 
   let t = performance.now();
   await pool.query(`insert into app_public.senders (name, from_address) values ('News', 'news@news.example.com')`);

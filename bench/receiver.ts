@@ -121,6 +121,7 @@ try {
 
   // 4. End to end.
   const db = new pg.Client({ connectionString: databaseUrl });
+  db.on("error", (error) => console.error(`database connection lost: ${error.message}`));
   await db.connect();
   const { rows: campaignRows } = await db.query(
     `with sender as (insert into app_public.senders (name, from_address) values ('Bench', 'news@news.example.com') returning id),

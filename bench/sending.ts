@@ -13,7 +13,8 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import pg from "pg";
+import pino from "pino";
+import { createPool } from "../src/app.ts";
 import { startThrowawayDatabase } from "../src/db/throwaway.ts";
 import { projectRoot } from "../src/db/migrate.ts";
 import { startSandbox } from "../src/sandbox/index.ts";
@@ -26,7 +27,7 @@ const log = (...args: unknown[]) => console.log(new Date().toISOString().slice(1
 
 const database = await startThrowawayDatabase({ binDir: process.env.BENCH_PG_BIN || undefined, fast: true });
 const { ownerUrl } = database;
-const db = new pg.Pool({ connectionString: ownerUrl, max: 3 });
+const db = createPool(ownerUrl, pino({ level: "warn" }), 3);
 
 const sandbox = await startSandbox({
   settings: { quotaPerMinute: null, quotaPerHour: null, timeScale: 0.001, latencyMs: 0, retainedEmails: 1_000, retainedDeliveries: 100 },

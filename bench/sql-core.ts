@@ -68,16 +68,19 @@ async function baselineDatabase(upTo: number): Promise<pg.Client> {
   await migrate({ ...migrateSettings(url, baseRoles), migrationsFolder: folder });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const client = new pg.Client({ connectionString: url });
+  client.on("error", (error) => console.error(`database connection lost: ${error.message}`));
   await client.connect();
   return client;
 }
 if (process.env.BENCH_PROFILE) {
   const su = new pg.Client({ connectionString: server.superuserUrl });
+  su.on("error", (error) => console.error(`database connection lost: ${error.message}`));
   await su.connect();
   await su.query(`alter database ${roles.database} set track_functions = 'all'`);
   await su.end();
 }
 const db = new pg.Client({ connectionString: ownerUrl });
+db.on("error", (error) => console.error(`database connection lost: ${error.message}`));
 await db.connect();
 const q = (sql: string, params: unknown[] = []) => db.query(sql, params);
 const timed = async (sql: string, params: unknown[] = []) => {

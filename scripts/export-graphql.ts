@@ -5,10 +5,10 @@
 //   npm run graphql:export -- --current    include migrations/current.sql (work in progress)
 import fs from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { makeSchema } from "postgraphile";
 import { lexicographicSortSchema, printSchema } from "postgraphile/graphql";
+import { createPool } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { projectRoot } from "../src/db/migrate.ts";
 import { startThrowawayDatabase } from "../src/db/throwaway.ts";
@@ -21,10 +21,7 @@ const database = await startThrowawayDatabase({
   current,
 });
 try {
-  const pool = new pg.Pool({
-    connectionString: database.authUrl,
-    max: 2,
-  });
+  const pool = createPool(database.authUrl, pino({ level: "warn" }), 2);
   try {
     // The schema must not depend on this machine's environment: default settings, production off.
     const config = loadConfig({});

@@ -20,21 +20,32 @@ afterAll(async () => {
 test("mailroom demo: the campaign is sent through the sandbox and its numbers arrive in GraphQL", async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-demo-"));
   fs.chmodSync(dir, 0o755);
-  const port = await freePort();
-  demo = runMailroom(["demo", "--subscribers", "300"], {
-    MAILROOM_DATA_DIR: dir,
-    PORT: String(port),
-    EMBEDDED_PG_PORT: String(await freePort()),
-    SANDBOX_TIME_SCALE: "0.01",
-    SANDBOX_SEED: "7",
-  });
-  await demo.waitFor(/all 300 accepted messages have their delivery reports/, 150_000);
+  // PORT 0: a port of the system's choosing, read from the "Mailroom is ready" line. The embedded database's
+  // port is chosen beforehand, and may be taken meanwhile by another program: then choose again.
+  for (let attempt = 1; ; attempt++) {
+    const pgPort = String(await freePort());
+    demo = runMailroom(["demo", "--subscribers", "300"], {
+      MAILROOM_DATA_DIR: dir,
+      PORT: "0",
+      EMBEDDED_PG_PORT: pgPort,
+      SANDBOX_TIME_SCALE: "0.01",
+      SANDBOX_SEED: "7",
+    });
+    try {
+      await demo.waitFor(/all 300 accepted messages have their delivery reports/, 150_000);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !demo.output().includes(`port ${pgPort} on 127.0.0.1 is in use by another program`)) throw error;
+    }
+  }
+  const ready = demo.output().split("\n").find((l) => l.includes('"msg":"Mailroom is ready"'));
+  const url = (JSON.parse(ready!) as { url: string }).url;
   const key = /Authorization: Bearer (mrk_[A-Za-z0-9_-]+)/.exec(demo.output())?.[1];
   expect(key).toBeDefined();
   const campaignId = /demo campaign (\d+) started: 300 messages/.exec(demo.output())?.[1];
   expect(campaignId).toBeDefined();
 
-  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+  const response = await fetch(`${url}/graphql`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify({
@@ -53,7 +64,7 @@ test("mailroom demo: the campaign is sent through the sandbox and its numbers ar
   expect(Number(rollup.uniqueClicks)).toBeGreaterThan(0);
 
   // The same story in the metrics a Prometheus scrape sees.
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metrics = await (await fetch(`${url}/metrics`)).text();
   expect(metrics).toMatch(/^mailroom_acs_send_results_total\{outcome="accepted"\} 300$/m);
   expect(metrics).toMatch(/^mailroom_messages\{send_status="accepted"\} 300$/m);
   expect(metrics).toMatch(/^mailroom_events_unattributed 0$/m);

@@ -4,10 +4,10 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, getJson, runMailroom, type MailroomProcess } from "./helpers/process.ts";
-import { superuserQuery } from "./helpers/database.ts";
+import { dropDatabase, superuserQuery } from "./helpers/database.ts";
+import { testClient } from "./helpers/pg.ts";
 import { inject } from "vitest";
 import { withCredentials } from "../src/db/roles.ts";
 import { TEST_PASSWORDS } from "./setup/global-setup.ts";
@@ -37,18 +37,36 @@ afterEach(async () => {
   }
 });
 
+// PORT 0: the HTTP server listens on a port of the system's choosing, read back with urlOf. The embedded
+// database's port must be chosen beforehand, and another program (another test run beside this one) may
+// take it meanwhile: start() then chooses again.
 async function setting() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-lifecycle-"));
   fs.chmodSync(dir, 0o755);
   dirs.push(dir);
-  return { MAILROOM_DATA_DIR: dir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
+  return { MAILROOM_DATA_DIR: dir, PORT: "0", EMBEDDED_PG_PORT: String(await freePort()) };
 }
 
 async function start(env: Record<string, string>): Promise<MailroomProcess> {
-  const p = runMailroom(["start"], env);
-  running.push(p);
-  await p.waitFor(/Mailroom is ready/, 90_000);
-  return p;
+  for (let attempt = 1; ; attempt++) {
+    const p = runMailroom(["start"], env);
+    running.push(p);
+    try {
+      await p.waitFor(/Mailroom is ready/, 90_000);
+      return p;
+    } catch (error) {
+      if (attempt >= 3 || !p.output().includes(`port ${env.EMBEDDED_PG_PORT} on 127.0.0.1 is in use by another program`)) throw error;
+      env.EMBEDDED_PG_PORT = String(await freePort());
+    }
+  }
+}
+
+/** The address the process's HTTP server listens on, from its "Mailroom is ready" line. */
+function urlOf(p: MailroomProcess): string {
+  const line = p.output().split("\n").find((l) => l.includes('"msg":"Mailroom is ready"'));
+  const url = line ? (JSON.parse(line) as { url?: string }).url : undefined;
+  if (!url) throw new Error(`no URL in the output:\n${p.output()}`);
+  return url;
 }
 
 function ownerUrl(env: Record<string, string>): string {
@@ -57,7 +75,7 @@ function ownerUrl(env: Record<string, string>): string {
 }
 
 async function query(env: Record<string, string>, sql: string) {
-  const client = new pg.Client({ connectionString: ownerUrl(env) });
+  const client = testClient({ connectionString: ownerUrl(env) });
   await client.connect();
   try {
     return await client.query(sql);
@@ -80,7 +98,7 @@ describe("embedded database lifecycle", () => {
     const env = await setting();
     const first = await start(env);
     expect(first.output()).toMatch(/"created":true/);
-    const base = `http://127.0.0.1:${env.PORT}`;
+    const base = urlOf(first);
     expect(await getJson(`${base}/healthz`)).toEqual({ status: 200, body: { status: "ok" } });
     expect(await getJson(`${base}/readyz`)).toEqual({
       status: 200,
@@ -110,13 +128,13 @@ describe("embedded database lifecycle", () => {
 
     const second = await start(env);
     expect(second.output()).toMatch(/still running from an earlier Mailroom process/);
-    expect((await getJson(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+    expect((await getJson(`${urlOf(second)}/readyz`)).status).toBe(200);
   });
 
   test("PostgreSQL killed with kill -9: /readyz says 503 while it is down, the next start recovers the stale pid file", async () => {
     const env = await setting();
     const first = await start(env);
-    const base = `http://127.0.0.1:${env.PORT}`;
+    const base = urlOf(first);
     const postmaster = Number(fs.readFileSync(path.join(env.MAILROOM_DATA_DIR, "pg/data/postmaster.pid"), "utf8").split("\n")[0]);
     process.kill(postmaster, "SIGKILL");
 
@@ -129,23 +147,24 @@ describe("embedded database lifecycle", () => {
 
     const second = await start(env);
     expect(second.output()).toMatch(/stale postmaster.pid/);
-    expect((await getJson(`${base}/readyz`)).status).toBe(200);
+    expect((await getJson(`${urlOf(second)}/readyz`)).status).toBe(200);
   });
 
   test("a second Mailroom on the same data directory says clearly that the first is running", async () => {
     const env = await setting();
     const first = await start(env);
-    const second = runMailroom(["start"], { ...env, PORT: String(await freePort()) });
+    const second = runMailroom(["start"], env);
     running.push(second);
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain(`already in use by another Mailroom process (pid ${first.child.pid})`);
-    expect((await getJson(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+    expect((await getJson(`${urlOf(first)}/readyz`)).status).toBe(200);
   });
 
   test("the embedded database's port taken by another program: a clear message naming the port and the setting", async () => {
     const env = await setting();
     const blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(Number(env.EMBEDDED_PG_PORT), "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    env.EMBEDDED_PG_PORT = String((blocker.address() as net.AddressInfo).port);
     try {
       const p = runMailroom(["start"], env);
       running.push(p);
@@ -177,7 +196,7 @@ describe("embedded database lifecycle", () => {
             DATABASE_AUTHENTICATOR: "mailroom_authenticator",
             DATABASE_ADMIN: "mailroom_admin",
             DATABASE_READONLY: "mailroom_readonly",
-            PORT: String(await freePort()),
+            PORT: "0",
           });
           running.push(p);
           return p;
@@ -193,13 +212,13 @@ describe("embedded database lifecycle", () => {
         expect(await p.exited).toBe(0);
       }
     } finally {
-      await superuserQuery(`drop database if exists ${name} with (force)`);
+      await dropDatabase(name);
     }
   });
 
   test("a command run beside a running Mailroom uses its embedded database instead of refusing", async () => {
     const env = await setting();
-    await start(env);
+    const url = urlOf(await start(env));
     const command = runMailroom(["api-key", "create", "--role", "analyst", "--name", "beside"], env);
     running.push(command);
     expect(await command.exited).toBe(0);
@@ -207,13 +226,13 @@ describe("embedded database lifecycle", () => {
     const key = /^(mrk_\S+)$/m.exec(command.output())?.[1];
     expect(key).toBeDefined();
     // The key the command created works on the running server, which is still ready.
-    const response = await fetch(`http://127.0.0.1:${env.PORT}/graphql`, {
+    const response = await fetch(`${url}/graphql`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({ query: "{ allCampaigns { totalCount } }" }),
     });
     const body = (await response.json()) as { data?: unknown; errors?: unknown };
     expect(body.errors).toBeUndefined();
-    expect((await getJson(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+    expect((await getJson(`${url}/readyz`)).status).toBe(200);
   });
 });

@@ -1,12 +1,12 @@
 // Migrations from an empty database, and what each role may and may not do afterwards.
 import fs from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
 import { rolesFor, withCredentials } from "../src/db/roles.ts";
 import { TEST_PASSWORDS } from "./setup/global-setup.ts";
-import { createTestDatabase, superuserQuery, type TestDatabase } from "./helpers/database.ts";
+import { createTestDatabase, dropDatabase, superuserQuery, type TestDatabase } from "./helpers/database.ts";
+import { testClient } from "./helpers/pg.ts";
 
 describe(`migrations (PostgreSQL ${inject("pgVersion")})`, () => {
   test("every committed migration applies to an empty database, and applying again changes nothing", async () => {
@@ -22,13 +22,13 @@ describe(`migrations (PostgreSQL ${inject("pgVersion")})`, () => {
         .readdirSync(path.join(projectRoot, "migrations/committed"))
         .filter((f) => f.endsWith(".sql"))
         .map((f) => `${f.slice(0, 6)}.sql`);
-      const client = new pg.Client({ connectionString: url });
+      const client = testClient({ connectionString: url });
       await client.connect();
       const applied = await client.query("select filename from graphile_migrate.migrations order by filename");
       await client.end();
       expect(applied.rows.map((r) => r.filename)).toEqual(committed.sort());
     } finally {
-      await superuserQuery(`drop database if exists ${name} with (force)`);
+      await dropDatabase(name);
     }
   });
 });
@@ -75,7 +75,7 @@ describe("roles", () => {
       `select name from (${userTables}) t where has_table_privilege('mailroom_authenticator', name, 'SELECT')`,
     );
     expect(rows).toEqual([]);
-    const client = new pg.Client({ connectionString: db.authUrl });
+    const client = testClient({ connectionString: db.authUrl });
     await client.connect();
     try {
       await expect(client.query("select * from graphile_worker._private_jobs")).rejects.toThrow(/permission denied/);
@@ -90,7 +90,7 @@ describe("roles", () => {
       "select rolinherit, rolcanlogin from pg_roles where rolname = 'mailroom_authenticator'",
     );
     expect(rows[0]).toEqual({ rolinherit: false, rolcanlogin: true });
-    const client = new pg.Client({ connectionString: db.authUrl });
+    const client = testClient({ connectionString: db.authUrl });
     await client.connect();
     try {
       await client.query("set role mailroom_readonly");

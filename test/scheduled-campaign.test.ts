@@ -44,7 +44,7 @@ test("scheduled, due: started by the job, recipients materialised; unscheduled m
   const due = await campaign("due");
   const withdrawn = await campaign("withdrawn");
   for (const id of [due, withdrawn]) {
-    await db.pool.query("select app_public.schedule_campaign($1, now() + interval '1 second')", [id]);
+    await db.pool.query("select app_public.schedule_campaign($1, now() + interval '1 hour')", [id]);
   }
   await db.pool.query("select app_public.unschedule_campaign($1)", [withdrawn]);
 
@@ -53,7 +53,13 @@ test("scheduled, due: started by the job, recipients materialised; unscheduled m
     (await db.pool.query("select status from app_public.campaigns where id = $1", [id])).rows[0].status;
   expect(await status(due)).toBe("scheduled");
 
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // The time comes: the campaign's start and both jobs brought forward to now, instead of waiting for them.
+  await db.pool.query("update app_public.campaigns set scheduled_at = now() where id = $1", [due]);
+  const { rows: jobs } = await db.pool.query(
+    `select graphile_worker.reschedule_jobs(array_agg(id), run_at => now()) from graphile_worker.jobs
+     where task_identifier = 'start_scheduled_campaign'`,
+  );
+  expect(jobs).toHaveLength(2);
   await runStartJobs();
   expect(await status(due)).toBe("running");
   expect(await status(withdrawn)).toBe("draft");

@@ -44,12 +44,13 @@ const attributed = async (id: string) =>
   )).rows[0].n;
 const waitingOnLock = async () =>
   (await db.pool.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0].n;
+/** Polls `check` until it holds (a generous timeout: the machine may be busy). */
 const eventually = async (check: () => Promise<boolean>) => {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error("timed out");
 };
 
 describe(`attribution across concurrent transactions (PostgreSQL ${inject("pgVersion")})`, () => {

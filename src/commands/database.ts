@@ -21,6 +21,8 @@ export async function withDatabase<T>(config: Config, log: Log, work: (client: p
   try {
     await migrateDatabase(database.ownerUrl, database.roles, quiet);
     const client = new pg.Client({ connectionString: database.ownerUrl, application_name: "mailroom command" });
+    // A connection lost must not crash the process: the command's query in flight fails with the same error.
+    client.on("error", () => undefined);
     await client.connect();
     try {
       return await work(client);

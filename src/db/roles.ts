@@ -26,9 +26,16 @@ export interface RolePasswords {
   authenticator: string;
 }
 
+function superuserClient(superuserUrl: string): pg.Client {
+  const client = new pg.Client({ connectionString: superuserUrl });
+  // A connection lost must not crash the process: the query in flight fails with the same error.
+  client.on("error", () => undefined);
+  return client;
+}
+
 /** Creates whatever of the roles is missing (cluster-wide, so idempotent). Needs a superuser connection. */
 export async function ensureRoles(superuserUrl: string, roles: DatabaseRoles, passwords: RolePasswords): Promise<void> {
-  const client = new pg.Client({ connectionString: superuserUrl });
+  const client = superuserClient(superuserUrl);
   await client.connect();
   try {
     const id = (name: string) => client.escapeIdentifier(name);
@@ -57,7 +64,7 @@ export async function ensureRoles(superuserUrl: string, roles: DatabaseRoles, pa
 
 /** Creates the database owned by the owner role if it does not exist yet. */
 export async function ensureDatabase(superuserUrl: string, roles: DatabaseRoles, template?: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: superuserUrl });
+  const client = superuserClient(superuserUrl);
   await client.connect();
   try {
     const found = await client.query("select 1 from pg_database where datname = $1", [roles.database]);

@@ -47,21 +47,30 @@ export interface ThrowawayOptions {
 export async function startThrowawayDatabase(options: ThrowawayOptions = {}): Promise<ThrowawayDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mailroom-pg-"));
   fs.chmodSync(dir, 0o755);
-  const server = new PostgresServer({
-    binDir: options.binDir ?? (await embeddedBinDir()),
-    dir,
-    port: await freePort(),
-    superuserPassword: crypto.randomBytes(12).toString("hex"),
-    fast: options.fast ?? false,
-    // Small and many at once (tests): a fixed 256 MB rather than the embedded server's default.
-    sharedBuffersMb: 256,
-  });
+  const binDir = options.binDir ?? (await embeddedBinDir());
+  const superuserPassword = crypto.randomBytes(12).toString("hex");
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
-  try {
-    await server.start();
-  } catch (error) {
-    remove();
-    throw error;
+  let server: PostgresServer;
+  for (let attempt = 1; ; attempt++) {
+    server = new PostgresServer({
+      binDir,
+      dir,
+      port: await freePort(),
+      superuserPassword,
+      fast: options.fast ?? false,
+      // Small and many at once (tests): a fixed 256 MB rather than the embedded server's default.
+      sharedBuffersMb: 256,
+    });
+    try {
+      await server.start();
+      break;
+    } catch (error) {
+      // The free port was taken by another program before the server could listen on it (test runs side by
+      // side): choose another.
+      if (attempt < 3 && /in use by another program|Address already in use/.test(String(error))) continue;
+      remove();
+      throw error;
+    }
   }
   const stop = async () => {
     await server.stop();

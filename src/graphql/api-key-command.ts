@@ -5,8 +5,8 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/database.ts";
+import { createPool } from "../app.ts";
 import { migrateDatabase } from "../db/migrate.ts";
-import pg from "pg";
 import type { Log } from "../log.ts";
 import { ApiKeyError, createApiKey, listApiKeys, parseExpiry, revokeApiKey } from "./api-keys.ts";
 
@@ -36,7 +36,7 @@ export async function runApiKeyCommand(args: string[], config: Config, log: Log)
     return 2;
   }
   const database = await openDatabase(config, log, { attach: true });
-  const pool = new pg.Pool({ connectionString: database.ownerUrl, max: 2 });
+  const pool = createPool(database.ownerUrl, log, 2);
   try {
     await migrateDatabase(database.ownerUrl, database.roles, log);
     if (action === "create") {

