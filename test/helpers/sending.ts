@@ -97,7 +97,10 @@ export function configureTestSending(change: Partial<SendingSettings>): SendingS
   return configureSending({
     ...DEFAULT_SENDING_SETTINGS,
     publicUrl: "https://mailroom.example.com",
-    leaseSeconds: 5,
+    // A claim's lease must outlast its requests with room to spare (the configuration allows a timeout of at
+    // most half the lease): a lease that ends while a request is in flight on a busy machine gets the message
+    // looked up and sent again.
+    leaseSeconds: 30,
     timeoutMs: 5_000,
     retryBaseMs: 200,
     maxInlineWaitMs: 120_000,
