@@ -1,6 +1,6 @@
 // Process lifecycle: open the database (embedded by default), migrate, start the worker and the
-// HTTP server, and shut down in the reverse order: stop taking requests, let the worker finish
-// or release its jobs, close the pools, and stop the embedded database last.
+// HTTP server, and shut down within SHUTDOWN_TIMEOUT_MS: stop taking requests and let the worker finish
+// (both at once), release what is left, close the pools, and stop the embedded database last.
 // What only one mode needs is imported when that mode starts: a worker alone loads no HTTP server, Express or
 // GraphQL, and no sandbox when ACS_CONNECTION_STRING is set.
 import http from "node:http";
@@ -27,7 +27,11 @@ export interface Mailroom {
   pool: pg.Pool;
   runner: Runner | undefined;
   url: string | undefined;
-  stop(): Promise<void>;
+  /**
+   * Stops everything within SHUTDOWN_TIMEOUT_MS (see stop() in startMailroom). Called again, returns the same stop;
+   * `now`: cut the wait for requests and jobs short, also when a stop is under way.
+   */
+  stop(options?: { now?: boolean }): Promise<void>;
 }
 
 export function createPool(connectionString: string, log: Log, max = 10): pg.Pool {
@@ -40,17 +44,29 @@ export function createPool(connectionString: string, log: Log, max = 10): pg.Poo
   return pool;
 }
 
+/** Whether `work` settles (resolved or rejected) within `ms`. */
 async function withTimeout(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([work.then(() => true), timedOut]);
+    return await Promise.race([work.then(() => true, () => true), timedOut]);
   } finally {
     clearTimeout(timer);
   }
 }
+
+/**
+ * The part of SHUTDOWN_TIMEOUT_MS kept for what follows the wait for requests and jobs: releasing the jobs still
+ * running, closing connections and pools, stopping PostgreSQL. A quarter, from 2 to 5 seconds.
+ */
+export function stopReserveMs(shutdownTimeoutMs: number): number {
+  return Math.min(5000, Math.max(2000, Math.round(shutdownTimeoutMs / 4)));
+}
+
+/** How long a stop cut short (stop({ now: true })) takes at most from then: release, close, stop PostgreSQL. */
+export const HURRIED_STOP_MS = 2000;
 
 export async function startMailroom(config: Config, log: Log, options: MailroomOptions): Promise<Mailroom> {
   const started = Date.now();
@@ -64,28 +80,79 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
   let workerRunning = false;
   let sending: SendingRuntime | undefined;
 
-  const stop = async () => {
+  // One deadline for the whole stop, SHUTDOWN_TIMEOUT_MS from the first call. Until stopReserveMs() before it, the
+  // HTTP server and the worker wait together for their open requests and running jobs (readiness says 503 from
+  // the start). Then open connections are closed, jobs still running are released for another worker (their
+  // queries are abandoned), the pools are closed, and PostgreSQL gets the time left for its fast shutdown, then
+  // immediate. stop({ now: true }) ends the waiting at once and brings the deadline forward (HURRIED_STOP_MS).
+  let stopping: Promise<void> | undefined;
+  let deadline = Infinity; // everything stopped, PostgreSQL included
+  let waitEnd = Infinity; // the end of the wait for requests and jobs
+  let releaseEnd = Infinity; // jobs released, pools closed; PostgreSQL stops in what is left
+  let hurry: () => void = () => undefined;
+  const hurried = new Promise<false>((resolve) => {
+    hurry = () => resolve(false);
+  });
+  const reserve = stopReserveMs(config.shutdownTimeoutMs);
+  const until = (time: number) => Math.max(0, time - Date.now());
+
+  const stopAll = async () => {
     shuttingDown = true;
-    if (server) {
-      const s = server;
+    // While requests and jobs finish, the embedded PostgreSQL writes its dirty pages: its shutdown is quicker then.
+    const checkpoint = database.embedded?.checkpoint();
+    // Whether the work finishes before the waiting ends (stopReserveMs() before the deadline, or a hurry).
+    const finishes = (work: Promise<unknown>) => Promise.race([withTimeout(work, until(waitEnd)), hurried]);
+    const drainHttp = async (s: http.Server) => {
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      // Idle keep-alive connections now, and each one as its request is answered.
       s.closeIdleConnections();
-      if (!(await withTimeout(closed, config.shutdownTimeoutMs))) s.closeAllConnections();
-    }
-    if (runner) {
-      const r = runner;
-      // Running jobs finish; if they do not in time, graphile-worker releases them for another worker.
-      if (!(await withTimeout(r.stop(), config.shutdownTimeoutMs))) {
-        log.warn("worker did not stop in time; its jobs will be released for retry");
-        await withTimeout(r.kill?.() ?? Promise.resolve(), 5000);
+      const idle = setInterval(() => s.closeIdleConnections(), 100);
+      try {
+        if (!(await finishes(closed))) {
+          log.warn("requests still open at the shutdown deadline: closing their connections");
+          s.closeAllConnections();
+        }
+      } finally {
+        clearInterval(idle);
       }
-      workerRunning = false;
+    };
+    const drainJobs = async (w: Runner) => {
+      if (await finishes(w.stop())) return;
+      log.warn("worker did not stop in time; its jobs will be released for retry");
+      if (!(await withTimeout(w.kill(), until(releaseEnd)))) {
+        log.warn("running jobs not released in time: they stay locked until a worker finds them abandoned");
+      }
+    };
+    await Promise.all([server && drainHttp(server), runner && drainJobs(runner)]);
+    // A pool that does not end within a second holds a query the worker abandoned; PostgreSQL's stop ends it.
+    const closing = Promise.all([
+      (async () => {
+        await graphql?.release().catch(() => undefined);
+        await graphqlPool?.end();
+      })(),
+      sending?.stop(),
+      pool?.end(),
+    ]);
+    await withTimeout(closing, Math.min(1000, until(releaseEnd)));
+    if (checkpoint) await withTimeout(checkpoint, until(releaseEnd));
+    await database.stop(until(deadline));
+  };
+
+  const stop = (stopOptions: { now?: boolean } = {}): Promise<void> => {
+    if (!stopping) {
+      deadline = Date.now() + config.shutdownTimeoutMs;
+      waitEnd = deadline - reserve;
+      releaseEnd = deadline - reserve / 2;
+      stopping = stopAll();
     }
-    if (graphql) await graphql.release().catch(() => undefined);
-    if (graphqlPool) await graphqlPool.end().catch(() => undefined);
-    if (sending) await sending.stop().catch(() => undefined);
-    if (pool) await pool.end().catch(() => undefined);
-    await database.stop();
+    if (stopOptions.now) {
+      const now = Date.now();
+      waitEnd = now;
+      releaseEnd = Math.min(releaseEnd, now + HURRIED_STOP_MS / 2);
+      deadline = Math.min(deadline, now + HURRIED_STOP_MS);
+      hurry();
+    }
+    return stopping;
   };
 
   try {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mailroom <command>: start (everything in one process), server, worker, migrate, db-env.
+import os from "node:os";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
@@ -28,6 +29,23 @@ Commands:
 
 Settings come from the environment; see README.md.`;
 
+/** Signals that stop Mailroom: SIGHUP too, which comes when the terminal it runs in is closed. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/**
+ * The same signal this soon after the previous one is the same request: Ctrl-C in a terminal reaches node from the
+ * terminal and again through npm, which passes SIGINT and SIGTERM on (so does a SIGTERM sent to the whole process
+ * group, as systemd does).
+ */
+const SAME_REQUEST_MS = 1000;
+
+// What a stop signal or an error nothing caught does; the long-running commands set their own. By default the
+// process exits at once (an embedded PostgreSQL it started is asked to stop on the way out: postgres-server.ts).
+let onStopSignal: (signal: NodeJS.Signals) => void = (signal) => process.exit(128 + (os.constants.signals[signal] ?? 0));
+let onFatalError: (error: unknown, origin: string) => void = (error) => {
+  console.error(`mailroom: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+};
+
 const modes: Record<string, MailroomOptions> = {
   start: { server: true, worker: true, migrate: true },
   server: { server: true, worker: false, migrate: true },
@@ -44,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
     const { runSandboxCommand } = await import("./sandbox/cli.ts");
     return runSandboxCommand();
   }
+  for (const signal of STOP_SIGNALS) process.on(signal, () => onStopSignal(signal));
+  process.on("uncaughtException", (error, origin) => onFatalError(error, origin));
   let config;
   try {
     config = loadConfig();
@@ -83,34 +103,79 @@ async function main(argv: string[]): Promise<number> {
     }
     log.info("press Ctrl-C to stop");
     let stopping = false;
+    // The first request stops gracefully within SHUTDOWN_TIMEOUT_MS; a second cuts the wait for requests and jobs
+    // short (they are released) and still stops PostgreSQL; a third exits at once.
+    let requests = 0;
+    let lastSignal = { name: "", at: 0 };
+    let exitCode = 0;
+    const exit = (code: number) => {
+      log.flush();
+      process.exit(code);
+    };
+    const shutdown = (reason: string, how: "signal" | "orphaned" | "error") => {
+      if (how === "orphaned" && requests > 0) return;
+      requests += 1;
+      if (how === "error") exitCode = 1;
+      if (requests === 1) {
+        stopping = true;
+        log.info(`${reason}: shutting down (within ${config.shutdownTimeoutMs} ms; a second signal stops at once)`);
+        // The stop keeps to its deadline; should anything hang regardless, the process still ends.
+        setTimeout(() => {
+          log.error("shutdown did not finish in time: exiting");
+          exit(1);
+        }, config.shutdownTimeoutMs + 5000).unref();
+        mailroom.stop({ now: how === "error" }).then(
+          () => {
+            log.info("stopped");
+            exit(exitCode);
+          },
+          (error: unknown) => {
+            log.error({ err: error }, "shutdown failed");
+            exit(1);
+          },
+        );
+      } else if (requests === 2 || how === "error") {
+        log.warn(`${reason}: stopping at once (running jobs are released, open requests cut off, then PostgreSQL stops)`);
+        void mailroom.stop({ now: true });
+      } else {
+        log.warn(`${reason}: exiting now`);
+        exit(1);
+      }
+    };
+    onStopSignal = (signal) => {
+      const at = Date.now();
+      if (signal === lastSignal.name && at - lastSignal.at < SAME_REQUEST_MS) return;
+      lastSignal = { name: signal, at };
+      shutdown(requests === 0 ? signal : `${signal} again`, "signal");
+    };
+    onFatalError = (error, origin) => {
+      log.fatal({ err: error }, `${origin === "unhandledRejection" ? "unhandled rejection" : "uncaught exception"}: stopping`);
+      shutdown(`${origin === "unhandledRejection" ? "an unhandled rejection" : "an uncaught exception"}`, "error");
+    };
+    // Started by an npm script: npm passes SIGINT and SIGTERM on, but dies of SIGHUP (or SIGKILL) without a word.
+    // Left without the process that started it, Mailroom stops rather than run on with nobody to stop it.
+    if (process.env.npm_lifecycle_event) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        shutdown(`the process that started Mailroom (pid ${parent}) has exited`, "orphaned");
+      }, 500);
+      watch.unref();
+    }
     if (demoModule && mailroom.url) {
-      const campaign = await demoModule.createDemoCampaign(mailroom.pool, demoSubscribers);
+      let campaign;
+      try {
+        campaign = await demoModule.createDemoCampaign(mailroom.pool, demoSubscribers);
+      } catch (error) {
+        if (stopping) return -1; // a signal came first: the stop under way ends the process
+        throw error;
+      }
       for (const line of demoModule.demoInstructions(mailroom.url, campaign).split("\n")) log.info(line);
       demoModule.followDemoCampaign(mailroom.pool, campaign.campaignId, log, { stopped: () => stopping }).catch((error: unknown) => {
         if (!stopping) log.warn({ err: String(error) }, "stopped following the demo campaign");
       });
     }
-    const shutdown = (signal: string) => {
-      if (stopping) {
-        log.warn(`${signal} again: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
-      log.info(`${signal}: shutting down`);
-      mailroom.stop().then(
-        () => {
-          log.info("stopped");
-          log.flush();
-          process.exit(0);
-        },
-        (error: unknown) => {
-          log.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGINT", () => shutdown("SIGINT"));
-    process.on("SIGTERM", () => shutdown("SIGTERM"));
     return -1; // keep running
   }
 
@@ -161,9 +226,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`export DATABASE_AUTHENTICATOR='${database.roles.authenticator}'`);
     console.log(`export DATABASE_ADMIN='${database.roles.admin}'`);
     console.log(`export DATABASE_READONLY='${database.roles.readonly}'`);
-    const stop = () => void database.stop().then(() => process.exit(0));
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    onStopSignal = () => void database.stop().then(() => process.exit(0));
     return -1;
   }
 

@@ -18,7 +18,8 @@ export interface Database {
   roles: DatabaseRoles;
   /** Set when Mailroom runs the database itself. */
   embedded: PostgresServer | undefined;
-  stop(): Promise<void>;
+  /** Stops the embedded PostgreSQL (fast shutdown, immediate after `timeoutMs`); nothing for DATABASE_URL. */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 interface Credentials {
@@ -106,7 +107,7 @@ export async function openDatabase(config: Config, log: Log, options: { attach?:
       { dataDir: dir, port: config.embeddedPgPort, created, ms: Date.now() - started },
       created ? "created and started the embedded PostgreSQL" : "started the embedded PostgreSQL",
     );
-    return { ...connections, stop: () => server.stop() };
+    return { ...connections, stop: (timeoutMs?: number) => server.stop(timeoutMs) };
   } catch (error) {
     await server.stop();
     throw error;

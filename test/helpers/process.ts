@@ -15,11 +15,38 @@ export interface MailroomProcess {
 }
 
 export function runMailroom(args: string[], env: Record<string, string>): MailroomProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot, "src/cli.ts"), ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, LOG_FORMAT: "json", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return watch(
+    spawn(process.execPath, [path.join(projectRoot, "src/cli.ts"), ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, LOG_FORMAT: "json", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+/** PATH as npm scripts see it: the project's node_modules/.bin (and so its Node.js 24) first. */
+export function projectPath(): string {
+  return [path.join(projectRoot, "node_modules/.bin"), process.env.PATH ?? ""].join(path.delimiter);
+}
+
+/**
+ * Runs `npm run <script>` (`npm start` for "start") with the machine's npm, as a user or a supervisor does.
+ * `command` wraps it: e.g. ["script", "-qfec"] runs it on a pseudo-terminal.
+ */
+export function runNpm(script: string, args: string[], env: Record<string, string>, options: { command?: string[] } = {}): MailroomProcess {
+  const npm = script === "start" ? ["npm", "start"] : ["npm", "run", script];
+  if (args.length > 0) npm.push("--", ...args);
+  const [file, ...rest] = options.command ? [...options.command, npm.join(" ")] : npm;
+  return watch(
+    spawn(file, rest, {
+      cwd: projectRoot,
+      env: { ...process.env, LOG_FORMAT: "json", ...env, PATH: projectPath() },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+function watch(child: ChildProcess): MailroomProcess {
   let output = "";
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
