@@ -6,13 +6,12 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
-import type { Runner } from "graphile-worker";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import type { GraphqlApi } from "./graphql/server.ts";
 import type { Log } from "./log.ts";
-import { startWorker } from "./worker.ts";
+import { startWorker, type Worker } from "./worker.ts";
 import { retentionCronItems } from "./retention.ts";
 import { prepareSending, type SendingRuntime } from "./sending/process.ts";
 
@@ -25,7 +24,7 @@ export interface MailroomOptions {
 export interface Mailroom {
   database: Database;
   pool: pg.Pool;
-  runner: Runner | undefined;
+  worker: Worker | undefined;
   url: string | undefined;
   /**
    * Stops everything within SHUTDOWN_TIMEOUT_MS (see stop() in startMailroom). Called again, returns the same stop;
@@ -74,10 +73,9 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
   let pool: pg.Pool | undefined;
   let graphqlPool: pg.Pool | undefined;
   let graphql: GraphqlApi | undefined;
-  let runner: Runner | undefined;
+  let worker: Worker | undefined;
   let server: http.Server | undefined;
   let shuttingDown = false;
-  let workerRunning = false;
   let sending: SendingRuntime | undefined;
 
   // One deadline for the whole stop, SHUTDOWN_TIMEOUT_MS from the first call. Until stopReserveMs() before it, the
@@ -116,14 +114,14 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         clearInterval(idle);
       }
     };
-    const drainJobs = async (w: Runner) => {
+    const drainJobs = async (w: Worker) => {
       if (await finishes(w.stop())) return;
       log.warn("worker did not stop in time; its jobs will be released for retry");
       if (!(await withTimeout(w.kill(), until(releaseEnd)))) {
         log.warn("running jobs not released in time: they stay locked until a worker finds them abandoned");
       }
     };
-    await Promise.all([server && drainHttp(server), runner && drainJobs(runner)]);
+    await Promise.all([server && drainHttp(server), worker && drainJobs(worker)]);
     // A pool that does not end within a second holds a query the worker abandoned; PostgreSQL's stop ends it.
     const closing = Promise.all([
       (async () => {
@@ -163,15 +161,11 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     sending = await prepareSending(config, log, options);
     if (options.worker) {
       await sending.queueSendJobs(pool);
-      runner = await startWorker(pool, config.workerConcurrency, log, retentionCronItems(config.rawEventRetentionDays));
-      workerRunning = true;
-      runner.promise.then(
-        () => { workerRunning = false; },
-        (error: unknown) => {
-          workerRunning = false;
-          log.error({ err: error }, "worker stopped with an error");
-        },
-      );
+      worker = await startWorker({ connectionString: database.ownerUrl }, log, {
+        concurrency: config.workerConcurrency,
+        reclaimAfterMs: config.workerReclaimAfterMs,
+        cronItems: retentionCronItems(config.rawEventRetentionDays),
+      });
     }
     let url: string | undefined;
     if (options.server) {
@@ -201,7 +195,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         graphql,
         webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes },
         unsubscribeSecret: config.sending.unsubscribeSecret,
-        workerRunning: options.worker ? () => workerRunning : undefined,
+        workerRunning: options.worker ? () => worker?.running() ?? false : undefined,
         shuttingDown: () => shuttingDown,
       });
       const s = http.createServer(app);
@@ -221,7 +215,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
       await sending.serverListening(url);
     }
     log.info({ ms: Date.now() - started, url, worker: options.worker }, "Mailroom is ready");
-    return { database, pool, runner, url, stop };
+    return { database, pool, worker, url, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

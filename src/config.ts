@@ -26,6 +26,8 @@ export interface Config {
   /** shared_buffers of the embedded database, in MB (default: a quarter of memory, 128 to 2048). */
   embeddedPgSharedBuffersMb: number;
   workerConcurrency: number;
+  /** Jobs locked by a worker process that died are unlocked after this long (ms). */
+  workerReclaimAfterMs: number;
   /** RAW_EVENT_RETENTION_DAYS: raw event payloads older than this are removed (hourly); undefined keeps them. */
   rawEventRetentionDays: number | undefined;
   /** Largest webhook request body accepted (bytes). */
@@ -268,6 +270,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     embeddedPgBinDir: embeddedPgBinDir === undefined ? undefined : path.resolve(cwd, embeddedPgBinDir),
     embeddedPgSharedBuffersMb: integer(env, "EMBEDDED_PG_SHARED_BUFFERS_MB", defaultSharedBuffersMb(), 16, 1024 * 1024),
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
+    workerReclaimAfterMs: integer(env, "WORKER_RECLAIM_AFTER_SECONDS", 30, 5, 3600) * 1000,
     rawEventRetentionDays: integer(env, "RAW_EVENT_RETENTION_DAYS", 0, 0, 36500) || undefined,
     webhookMaxBodyBytes: integer(env, "WEBHOOK_MAX_BODY_BYTES", 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
     entra,

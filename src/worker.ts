@@ -17,7 +17,7 @@
 //   database restart the live workers have taken their locks again before anyone judges them.
 import { EventEmitter } from "node:events";
 import path from "node:path";
-import { parseCronItems, run, type CronItem, type Runner, type WorkerEvents } from "graphile-worker";
+import { parseCronItems, run, type CronItem, type Runner, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import pg from "pg";
 import { projectRoot } from "./db/migrate.ts";
 import type { Log } from "./log.ts";
@@ -43,6 +43,11 @@ export interface Worker {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** Waits for the work at most ms milliseconds; never rejects. */
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  await Promise.race([work.catch(() => undefined), sleep(ms)]);
+}
 
 /** Errors of reaching the server (not of a query): worth waiting out. */
 function isUnreachable(error: unknown): boolean {
@@ -166,11 +171,13 @@ export async function startWorker(connection: pg.ClientConfig, log: Log, options
   await liveness.start();
   let current: Runner | undefined;
   let currentPoolId: string | undefined;
+  let currentPool: WorkerPool | undefined;
   let stopping = false;
 
   const startRunner = async (): Promise<Runner> => {
     const events = new EventEmitter() as WorkerEvents;
     events.on("pool:create", ({ workerPool }) => {
+      currentPool = workerPool;
       currentPoolId = workerPool.id;
       liveness.hold(workerPool.id);
     });
@@ -250,10 +257,16 @@ export async function startWorker(connection: pg.ClientConfig, log: Log, options
   return {
     running: () => current !== undefined,
     stop: () => finish((runner) => runner.stop()),
-    kill: () => {
-      // No more waiting for the database: whatever waits for a connection gives up now.
+    kill: async () => {
+      // The running jobs are failed with a message (so they run again at once elsewhere), then nothing waits
+      // for the database any more: whatever waits for a connection gives up. graphile-worker's runner.kill()
+      // does nothing once stop() has begun, so the pool is shut down forcefully itself.
+      stopping = true;
+      clearInterval(sweeper);
+      if (currentPool) await withTimeout(Promise.resolve(currentPool.forcefulShutdown("Mailroom is stopping")), 3000);
       void pool.end().catch(() => undefined);
-      return finish((runner) => runner.kill());
+      await withTimeout(supervision, 1000);
+      await liveness.stop();
     },
   };
 }

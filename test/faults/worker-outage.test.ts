@@ -15,6 +15,7 @@ beforeAll(async () => {
   database = await startThrowawayDatabase({ fast: true, current: true });
   pool = new pg.Pool({ connectionString: database.ownerUrl, max: 4 });
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
 });
 afterEach(async () => {
   for (const worker of workers.splice(0)) {
@@ -149,4 +150,22 @@ test("a job that runs longer than the reclaim time is never taken from a live wo
   await waitFor("the job to finish", async () => !(await job(jobId)), 30_000);
   expect(await stored("alive")).toBe(10);
   expect(first.output() + second.output()).not.toContain("unlocked the jobs of worker pools that are gone");
+});
+
+test("a worker stopped while a job is blocked past SHUTDOWN_TIMEOUT_MS hands the job back at once", { timeout: 120_000 }, async () => {
+  const worker = runMailroom(["worker"], { DATABASE_URL: database.ownerUrl, SHUTDOWN_TIMEOUT_MS: "3000", LOG_LEVEL: "info" });
+  workers.push(worker);
+  await worker.waitFor(/Mailroom is ready/);
+  const lock = await holdIngestionLock();
+  const jobId = await queueEvents("handed-back", 5);
+  await waitFor("the job to be taken", async () => (await job(jobId))?.locked_by, 30_000);
+  const stoppedAt = Date.now();
+  worker.child.kill("SIGTERM");
+  await worker.exited;
+  expect(Date.now() - stoppedAt).toBeLessThan(6_000);
+  const after = await job(jobId);
+  expect(after?.locked_by).toBeNull(); // released, not left for the dead-worker sweep
+  await lock.release();
+  startWorker();
+  await waitFor("the job to run again", async () => (await stored("handed-back")) === 5 && !(await job(jobId)), 60_000);
 });
