@@ -57,6 +57,7 @@ describe("unsubscribe signing secret", () => {
 
     // Another process's first use of the secret, in the middle of storing it.
     const first = new pg.Client({ connectionString: db.ownerUrl });
+    first.on("error", () => undefined);
     await first.connect();
     const stored = crypto.randomBytes(32).toString("base64url");
     try {
