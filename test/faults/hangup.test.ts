@@ -16,7 +16,7 @@ describe("SIGHUP stops everything, PostgreSQL included, within SHUTDOWN_TIMEOUT_
     // it closes the terminal's master side, as a terminal window closed or an SSH connection lost does.
     const p = track(
       runNpm("start", [], { ...s.env, SHUTDOWN_TIMEOUT_MS: String(STOP_MS), LOG_FORMAT: "pretty", SHELL: "/bin/sh" }, {
-        command: ["script", "-qfec"],
+        command: ["script", "-qfe", "--log-out", "/dev/null", "-c"], // no typescript file left behind
       }),
     );
     await p.waitFor(/Mailroom is ready/, 90_000);
