@@ -193,7 +193,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         pool,
         log,
         graphql,
-        webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes },
+        webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes, maxBytesInFlight: config.webhookMaxBytesInFlight },
         unsubscribeSecret: config.sending.unsubscribeSecret,
         workerRunning: options.worker ? () => worker?.running() ?? false : undefined,
         shuttingDown: () => shuttingDown,

@@ -30,8 +30,10 @@ export interface Config {
   workerReclaimAfterMs: number;
   /** RAW_EVENT_RETENTION_DAYS: raw event payloads older than this are removed (hourly); undefined keeps them. */
   rawEventRetentionDays: number | undefined;
-  /** Largest webhook request body accepted (bytes). */
+  /** Largest webhook request body accepted (bytes): 413 above it. */
   webhookMaxBodyBytes: number;
+  /** Request body bytes all webhook requests together may hold in memory: 503 beyond it. */
+  webhookMaxBytesInFlight: number;
   /** Microsoft Entra authentication of Event Grid deliveries (bearer JWT); undefined when not configured. */
   entra: EntraConfig | undefined;
   shutdownTimeoutMs: number;
@@ -94,6 +96,27 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+const MB = 1024 * 1024;
+
+/**
+ * WEBHOOK_MAX_BODY_BYTES by default: 4 MB. The largest request Event Grid sends is about 1 MB: a batch is
+ * filled up to the preferred batch size (at most 1024 KB) and is larger only when one event is, which then
+ * travels alone, and one event is at most 1 MB. 4 MB leaves room for a batch that overshoots its target by a
+ * whole event of 1 MB (2 MB) twice over, and keeps the largest request a small share of the bytes in flight.
+ */
+export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 4 * MB;
+
+/**
+ * WEBHOOK_MAX_BYTES_IN_FLIGHT by default: 32 MB, or WEBHOOK_MAX_BODY_BYTES when that is larger (a request of
+ * the largest accepted size must always be able to get in). 32 MB holds 8 requests of the largest default
+ * size at once, 32 full batches of 1 MB, or tens of thousands of deliveries of one event. A byte in flight
+ * costs the receiver up to about 10 bytes of memory while it is handled (the bytes read, the text, the parsed
+ * events, the job's JSON, the query, and their garbage until V8 collects it): docs/operations.md, "Memory".
+ */
+export function defaultWebhookMaxBytesInFlight(maxBodyBytes: number): number {
+  return Math.max(32 * MB, maxBodyBytes);
+}
 
 const SECRET_VARIABLES = new Set([
   "DATABASE_URL",
@@ -228,6 +251,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (unsubscribeSecret !== undefined && unsubscribeSecret.length < 32) {
     throw invalid("UNSUBSCRIBE_SECRET", unsubscribeSecret, "a secret of at least 32 characters");
   }
+  const webhookMaxBodyBytes = integer(env, "WEBHOOK_MAX_BODY_BYTES", DEFAULT_WEBHOOK_MAX_BODY_BYTES, MB, 1024 * MB);
+  const webhookMaxBytesInFlight = integer(
+    env,
+    "WEBHOOK_MAX_BYTES_IN_FLIGHT",
+    defaultWebhookMaxBytesInFlight(webhookMaxBodyBytes),
+    MB,
+    64 * 1024 * MB,
+  );
+  if (webhookMaxBytesInFlight < webhookMaxBodyBytes) {
+    throw invalid(
+      "WEBHOOK_MAX_BYTES_IN_FLIGHT",
+      String(webhookMaxBytesInFlight),
+      `at least WEBHOOK_MAX_BODY_BYTES (${webhookMaxBodyBytes}), or a request of the largest accepted size could never get in`,
+    );
+  }
   const dataDir = path.resolve(cwd, nonEmpty(env, "MAILROOM_DATA_DIR") ?? ".data");
   const embeddedPgBinDir = nonEmpty(env, "EMBEDDED_PG_BIN_DIR");
 
@@ -272,7 +310,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
     workerReclaimAfterMs: integer(env, "WORKER_RECLAIM_AFTER_SECONDS", 30, 5, 3600) * 1000,
     rawEventRetentionDays: integer(env, "RAW_EVENT_RETENTION_DAYS", 0, 0, 36500) || undefined,
-    webhookMaxBodyBytes: integer(env, "WEBHOOK_MAX_BODY_BYTES", 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
+    webhookMaxBodyBytes,
+    webhookMaxBytesInFlight,
     entra,
     sending: {
       publicUrl: publicUrl?.replace(/\/+$/, ""),

@@ -33,6 +33,34 @@ describe("configuration", () => {
     expect(failure({ EMBEDDED_PG_SHARED_BUFFERS_MB: "lots" }).variable).toBe("EMBEDDED_PG_SHARED_BUFFERS_MB");
   });
 
+  test("webhook body limit and bytes in flight: defaults, values, and what is refused", () => {
+    const MB = 1024 * 1024;
+    const defaults = loadConfig({}, "/srv");
+    expect(defaults.webhookMaxBodyBytes).toBe(4 * MB);
+    expect(defaults.webhookMaxBytesInFlight).toBe(32 * MB);
+    expect(loadConfig({ WEBHOOK_MAX_BODY_BYTES: "2097152", WEBHOOK_MAX_BYTES_IN_FLIGHT: "16777216" }, "/srv")).toMatchObject({
+      webhookMaxBodyBytes: 2 * MB,
+      webhookMaxBytesInFlight: 16 * MB,
+    });
+    // A larger body limit raises the default budget with it: the largest request must fit.
+    expect(loadConfig({ WEBHOOK_MAX_BODY_BYTES: String(64 * MB) }, "/srv").webhookMaxBytesInFlight).toBe(64 * MB);
+
+    expect(failure({ WEBHOOK_MAX_BODY_BYTES: "4MB" }).message).toBe(
+      'Invalid configuration: WEBHOOK_MAX_BODY_BYTES="4MB"; expected an integer from 1048576 to 1073741824.',
+    );
+    expect(failure({ WEBHOOK_MAX_BYTES_IN_FLIGHT: "-1" }).message).toBe(
+      'Invalid configuration: WEBHOOK_MAX_BYTES_IN_FLIGHT="-1"; expected an integer from 1048576 to 68719476736.',
+    );
+    expect(failure({ WEBHOOK_MAX_BYTES_IN_FLIGHT: "1000" }).variable).toBe("WEBHOOK_MAX_BYTES_IN_FLIGHT");
+    const tooSmall = failure({ WEBHOOK_MAX_BODY_BYTES: String(8 * MB), WEBHOOK_MAX_BYTES_IN_FLIGHT: String(4 * MB) });
+    expect(tooSmall.variable).toBe("WEBHOOK_MAX_BYTES_IN_FLIGHT");
+    expect(tooSmall.message).toBe(
+      'Invalid configuration: WEBHOOK_MAX_BYTES_IN_FLIGHT="4194304"; expected at least WEBHOOK_MAX_BODY_BYTES (8388608), ' +
+        "or a request of the largest accepted size could never get in.",
+    );
+    expect(loadConfig({ WEBHOOK_MAX_BODY_BYTES: String(8 * MB), WEBHOOK_MAX_BYTES_IN_FLIGHT: String(8 * MB) }, "/srv").webhookMaxBytesInFlight).toBe(8 * MB);
+  });
+
   test("reads every documented variable", () => {
     const config = loadConfig(
       {

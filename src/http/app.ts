@@ -8,6 +8,7 @@ import { createWebhookRouter } from "./webhook.ts";
 import type { WebhookAuthenticator } from "./webhook-auth.ts";
 import type { GraphqlApi } from "../graphql/server.ts";
 import { httpRequestDuration, metricsText, routeLabel } from "../metrics.ts";
+import { defaultWebhookMaxBytesInFlight } from "../config.ts";
 
 export interface HttpDependencies {
   pool: pg.Pool;
@@ -16,7 +17,8 @@ export interface HttpDependencies {
   workerRunning?: () => boolean;
   /** Set while the process shuts down: readiness turns 503 so load balancers stop sending. */
   shuttingDown: () => boolean;
-  webhook: { authenticator: WebhookAuthenticator; maxBodyBytes: number };
+  /** maxBytesInFlight: see WEBHOOK_MAX_BYTES_IN_FLIGHT (default: defaultWebhookMaxBytesInFlight(maxBodyBytes)). */
+  webhook: { authenticator: WebhookAuthenticator; maxBodyBytes: number; maxBytesInFlight?: number };
   /** UNSUBSCRIBE_SECRET; undefined: the secret generated and kept in the database. */
   unsubscribeSecret?: string;
   /** The GraphQL API at /graphql (absent when the process has no authenticator connection). */
@@ -77,6 +79,7 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
       log: deps.log,
       authenticator: deps.webhook.authenticator,
       maxBodyBytes: deps.webhook.maxBodyBytes,
+      maxBytesInFlight: deps.webhook.maxBytesInFlight ?? defaultWebhookMaxBytesInFlight(deps.webhook.maxBodyBytes),
       shuttingDown: deps.shuttingDown,
     }),
   );

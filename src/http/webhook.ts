@@ -5,12 +5,14 @@
 //
 // Status codes follow what Event Grid does with them: 400, 401, 403 and 413 are never retried
 // (the events are dropped or dead-lettered), so they are answered only when a retry can never
-// help; anything transient (database unreachable, pool exhausted, shutting down) is a 503.
+// help; anything transient (database unreachable, pool exhausted, shutting down, more request bytes
+// in memory than WEBHOOK_MAX_BYTES_IN_FLIGHT allows: see request-body.ts) is a 503.
 import express, { type Request, type Response } from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
 import { webhookDeliveries, webhookEventsReceived } from "../metrics.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
+import { BytesInFlight, readBody } from "./request-body.ts";
 import { TransientAuthError, type WebhookAuthenticator } from "./webhook-auth.ts";
 
 export const INGEST_TASK = "ingest_events";
@@ -23,6 +25,8 @@ export interface WebhookDependencies {
   log: Log;
   authenticator: WebhookAuthenticator;
   maxBodyBytes: number;
+  /** Request body bytes all requests together may hold in memory (at least maxBodyBytes). */
+  maxBytesInFlight: number;
   shuttingDown: () => boolean;
 }
 
@@ -115,7 +119,9 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
   const router = express.Router();
   const log = deps.log.child({ component: "webhook" });
   const queue = new DeliveryQueue(deps.pool, INGEST_TASK);
-  const rawBody = express.text({ type: () => true, limit: deps.maxBodyBytes, defaultCharset: "utf-8" });
+  const bodyLimits = { maxBytes: deps.maxBodyBytes, budget: new BytesInFlight(deps.maxBytesInFlight) };
+  let overBudgetRefusals = 0; // since the last warning, written at most every 10 s
+  let overBudgetWarned = 0;
 
   const unavailable = (res: Response, reason: string) => {
     res.set("Retry-After", "10").status(503).json({ error: reason });
@@ -161,19 +167,26 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
       next(error);
       return;
     }
-    rawBody(req, res, async (bodyError?: unknown) => {
-      if (bodyError) {
-        const e = bodyError as { status?: number; type?: string; message: string };
-        if (e.type === "entity.too.large") {
-          res.status(413).json({ error: `request body larger than ${deps.maxBodyBytes} bytes (WEBHOOK_MAX_BODY_BYTES)` });
-        } else if (e.status && e.status < 500) {
-          res.status(400).json({ error: e.message });
+    readBody(req, res, bodyLimits, (refusal, body) => {
+      if (refusal) {
+        if (refusal.status === 503) {
+          overBudgetRefusals++;
+          if (Date.now() - overBudgetWarned >= 10_000) {
+            log.warn(
+              { refused: overBudgetRefusals, maxBytesInFlight: deps.maxBytesInFlight },
+              "request bytes in flight at WEBHOOK_MAX_BYTES_IN_FLIGHT: answering 503 so Event Grid retries",
+            );
+            overBudgetWarned = Date.now();
+            overBudgetRefusals = 0;
+          }
+          unavailable(res, refusal.reason);
         } else {
-          unavailable(res, "could not read the request");
+          res.status(refusal.status).json({ error: refusal.reason });
         }
         return;
       }
-      await receive(req, res);
+      req.body = body;
+      receive(req, res).catch(next);
     });
   });
 

@@ -6,7 +6,7 @@ import type pg from "pg";
 import { Logger, runOnce } from "graphile-worker";
 import { createHttpApp } from "../../src/http/app.ts";
 import { createWebhookAuthenticator } from "../../src/http/webhook-auth.ts";
-import type { EntraConfig } from "../../src/config.ts";
+import { DEFAULT_WEBHOOK_MAX_BODY_BYTES, type EntraConfig } from "../../src/config.ts";
 import { taskDirectory } from "../../src/worker.ts";
 
 export const TEST_SECRET = "test-webhook-secret-0123456789";
@@ -18,7 +18,13 @@ export interface Receiver {
 
 export async function startReceiver(
   pool: pg.Pool,
-  options: { secrets?: string[]; entra?: EntraConfig; maxBodyBytes?: number; shuttingDown?: () => boolean } = {},
+  options: {
+    secrets?: string[];
+    entra?: EntraConfig;
+    maxBodyBytes?: number;
+    maxBytesInFlight?: number;
+    shuttingDown?: () => boolean;
+  } = {},
 ): Promise<Receiver> {
   const app = createHttpApp({
     pool,
@@ -26,7 +32,8 @@ export async function startReceiver(
     shuttingDown: options.shuttingDown ?? (() => false),
     webhook: {
       authenticator: createWebhookAuthenticator(options.secrets ?? [TEST_SECRET], options.entra),
-      maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES,
+      maxBytesInFlight: options.maxBytesInFlight,
     },
   });
   const server = http.createServer(app);
