@@ -63,8 +63,15 @@ function event(i: number, n: number) {
   };
 }
 
-async function load(url: string, eventsPerRequest: number, label: string) {
+/** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function load(url: string, eventsPerRequest: number, label: string, serverPid: number) {
   let n = 0;
+  const cpuBefore = cpuMs(serverPid);
   const result = await autocannon({
     url,
     method: "POST",
@@ -82,9 +89,12 @@ async function load(url: string, eventsPerRequest: number, label: string) {
     ],
   });
   const non2xx = result.non2xx + result.errors + result.timeouts;
+  // CPU time of the server process per request: less disturbed than requests/s by other work on the machine.
+  const cpuPerRequest = ((cpuMs(serverPid) - cpuBefore) * 1000) / result.requests.total;
   console.log(
     `${label}: ${Math.round(result.requests.average)} requests/s (${Math.round(result.requests.average * eventsPerRequest)} events/s), ` +
-      `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests, ${non2xx} not 2xx`,
+      `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests, ${non2xx} not 2xx, ` +
+      `server CPU ${cpuPerRequest.toFixed(0)} µs/request`,
   );
   return result;
 }
@@ -112,10 +122,10 @@ try {
 
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${seconds} s per run, 64 connections`);
   if (!onlyEndToEnd) {
-    const bareResult = await load(`http://127.0.0.1:${barePort}/webhooks/acs`, 1, "bare Express, 1 event/request     ");
-    const single = await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 1, "mailroom receiver, 1 event/request");
+    const bareResult = await load(`http://127.0.0.1:${barePort}/webhooks/acs`, 1, "bare Express, 1 event/request     ", bare.pid!);
+    const single = await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 1, "mailroom receiver, 1 event/request", mailroom.pid!);
     console.log(`ratio receiver / bare (requests/s): ${(single.requests.average / bareResult.requests.average).toFixed(2)}`);
-    await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 100, "mailroom receiver, 100 events/request");
+    await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 100, "mailroom receiver, 100 events/request", mailroom.pid!);
     console.log(`peak memory: receiver ${peakMemoryMb(mailroom.pid!).toFixed(0)} MB, bare ${peakMemoryMb(bare.pid!).toFixed(0)} MB`);
   }
 
