@@ -75,6 +75,7 @@ describe("configuration", () => {
         MAILROOM_DATA_DIR: "/var/lib/mailroom",
         EMBEDDED_PG_PORT: "55432",
         WORKER_CONCURRENCY: "8",
+        WORKER_RECLAIM_AFTER_SECONDS: "45",
         SHUTDOWN_TIMEOUT_MS: "2000",
         NODE_ENV: "production",
       },
@@ -89,6 +90,7 @@ describe("configuration", () => {
       dataDir: "/var/lib/mailroom",
       embeddedPgPort: 55432,
       workerConcurrency: 8,
+      workerReclaimAfterMs: 45_000,
       shutdownTimeoutMs: 2000,
       production: true,
     });
@@ -99,6 +101,7 @@ describe("configuration", () => {
     expect(error.variable).toBe("PORT");
     expect(error.message).toBe('Invalid configuration: PORT="eighty"; expected an integer from 0 to 65535.');
     expect(error.message).not.toContain("\n");
+    expect(failure({ WORKER_RECLAIM_AFTER_SECONDS: "1" }).message).toContain("expected an integer from 5 to 3600");
     expect(failure({ LOG_LEVEL: "loud" }).message).toContain('LOG_LEVEL="loud"; expected one of trace, debug');
     expect(failure({ DATABASE_URL: "mysql://x/y" }).message).toContain("expected a postgres:// or postgresql:// URL");
   });

@@ -11,7 +11,8 @@ import express, { type Request, type Response } from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
 import { webhookDeliveries, webhookEventsReceived } from "../metrics.ts";
-import { DeliveryQueue } from "./delivery-queue.ts";
+import { DeliveryQueue, isContentError } from "./delivery-queue.ts";
+import { arrayElementTexts, mayHoldUnstorable, unstorableProblem, usableKey, type UnstorableEvent } from "./unstorable-events.ts";
 import { BytesInFlight, readBody } from "./request-body.ts";
 import { TransientAuthError, type WebhookAuthenticator } from "./webhook-auth.ts";
 
@@ -46,6 +47,8 @@ interface Delivery {
   events: Record<string, unknown>[];
   /** The events as received, as JSON text of an array (no re-serialisation of what arrived). */
   eventsJson: string;
+  /** Events PostgreSQL cannot hold as jsonb, set aside with their text (see unstorable-events.ts). */
+  unstorable: UnstorableEvent[];
 }
 
 function mediaType(req: Request): string {
@@ -99,15 +102,32 @@ export function parseDelivery(contentType: string, body: string): Delivery {
     const missing = required.filter((field) => !nonEmptyString(event[field]));
     if (missing.length > 0) throw new RejectedDelivery(400, `event ${i} lacks ${missing.join(", ")}`);
   });
+  const checked = events as Record<string, unknown>[];
+  const single = contentType === "application/cloudevents+json";
+  const suspect = mayHoldUnstorable(body, checked);
+  const texts = body.length > MAX_EVENT_BYTES || suspect ? (single ? [body.trim()] : arrayElementTexts(body)) : undefined;
   if (body.length > MAX_EVENT_BYTES) {
     // Only big requests need the per-event check; Event Grid never sends an event over 1 MB.
-    events.forEach((event, i) => {
-      if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
-        throw new RejectedDelivery(413, `event ${i} is larger than 1 MB`);
-      }
+    texts!.forEach((text, i) => {
+      if (Buffer.byteLength(text) > MAX_EVENT_BYTES) throw new RejectedDelivery(413, `event ${i} is larger than 1 MB`);
     });
   }
-  return { schema, events: events as Record<string, unknown>[], eventsJson };
+  const unstorable: UnstorableEvent[] = [];
+  if (texts && suspect) {
+    const storable: string[] = [];
+    texts.forEach((text, i) => {
+      const problem = unstorableProblem(text, checked[i]);
+      if (problem === null) {
+        storable.push(text);
+        return;
+      }
+      const event = checked[i];
+      const source = schema === "cloudevents" ? (event.source ?? event.topic) : (event.topic ?? event.source);
+      unstorable.push({ id: usableKey(event.id), source: usableKey(source), problem, text });
+    });
+    eventsJson = `[${storable.join(",")}]`;
+  }
+  return { schema, events: checked, eventsJson, unstorable };
 }
 
 function headerInteger(req: Request, name: string): number | null {
@@ -122,6 +142,8 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
   const bodyLimits = { maxBytes: deps.maxBodyBytes, budget: new BytesInFlight(deps.maxBytesInFlight) };
   let overBudgetRefusals = 0; // since the last warning, written at most every 10 s
   let overBudgetWarned = 0;
+  let queueFailures = 0; // likewise, for deliveries the database could not take
+  let queueFailureWarned = 0;
 
   const unavailable = (res: Response, reason: string) => {
     res.set("Retry-After", "10").status(503).json({ error: reason });
@@ -227,11 +249,25 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
     const payload =
       `{"schema":${JSON.stringify(delivery.schema)},"receivedAt":${JSON.stringify(new Date().toISOString())},` +
       `"deliveryCount":${headerInteger(req, "aeg-delivery-count") ?? "null"},` +
-      `"subscriptionName":${JSON.stringify(req.get("aeg-subscription-name") ?? null)},"events":${delivery.eventsJson}}`;
+      `"subscriptionName":${JSON.stringify(req.get("aeg-subscription-name") ?? null)},"events":${delivery.eventsJson}` +
+      (delivery.unstorable.length > 0 ? `,"unstorable":${JSON.stringify(delivery.unstorable)}}` : "}");
     try {
       await queue.add(payload);
     } catch (error) {
-      log.warn({ err: (error as Error).message, events: delivery.events.length }, "could not queue the delivery; answering 503 so Event Grid retries");
+      if (isContentError(error)) {
+        log.warn({ err: (error as Error).message, events: delivery.events.length }, "delivery rejected: PostgreSQL cannot store it");
+        res.status(400).json({ error: `the delivery cannot be stored: ${(error as Error).message}` });
+        return;
+      }
+      queueFailures++;
+      if (Date.now() - queueFailureWarned >= 10_000) {
+        log.warn(
+          { err: (error as Error).message, refused: queueFailures },
+          "could not queue deliveries (database unreachable?); answering 503 so Event Grid retries",
+        );
+        queueFailureWarned = Date.now();
+        queueFailures = 0;
+      }
       unavailable(res, "temporarily unable to store events");
       return;
     }
