@@ -10,6 +10,7 @@ import { taskDirectory } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
 import { campaignStatus, createCampaign, createList, createSender, sendStatusCounts } from "../helpers/sending.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const RECIPIENTS = 300;
 
@@ -45,13 +46,6 @@ function startWorker(): MailroomProcess {
   return worker;
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 function metric(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));

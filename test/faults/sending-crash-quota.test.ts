@@ -7,6 +7,7 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
 import { campaignStatus, createCampaign, createList, createSender, prepareSendingDatabase, sendStatusCounts } from "../helpers/sending.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const RECIPIENTS = 150;
 const PER_HOUR = 100;
@@ -49,13 +50,6 @@ function startWorker(): MailroomProcess {
   return worker;
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 async function reservations(): Promise<{ id: string; sends: number; settled: boolean }[]> {
   const { rows } = await db.pool.query("select id, sends, settled from app_private.sender_sends order by id");

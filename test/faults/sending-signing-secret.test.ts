@@ -11,6 +11,7 @@ import { verifyUnsubscribeToken } from "../../src/sending/unsubscribe-token.ts";
 import { taskDirectory } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { campaignStatus, configureTestSending, createCampaign, createList, createSender } from "../helpers/sending.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const CAMPAIGNS = 10;
 const silentWorkerLogger = new Logger(() => () => undefined);
@@ -37,13 +38,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("unsubscribe signing secret", () => {
   it("ten campaigns started at once while the secret is being stored: each recipient once, no job failed", { timeout: 60_000 }, async () => {

@@ -9,6 +9,7 @@ import { sendCampaign } from "../../src/sending/send-campaign.ts";
 import type { Query } from "../../src/sending/unsubscribe-token.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
+import { waitFor } from "../helpers/wait.ts";
 import {
   campaignStatus,
   configureTestSending,
@@ -50,13 +51,6 @@ function startWorker(): MailroomProcess {
   return worker;
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 async function one<T>(sql: string, values: unknown[]): Promise<T> {
   const { rows } = await db.pool.query(sql, values);

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { startThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/throwaway.ts";
 import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let database: ThrowawayDatabase;
 let pool: pg.Pool;
@@ -38,15 +39,6 @@ function startWorker(): MailroomProcess {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Queues one ingest job holding `count` events with ids prefix-0 .. prefix-(count-1). */
 async function queueEvents(prefix: string, count: number): Promise<string> {
@@ -93,7 +85,7 @@ test("the database stops for 15 s while an ingest job runs: the worker lives on 
   await worker.waitFor(/Mailroom is ready/);
   const lock = await holdIngestionLock();
   const jobId = await queueEvents("outage", 50);
-  await waitFor("the job to be taken", async () => (await job(jobId))?.locked_by, 30_000);
+  await waitFor(async () => (await job(jobId))?.locked_by, 30_000, "the job to be taken");
   await sleep(500); // the job is now waiting for the ingestion lock
 
   await database.server.stop(); // the lock holder's connection goes too
@@ -103,8 +95,8 @@ test("the database stops for 15 s while an ingest job runs: the worker lives on 
   await database.server.start();
 
   const later = await queueEvents("after-outage", 20);
-  await waitFor("every event stored", async () => (await stored("outage")) === 50 && (await stored("after-outage")) === 20, 90_000);
-  await waitFor("no job left", async () => !(await job(jobId)) && !(await job(later)), 30_000);
+  await waitFor(async () => (await stored("outage")) === 50 && (await stored("after-outage")) === 20, 90_000, "every event stored");
+  await waitFor(async () => !(await job(jobId)) && !(await job(later)), 30_000, "no job left");
   expect(worker.child.exitCode).toBeNull();
   const { rows } = await pool.query("select count(*)::int as n from graphile_worker._private_jobs where attempts >= max_attempts");
   expect(rows[0].n).toBe(0);
@@ -115,7 +107,7 @@ test("kill -9 of a worker holding a job: another worker runs it within a minute"
   await first.waitFor(/Mailroom is ready/);
   const lock = await holdIngestionLock();
   const jobId = await queueEvents("killed", 30);
-  const holder = await waitFor("the job to be taken", async () => (await job(jobId))?.locked_by, 30_000);
+  const holder = await waitFor(async () => (await job(jobId))?.locked_by, 30_000, "the job to be taken");
   first.child.kill("SIGKILL");
   await first.exited;
   await lock.release();
@@ -123,10 +115,10 @@ test("kill -9 of a worker holding a job: another worker runs it within a minute"
   const killedAt = Date.now();
   const second = startWorker();
   await second.waitFor(/Mailroom is ready/);
-  await waitFor("the killed worker's job to run again", async () => (await stored("killed")) === 30, 60_000);
+  await waitFor(async () => (await stored("killed")) === 30, 60_000, "the killed worker's job to run again");
   const tookMs = Date.now() - killedAt;
   expect(tookMs).toBeLessThan(60_000);
-  await waitFor("no job left", async () => !(await job(jobId)), 30_000);
+  await waitFor(async () => !(await job(jobId)), 30_000, "no job left");
   expect(second.output()).toContain(holder);
   expect(second.output()).toContain("unlocked the jobs of worker pools that are gone");
 });
@@ -138,7 +130,7 @@ test("a job that runs longer than the reclaim time is never taken from a live wo
   await second.waitFor(/Mailroom is ready/);
   const lock = await holdIngestionLock();
   const jobId = await queueEvents("alive", 10);
-  const holder = await waitFor("the job to be taken", async () => (await job(jobId))?.locked_by, 30_000);
+  const holder = await waitFor(async () => (await job(jobId))?.locked_by, 30_000, "the job to be taken");
   // Four times the reclaim time, and two sweeps of each worker at least.
   for (let waited = 0; waited < 22_000; waited += 1000) {
     const now = await job(jobId);
@@ -147,7 +139,7 @@ test("a job that runs longer than the reclaim time is never taken from a live wo
     await sleep(1000);
   }
   await lock.release();
-  await waitFor("the job to finish", async () => !(await job(jobId)), 30_000);
+  await waitFor(async () => !(await job(jobId)), 30_000, "the job to finish");
   expect(await stored("alive")).toBe(10);
   expect(first.output() + second.output()).not.toContain("unlocked the jobs of worker pools that are gone");
 });
@@ -158,7 +150,7 @@ test("a worker stopped while a job is blocked past SHUTDOWN_TIMEOUT_MS hands the
   await worker.waitFor(/Mailroom is ready/);
   const lock = await holdIngestionLock();
   const jobId = await queueEvents("handed-back", 5);
-  await waitFor("the job to be taken", async () => (await job(jobId))?.locked_by, 30_000);
+  await waitFor(async () => (await job(jobId))?.locked_by, 30_000, "the job to be taken");
   const stoppedAt = Date.now();
   worker.child.kill("SIGTERM");
   await worker.exited;
@@ -167,5 +159,5 @@ test("a worker stopped while a job is blocked past SHUTDOWN_TIMEOUT_MS hands the
   expect(after?.locked_by).toBeNull(); // released, not left for the dead-worker sweep
   await lock.release();
   startWorker();
-  await waitFor("the job to run again", async () => (await stored("handed-back")) === 5 && !(await job(jobId)), 60_000);
+  await waitFor(async () => (await stored("handed-back")) === 5 && !(await job(jobId)), 60_000, "the job to run again");
 });
