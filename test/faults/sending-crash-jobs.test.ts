@@ -8,8 +8,8 @@ import { databaseMetrics } from "../../src/metrics.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/index.ts";
 import { taskDirectory } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
-import { campaignStatus, createCampaign, createList, createSender, sendStatusCounts } from "../helpers/sending.ts";
+import type { MailroomProcess } from "../helpers/process.ts";
+import { campaignStatus, createCampaign, createList, createSender, sendStatusCounts, startSendingWorker } from "../helpers/sending.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const RECIPIENTS = 300;
@@ -32,16 +32,7 @@ afterAll(async () => {
 });
 
 function startWorker(): MailroomProcess {
-  const worker = runMailroom(["worker"], {
-    DATABASE_URL: db.ownerUrl,
-    ACS_CONNECTION_STRING: sandbox.connectionString,
-    PUBLIC_URL: "https://mailroom.example.com",
-    SEND_LEASE_SECONDS: "5",
-    SEND_TIMEOUT_MS: "2000",
-    SEND_CONCURRENCY: "4",
-    SEND_BATCH_SIZE: "50",
-    LOG_LEVEL: "info",
-  });
+  const worker = startSendingWorker(db.ownerUrl, sandbox, { SEND_BATCH_SIZE: "50" });
   workers.push(worker);
   return worker;
 }

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../src/sandbox/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
-import { campaignStatus, createCampaign, createList, createSender, prepareSendingDatabase, sendStatusCounts } from "../helpers/sending.ts";
+import type { MailroomProcess } from "../helpers/process.ts";
+import { campaignStatus, createCampaign, createList, createSender, prepareSendingDatabase, sendStatusCounts, startSendingWorker } from "../helpers/sending.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const RECIPIENTS = 150;
@@ -36,16 +36,7 @@ afterAll(async () => {
 });
 
 function startWorker(): MailroomProcess {
-  const worker = runMailroom(["worker"], {
-    DATABASE_URL: db.ownerUrl,
-    ACS_CONNECTION_STRING: sandbox.connectionString,
-    PUBLIC_URL: "https://mailroom.example.com",
-    SEND_LEASE_SECONDS: "5",
-    SEND_TIMEOUT_MS: "2000",
-    SEND_CONCURRENCY: "4",
-    SEND_BATCH_SIZE: "100",
-    LOG_LEVEL: "info",
-  });
+  const worker = startSendingWorker(db.ownerUrl, sandbox, { SEND_BATCH_SIZE: "100" });
   workers.push(worker);
   return worker;
 }

@@ -8,7 +8,7 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/index.ts";
 import { sendCampaign } from "../../src/sending/send-campaign.ts";
 import type { Query } from "../../src/sending/unsubscribe-token.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { runMailroom, type MailroomProcess } from "../helpers/process.ts";
+import type { MailroomProcess } from "../helpers/process.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
   campaignStatus,
@@ -17,6 +17,7 @@ import {
   createList,
   createSender,
   sendStatusCounts,
+  startSendingWorker,
 } from "../helpers/sending.ts";
 
 let db: TestDatabase;
@@ -37,16 +38,7 @@ afterAll(async () => {
 });
 
 function startWorker(): MailroomProcess {
-  const worker = runMailroom(["worker"], {
-    DATABASE_URL: db.ownerUrl,
-    ACS_CONNECTION_STRING: sandbox.connectionString,
-    PUBLIC_URL: "https://mailroom.example.com",
-    SEND_LEASE_SECONDS: "5",
-    SEND_TIMEOUT_MS: "2500",
-    SEND_CONCURRENCY: "4",
-    SEND_BATCH_SIZE: "100",
-    LOG_LEVEL: "info",
-  });
+  const worker = startSendingWorker(db.ownerUrl, sandbox, { SEND_TIMEOUT_MS: "2500", SEND_BATCH_SIZE: "100" });
   workers.push(worker);
   return worker;
 }

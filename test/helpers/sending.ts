@@ -5,6 +5,7 @@ import pino from "pino";
 import { configureSending, DEFAULT_SENDING_SETTINGS, type SendingSettings } from "../../src/sending/settings.ts";
 import { superuserQuery, type TestDatabase } from "./database.ts";
 import { runQueuedJobs } from "./receiver.ts";
+import { runMailroom, type MailroomProcess } from "./process.ts";
 
 /** Shortens the quota windows of this database (setting mailroom.quota_time_scale), as the sandbox's timeScale does. */
 export async function prepareSendingDatabase(db: TestDatabase, options: { quotaTimeScale?: number } = {}): Promise<void> {
@@ -131,4 +132,21 @@ export async function sendStatusCounts(pool: pg.Pool, campaignId: string): Promi
 export async function campaignStatus(pool: pg.Pool, campaignId: string): Promise<string> {
   const { rows } = await pool.query("select status from app_public.campaigns where id = $1", [campaignId]);
   return rows[0].status as string;
+}
+
+/**
+ * A `mailroom worker` process sending through the sandbox, with a short lease (5 s) so that a test sees a crashed
+ * claim looked up quickly; `settings` adds or overrides environment variables.
+ */
+export function startSendingWorker(databaseUrl: string, sandbox: { connectionString: string }, settings: Record<string, string> = {}): MailroomProcess {
+  return runMailroom(["worker"], {
+    DATABASE_URL: databaseUrl,
+    ACS_CONNECTION_STRING: sandbox.connectionString,
+    PUBLIC_URL: "https://mailroom.example.com",
+    SEND_LEASE_SECONDS: "5",
+    SEND_TIMEOUT_MS: "2000",
+    SEND_CONCURRENCY: "4",
+    LOG_LEVEL: "info",
+    ...settings,
+  });
 }
