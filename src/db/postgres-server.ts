@@ -285,10 +285,15 @@ export class PostgresServer {
     if (pid && processAlive(pid) && processName(pid) === "postgres") {
       this.log(`PostgreSQL (pid ${pid}) is still running from an earlier Mailroom process that did not stop it; stopping it before starting again`);
       await this.exec("pg_ctl", ["stop", "--pgdata", this.dataDir, "--mode", "fast", "--wait", "--timeout", "60"]).catch(async () => {
-        process.kill(pid, "SIGQUIT");
+        try {
+          process.kill(pid, "SIGQUIT");
+        } catch {
+          // It ended between the check and now (it was already dying, killed by someone else): nothing to stop.
+        }
         for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(100);
       });
-      return;
+      // Stopped cleanly (its pid file gone), or still there after 10 s (starting will say why): nothing more here.
+      if (processAlive(pid) || !fs.existsSync(pidFile)) return;
     }
     this.log(`removing a stale postmaster.pid (pid ${pid} is not a running PostgreSQL): the last run ended without a clean shutdown; PostgreSQL will recover its data`);
     await fsp.rm(pidFile, { force: true });
