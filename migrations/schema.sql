@@ -868,7 +868,7 @@ COMMENT ON FUNCTION app_private.ingest_events(batch jsonb) IS 'Stores Event Grid
 CREATE FUNCTION app_private.ingest_job(job_id bigint) RETURNS TABLE(received integer, inserted integer, duplicates integer)
     LANGUAGE plpgsql
     SET search_path TO 'app_public', 'app_private', 'app_hidden', 'public'
-    AS $_$
+    AS $$
 declare
   payload json;
   deliveries jsonb;
@@ -897,7 +897,7 @@ begin
       begin
         deliveries := deliveries || jsonb_build_array(delivery::jsonb);
       exception when data_exception or program_limit_exceeded then
-        select * into result from app_private.store_unreadable_event(delivery::text, null, null, null, null, null, null,
+        select * into result from app_private.store_unreadable_event(delivery::text, null, null, null,
           'delivery cannot be stored as JSON: ' || sqlerrm);
         received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
       end;
@@ -927,9 +927,7 @@ begin
         select * into result from app_private.store_unreadable_event(event::text, event->>'id',
           case when header->>'schema' = 'cloudevents' then coalesce(event->>'source', event->>'topic')
                else coalesce(event->>'topic', event->>'source') end,
-          header->>'schema', app_private.to_timestamptz(header->>'receivedAt'), nullif(header->>'subscriptionName', ''),
-          case when header->>'deliveryCount' ~ '^[0-9]{1,9}$' then (header->>'deliveryCount')::integer end,
-          'cannot be stored: ' || sqlerrm);
+          header, 'cannot be stored: ' || sqlerrm);
       end;
       received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
     end loop;
@@ -943,15 +941,13 @@ begin
         jsonb_array_elements(case jsonb_typeof(d.value->'unstorable') when 'array' then d.value->'unstorable' else '[]' end) as u
     loop
       select * into result from app_private.store_unreadable_event(event->>'text', event->>'id', event->>'source',
-        header->>'schema', app_private.to_timestamptz(header->>'receivedAt'), nullif(header->>'subscriptionName', ''),
-        case when header->>'deliveryCount' ~ '^[0-9]{1,9}$' then (header->>'deliveryCount')::integer end,
-        coalesce(event->>'problem', 'cannot be stored as JSON'));
+        header, coalesce(event->>'problem', 'cannot be stored as JSON'));
       received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
     end loop;
   end if;
   return next;
 end;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION ingest_job(job_id bigint); Type: COMMENT; Schema: app_private; Owner: -
@@ -1743,13 +1739,13 @@ $$;
 COMMENT ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) IS 'For the start_scheduled_campaign job: starts the campaign if it is still scheduled and due; false otherwise.';
 
 --
--- Name: store_unreadable_event(text, text, text, text, timestamp with time zone, text, integer, text); Type: FUNCTION; Schema: app_private; Owner: -
+-- Name: store_unreadable_event(text, text, text, jsonb, text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
-CREATE FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text) RETURNS TABLE(received integer, inserted integer, duplicates integer)
+CREATE FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text) RETURNS TABLE(received integer, inserted integer, duplicates integer)
     LANGUAGE plpgsql
     SET search_path TO 'app_public', 'app_private', 'app_hidden', 'public'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
   is_new boolean;
@@ -1758,21 +1754,21 @@ begin
   -- digest (of itself, or of the event's text), the same for every redelivery of the event.
   insert into app_public.raw_events as r (source, event_id, event_schema, event_text, problem,
                                           subscription_name, delivery_count, received_at, last_received_at)
-  values (
+  select
     case when store_unreadable_event.source is null then ''
          when length(store_unreadable_event.source) <= 512 then store_unreadable_event.source
          else 'sha256:' || encode(sha256(convert_to(store_unreadable_event.source, 'UTF8')), 'hex') end,
     case when length(store_unreadable_event.event_id) between 1 and 512 then store_unreadable_event.event_id
          else 'sha256:' || encode(sha256(convert_to(coalesce(nullif(store_unreadable_event.event_id, ''),
                                                              store_unreadable_event.event_text), 'UTF8')), 'hex') end,
-    case when store_unreadable_event.event_schema in ('eventgrid', 'cloudevents') then store_unreadable_event.event_schema
-         else 'eventgrid' end,
+    case when d->>'schema' in ('eventgrid', 'cloudevents') then d->>'schema' else 'eventgrid' end,
     store_unreadable_event.event_text,
     store_unreadable_event.problem,
-    store_unreadable_event.subscription_name,
-    store_unreadable_event.delivery_count,
-    coalesce(store_unreadable_event.received_at, now()),
-    coalesce(store_unreadable_event.received_at, now()))
+    nullif(d->>'subscriptionName', ''),
+    case when d->>'deliveryCount' ~ '^[0-9]{1,9}$' then (d->>'deliveryCount')::integer end,
+    coalesce(app_private.to_timestamptz(d->>'receivedAt'), now()),
+    coalesce(app_private.to_timestamptz(d->>'receivedAt'), now())
+  from (select coalesce(store_unreadable_event.delivery, '{}'::jsonb) as d) as delivery_fields
   on conflict (lower(source), event_id) do update set
     delivery_count = greatest(r.delivery_count, excluded.delivery_count),
     times_received = r.times_received + 1,
@@ -1780,13 +1776,13 @@ begin
   returning (xmax = 0) into is_new;
   return query select 1, is_new::integer, (not is_new)::integer;
 end;
-$$;
+$_$;
 
 --
--- Name: FUNCTION store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text); Type: COMMENT; Schema: app_private; Owner: -
+-- Name: FUNCTION store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text) IS 'Keeps one event that cannot be stored as jsonb or under its own keys: its text as received in raw_events.event_text, with the problem; no effects follow. Idempotent like ingest_events: the id and source when they are short enough for the index, else a SHA-256 digest of them (or of the text).';
+COMMENT ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text) IS 'Keeps one event that cannot be stored as jsonb or under its own keys: its text as received in raw_events.event_text, with the problem and its delivery''s schema, receivedAt, deliveryCount and subscriptionName (read as ingest_events reads them); no effects follow. Idempotent like ingest_events: the id and source when they are short enough for the index, else a SHA-256 digest of them (or of the text).';
 
 --
 -- Name: tg__add_job(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -6000,10 +5996,10 @@ REVOKE ALL ON FUNCTION app_private.signing_secret(name text, candidate text) FRO
 REVOKE ALL ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) FROM PUBLIC;
 
 --
--- Name: FUNCTION store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text); Type: ACL; Schema: app_private; Owner: -
+-- Name: FUNCTION store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text); Type: ACL; Schema: app_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, event_schema text, received_at timestamp with time zone, subscription_name text, delivery_count integer, problem text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg__add_job(); Type: ACL; Schema: app_private; Owner: -

@@ -1,5 +1,5 @@
 --! Previous: sha1:a72ac66c22017328c338beeab9aee75f2568c9be
---! Hash: sha1:3a49807ecdadeeaf06f1c5fa4023728953ed3d6c
+--! Hash: sha1:707e612a365610d0b33d4c03de068b47136b896c
 --! Message: Nothing lost, nothing stuck: poisoned events kept as text, dead workers' jobs unlocked, race-free signing secret, quota of crashed claims given back, send jobs replaced not retired
 
 -- == ingestion: one statement per job; poisoned events isolated and kept verbatim ==
@@ -157,9 +157,7 @@ comment on function app_private.ingest_events(jsonb) is
   'Stores Event Grid deliveries in one INSERT. Batch: one delivery or an array of them (an ingest_events job), each {"schema": "eventgrid"|"cloudevents", "receivedAt": ISO time, "deliveryCount": int|null, "subscriptionName": text|null, "events": [...]}. Idempotent on (source compared case-insensitively, event id): a redelivery raises times_received and delivery_count instead of adding a row. An event that cannot be interpreted is kept with its problem. Raises only for content the table cannot hold (an id longer than its index allows, say): app_private.ingest_job isolates such an event. Returns how many events the batch held, how many were new, and how many were duplicates.';
 
 create or replace function app_private.store_unreadable_event(event_text text, event_id text, source text,
-                                                               event_schema text, received_at timestamptz,
-                                                               subscription_name text, delivery_count integer,
-                                                               problem text)
+                                                               delivery jsonb, problem text)
   returns table (received integer, inserted integer, duplicates integer)
   language plpgsql
   set search_path from current
@@ -172,21 +170,21 @@ begin
   -- digest (of itself, or of the event's text), the same for every redelivery of the event.
   insert into app_public.raw_events as r (source, event_id, event_schema, event_text, problem,
                                           subscription_name, delivery_count, received_at, last_received_at)
-  values (
+  select
     case when store_unreadable_event.source is null then ''
          when length(store_unreadable_event.source) <= 512 then store_unreadable_event.source
          else 'sha256:' || encode(sha256(convert_to(store_unreadable_event.source, 'UTF8')), 'hex') end,
     case when length(store_unreadable_event.event_id) between 1 and 512 then store_unreadable_event.event_id
          else 'sha256:' || encode(sha256(convert_to(coalesce(nullif(store_unreadable_event.event_id, ''),
                                                              store_unreadable_event.event_text), 'UTF8')), 'hex') end,
-    case when store_unreadable_event.event_schema in ('eventgrid', 'cloudevents') then store_unreadable_event.event_schema
-         else 'eventgrid' end,
+    case when d->>'schema' in ('eventgrid', 'cloudevents') then d->>'schema' else 'eventgrid' end,
     store_unreadable_event.event_text,
     store_unreadable_event.problem,
-    store_unreadable_event.subscription_name,
-    store_unreadable_event.delivery_count,
-    coalesce(store_unreadable_event.received_at, now()),
-    coalesce(store_unreadable_event.received_at, now()))
+    nullif(d->>'subscriptionName', ''),
+    case when d->>'deliveryCount' ~ '^[0-9]{1,9}$' then (d->>'deliveryCount')::integer end,
+    coalesce(app_private.to_timestamptz(d->>'receivedAt'), now()),
+    coalesce(app_private.to_timestamptz(d->>'receivedAt'), now())
+  from (select coalesce(store_unreadable_event.delivery, '{}'::jsonb) as d) as delivery_fields
   on conflict (lower(source), event_id) do update set
     delivery_count = greatest(r.delivery_count, excluded.delivery_count),
     times_received = r.times_received + 1,
@@ -195,8 +193,8 @@ begin
   return query select 1, is_new::integer, (not is_new)::integer;
 end;
 $$;
-comment on function app_private.store_unreadable_event(text, text, text, text, timestamptz, text, integer, text) is
-  'Keeps one event that cannot be stored as jsonb or under its own keys: its text as received in raw_events.event_text, with the problem; no effects follow. Idempotent like ingest_events: the id and source when they are short enough for the index, else a SHA-256 digest of them (or of the text).';
+comment on function app_private.store_unreadable_event(text, text, text, jsonb, text) is
+  'Keeps one event that cannot be stored as jsonb or under its own keys: its text as received in raw_events.event_text, with the problem and its delivery''s schema, receivedAt, deliveryCount and subscriptionName (read as ingest_events reads them); no effects follow. Idempotent like ingest_events: the id and source when they are short enough for the index, else a SHA-256 digest of them (or of the text).';
 
 create or replace function app_private.ingest_job(job_id bigint)
   returns table (received integer, inserted integer, duplicates integer)
@@ -231,7 +229,7 @@ begin
       begin
         deliveries := deliveries || jsonb_build_array(delivery::jsonb);
       exception when data_exception or program_limit_exceeded then
-        select * into result from app_private.store_unreadable_event(delivery::text, null, null, null, null, null, null,
+        select * into result from app_private.store_unreadable_event(delivery::text, null, null, null,
           'delivery cannot be stored as JSON: ' || sqlerrm);
         received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
       end;
@@ -261,9 +259,7 @@ begin
         select * into result from app_private.store_unreadable_event(event::text, event->>'id',
           case when header->>'schema' = 'cloudevents' then coalesce(event->>'source', event->>'topic')
                else coalesce(event->>'topic', event->>'source') end,
-          header->>'schema', app_private.to_timestamptz(header->>'receivedAt'), nullif(header->>'subscriptionName', ''),
-          case when header->>'deliveryCount' ~ '^[0-9]{1,9}$' then (header->>'deliveryCount')::integer end,
-          'cannot be stored: ' || sqlerrm);
+          header, 'cannot be stored: ' || sqlerrm);
       end;
       received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
     end loop;
@@ -277,9 +273,7 @@ begin
         jsonb_array_elements(case jsonb_typeof(d.value->'unstorable') when 'array' then d.value->'unstorable' else '[]' end) as u
     loop
       select * into result from app_private.store_unreadable_event(event->>'text', event->>'id', event->>'source',
-        header->>'schema', app_private.to_timestamptz(header->>'receivedAt'), nullif(header->>'subscriptionName', ''),
-        case when header->>'deliveryCount' ~ '^[0-9]{1,9}$' then (header->>'deliveryCount')::integer end,
-        coalesce(event->>'problem', 'cannot be stored as JSON'));
+        header, coalesce(event->>'problem', 'cannot be stored as JSON'));
       received := received + result.received; inserted := inserted + result.inserted; duplicates := duplicates + result.duplicates;
     end loop;
   end if;
