@@ -3411,6 +3411,22 @@ ALTER TABLE app_private.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 );
 
 --
+-- Name: applied_sql_sources; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.applied_sql_sources (
+    sha256 text NOT NULL,
+    migration text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE applied_sql_sources; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.applied_sql_sources IS 'Each application of the files under migrations/sql (functions, views, triggers): their SHA-256 and the last migration applied before them. Mailroom applies them again at start when either differs.';
+
+--
 -- Name: pending_events; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -4482,6 +4498,13 @@ ALTER TABLE ONLY app_private.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 
 --
+-- Name: applied_sql_sources applied_sql_sources_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.applied_sql_sources
+    ADD CONSTRAINT applied_sql_sources_pkey PRIMARY KEY (sha256, migration);
+
+--
 -- Name: pending_events pending_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -4893,7 +4916,7 @@ CREATE TRIGGER _050_internet_message_id BEFORE INSERT ON app_public.messages FOR
 -- Name: messages _060_keys_immutable; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
-CREATE TRIGGER _060_keys_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW WHEN ((((((new.campaign_id IS DISTINCT FROM old.campaign_id) OR (new.subscriber_id IS DISTINCT FROM old.subscriber_id)) OR (new.recipient IS DISTINCT FROM old.recipient)) OR (new.internet_message_id IS DISTINCT FROM old.internet_message_id)) OR (new.operation_id IS DISTINCT FROM old.operation_id))) EXECUTE FUNCTION app_private.tg_messages__keys_immutable();
+CREATE TRIGGER _060_keys_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW WHEN (((new.campaign_id IS DISTINCT FROM old.campaign_id) OR (new.subscriber_id IS DISTINCT FROM old.subscriber_id) OR (new.recipient IS DISTINCT FROM old.recipient) OR (new.internet_message_id IS DISTINCT FROM old.internet_message_id) OR (new.operation_id IS DISTINCT FROM old.operation_id))) EXECUTE FUNCTION app_private.tg_messages__keys_immutable();
 
 --
 -- Name: campaigns _100_referred_to_by_messages; Type: TRIGGER; Schema: app_public; Owner: -

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { migrateDatabase, projectRoot } from "../src/db/migrate.ts";
+import { applySqlSources, migrateDatabase, projectRoot, sqlSourceFiles } from "../src/db/migrate.ts";
 import { rolesFor, withCredentials } from "../src/db/roles.ts";
 import { TEST_PASSWORDS } from "./setup/global-setup.ts";
 import { createTestDatabase, dropDatabase, superuserQuery, type TestDatabase } from "./helpers/database.ts";
@@ -30,6 +30,81 @@ describe(`migrations (PostgreSQL ${inject("pgVersion")})`, () => {
     } finally {
       await dropDatabase(name);
     }
+  });
+});
+
+describe("migrations/sql: one file for each function, view and trigger", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  const files = sqlSourceFiles().map((file) => ({
+    file: path.relative(projectRoot, file),
+    sql: fs.readFileSync(file, "utf8"),
+  }));
+  const baseline = fs
+    .readdirSync(path.join(projectRoot, "migrations/committed"))
+    .map((f) => fs.readFileSync(path.join(projectRoot, "migrations/committed", f), "utf8"))
+    .join("\n");
+  const definedIn = (pattern: RegExp) => files.filter(({ sql }) => pattern.test(sql)).map(({ file }) => file);
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+  test("every function, view and trigger of Mailroom's schemas is created by exactly one file, and each file creates one", async () => {
+    const { rows } = await db.pool.query(`
+      select 'function' as kind, n.nspname || '.' || p.proname as name, null as on_table
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname like 'app\\_%'
+      union all
+      select 'view', n.nspname || '.' || c.relname, null
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'v' and n.nspname like 'app\\_%'
+      union all
+      select 'trigger', t.tgname, n.nspname || '.' || c.relname
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      where not t.tgisinternal and n.nspname like 'app\\_%'`);
+    expect(rows.length).toBeGreaterThan(100);
+    const problems: string[] = [];
+    const used = new Set<string>();
+    for (const { kind, name, on_table } of rows) {
+      const pattern =
+        kind === "trigger"
+          ? new RegExp(`create or replace trigger ${escape(name)} [^;]* on ${escape(on_table)} `, "i")
+          : new RegExp(`create or replace ${kind} ${escape(name)}\\b`, "i");
+      const homes = definedIn(pattern);
+      homes.forEach((file) => used.add(file));
+      const inBaseline = new RegExp(`create ${kind} ${escape(name)}\\(`, "i").test(baseline);
+      if (homes.length + (inBaseline ? 1 : 0) !== 1) problems.push(`${kind} ${name}${on_table ? ` on ${on_table}` : ""}: ${homes.join(", ") || "no file"}`);
+    }
+    for (const { file } of files) if (!used.has(file)) problems.push(`${file} creates nothing that exists`);
+    // One file, one object: the file is named after the function or view it creates (a trigger lives with its function).
+    for (const { file, sql } of files) {
+      const created = [...sql.matchAll(/create or replace (function|view) (\w+)\.(\w+)/gi)].map((m) => m[3]);
+      if (created.length !== 1 || `${created[0]}.sql` !== path.basename(file)) problems.push(`${file} creates ${created.join(", ")}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("applying the files again changes nothing", async () => {
+    const definitions = `
+      select n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' as name,
+        md5(pg_get_functiondef(p.oid)) || coalesce(array_to_string(p.proacl, ','), '') || coalesce(obj_description(p.oid, 'pg_proc'), '') as definition
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname like 'app\\_%'
+      union all
+      select c.relname, md5(pg_get_viewdef(c.oid)) || coalesce(array_to_string(c.relacl, ','), '')
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'v' and n.nspname like 'app\\_%'
+      union all
+      select t.tgname || ' on ' || t.tgrelid::regclass, md5(pg_get_triggerdef(t.oid))
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      where not t.tgisinternal and n.nspname like 'app\\_%'
+      order by 1`;
+    const before = (await db.pool.query(definitions)).rows;
+    await applySqlSources(db.ownerUrl, { ...rolesFor("mailroom"), database: db.name }, undefined, { always: true });
+    const after = (await db.pool.query(definitions)).rows;
+    expect(after).toEqual(before);
+    const applied = await db.pool.query("select count(*)::int as n from app_private.applied_sql_sources");
+    expect(applied.rows[0].n).toBeGreaterThanOrEqual(1);
   });
 });
 

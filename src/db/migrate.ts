@@ -1,12 +1,15 @@
 // Brings a database to the current schema: graphile-worker's own schema first (so that SQL in
 // our migrations and functions can call graphile_worker.add_job), then the committed
-// graphile-migrate migrations under migrations/committed.
+// graphile-migrate migrations under migrations/committed (tables, types, privileges, data), then
+// the functions, views and triggers, one file each under migrations/sql (see docs/schema.md).
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import JSON5 from "json5";
 import { migrate, watch, type Settings } from "graphile-migrate";
 import { runMigrations } from "graphile-worker";
+import pg from "pg";
 import type { Log } from "../log.ts";
 import { graphileLogger, workerLogger } from "../log.ts";
 import type { DatabaseRoles } from "./roles.ts";
@@ -41,6 +44,7 @@ export async function migrateDatabase(
   options: { current?: boolean } = {},
 ): Promise<void> {
   await runMigrations({ connectionString, ...(log ? { logger: workerLogger(log.child({ component: "worker-schema" })) } : {}) });
+  await refuseSquashedHistory(connectionString);
   // graphile-migrate refuses to run while another process migrates (a try-lock): wait for it instead,
   // so that several processes may start at once.
   for (let attempt = 1; ; attempt++) {
@@ -54,7 +58,116 @@ export async function migrateDatabase(
     }
   }
   if (options.current) await watch(migrateSettings(connectionString, roles, log), true);
+  await applySqlSources(connectionString, roles, log, { always: options.current });
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
   await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+/**
+ * The migrations were squashed into one baseline (000001) before any release: a database migrated by
+ * the earlier series cannot be upgraded, and graphile-migrate would only report a hash mismatch.
+ */
+async function refuseSquashedHistory(connectionString: string): Promise<void> {
+  const baseline = fs.readdirSync(path.join(projectRoot, "migrations/committed")).find((f) => f.startsWith("000001"));
+  const hash = baseline && /^--! Hash: (\S+)/m.exec(fs.readFileSync(path.join(projectRoot, "migrations/committed", baseline), "utf8"))?.[1];
+  const client = new pg.Client({ connectionString });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `select hash from graphile_migrate.migrations
+       where to_regclass('graphile_migrate.migrations') is not null and filename = '000001.sql'`,
+    ).catch(() => ({ rows: [] as { hash: string }[] }));
+    if (rows.length > 0 && hash && rows[0].hash !== hash) {
+      throw new Error(
+        "this database was created by an earlier series of Mailroom migrations, since squashed into one baseline; " +
+          "it cannot be upgraded: start from an empty database (with the embedded server, delete the data directory, .data by default)",
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** The files under migrations/sql, in the order they are applied: by path (the domain folders are numbered). */
+export function sqlSourceFiles(): string[] {
+  const root = path.join(projectRoot, "migrations/sql");
+  return fs
+    .readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".sql"))
+    .sort()
+    .map((file) => path.join(root, file));
+}
+
+// Taken while the sources are applied, so that processes starting together apply them one at a time
+// (app_private.advisory_lock_id lists every advisory lock; this one is taken before that function exists).
+const SQL_SOURCES_LOCK = 7361001;
+
+/**
+ * Applies every file under migrations/sql (idempotent `create or replace` statements) in one
+ * transaction, unless the same files were already applied after the same last migration (recorded in
+ * app_private.applied_sql_sources): replacing a trigger locks its table, which a running system
+ * should not see at every start. `always` applies them regardless (after migrations/current.sql).
+ */
+export async function applySqlSources(
+  connectionString: string,
+  roles: DatabaseRoles,
+  log?: Log,
+  options: { always?: boolean } = {},
+): Promise<void> {
+  const placeholders: Record<string, string> = {
+    ":DATABASE_AUTHENTICATOR": roles.authenticator,
+    ":DATABASE_ADMIN": roles.admin,
+    ":DATABASE_READONLY": roles.readonly,
+    ":DATABASE_OWNER": roles.owner,
+    ":DATABASE_NAME": roles.database,
+  };
+  const files = sqlSourceFiles().map((file) => ({
+    file: path.relative(projectRoot, file),
+    sql: fs.readFileSync(file, "utf8").replace(/:DATABASE_[A-Z]+\b/g, (name) => {
+      if (!(name in placeholders)) throw new Error(`${file}: unknown placeholder ${name}`);
+      return placeholders[name];
+    }),
+  }));
+  const hash = crypto.createHash("sha256");
+  for (const { file, sql } of files) hash.update(`${file}\0${sql}\0`);
+  const sha256 = hash.digest("hex");
+  const client = new pg.Client({ connectionString });
+  client.on("error", () => {}); // a lost connection fails the query in progress, which reports it
+  await client.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock($1)", [SQL_SOURCES_LOCK]);
+    const { rows } = await client.query(
+      `select coalesce((select max(filename) from graphile_migrate.migrations), '') as migration,
+         exists (select 1 from app_private.applied_sql_sources as a
+                 where a.sha256 = $1 and a.migration = (select max(filename) from graphile_migrate.migrations)) as applied`,
+      [sha256],
+    );
+    if (rows[0].applied && !options.always) {
+      await client.query("rollback");
+      return;
+    }
+    await client.query("set local check_function_bodies = off");
+    for (const { file, sql } of files) {
+      try {
+        await client.query(sql);
+      } catch (error) {
+        throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    await client.query(
+      `insert into app_private.applied_sql_sources (sha256, migration) values ($1, $2)
+       on conflict (sha256, migration) do update set applied_at = now()`,
+      [sha256, rows[0].migration],
+    );
+    await client.query("commit");
+    log?.info({ files: files.length }, "applied the functions, views and triggers of migrations/sql");
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    await client.end();
+  }
 }

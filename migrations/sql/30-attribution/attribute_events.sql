@@ -1,0 +1,180 @@
+create or replace function app_private.attribute_events(raw_event_ids bigint[]) returns bigint[]
+language plpgsql
+set search_path to pg_catalog, public, pg_temp
+as $$
+declare
+  rederive_ids bigint[];
+  unmatched_ids bigint[];
+begin
+  execute $statement$
+    with batch_event as materialized (
+      -- The events that can be attributed (delivery and engagement reports that could be interpreted), each with
+      -- its message by the attribution rule: by Message-ID; else by operation id and recipient; else by operation
+      -- id when the event names no recipient. Nothing else; no message when nothing matches.
+      select e.id as raw_event_id, app_private.event_kind(e.event_type) as kind,
+        coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at, e.status, e.status_message,
+        e.engagement_type, e.engagement_context, e.user_agent,
+        coalesce(by_message_id.id, by_operation_id.id) as message_id,
+        case when by_message_id.id is not null then 'internet_message_id'
+             when by_operation_id.id is null then null
+             when e.recipient is null then 'operation_id'
+             else 'operation_id_and_recipient' end as attributed_by
+      from app_public.raw_events as e
+      left join app_public.messages as by_message_id on by_message_id.internet_message_id = e.internet_message_id
+      left join lateral (
+        select m.id from app_public.messages as m
+        where by_message_id.id is null and m.operation_id = e.operation_id
+          and (e.recipient is null or lower(m.recipient) = e.recipient)
+      ) as by_operation_id on true
+      where e.id = any($1) and e.problem is null and app_private.event_kind(e.event_type) is not null
+    ),
+    locked as materialized (
+      -- The matched messages, locked in id order and read as last committed (the lock follows a row updated since;
+      -- looked up again by id, which unlike the row's address survives that).
+      select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
+        m.delivery_status_at
+      from app_public.messages as m
+      where m.id = any(array(select message_id from batch_event where message_id is not null))
+      order by m.id
+      for no key update
+    ),
+    event as materialized (
+      -- The matched events with their message's current state.
+      select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
+        b.status, b.status_message, b.engagement_type, b.engagement_context, b.user_agent, m.accepted_at,
+        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
+        coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
+      from batch_event as b
+      join locked as m on m.id = b.message_id
+      left join app_public.delivery_statuses as ds on ds.status = b.status
+      left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
+    ),
+    agent as (
+      select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
+      from (select distinct user_agent from event where engagement_type is not null and user_agent is not null) as d
+    ),
+    rule as (
+      -- The first bounce rule (by position) matching each distinct status and status message of the batch.
+      select d.status, d.status_message, r.bounce_type, r.blocklist_subscriber
+      from (select distinct status, coalesce(status_message, '') as status_message
+            from event where kind = 'delivery_report' and status is not null) as d
+      join lateral (
+        select r.bounce_type, r.blocklist_subscriber
+        from app_public.bounce_rules as r
+        where r.status = d.status and (r.status_message_pattern is null or d.status_message ~* r.status_message_pattern)
+        order by r.position
+        limit 1
+      ) as r on true
+    ),
+    attributed as materialized (
+      select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
+        agent.reason as user_agent_reason,
+        case when e.kind = 'engagement'
+             then coalesce(agent.reason, app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at,
+                                                                                s.minimum_seconds_after_acceptance)) end
+          as machine_reason
+      from event as e
+      cross join app_public.engagement_settings as s
+      left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
+      left join rule on e.kind = 'delivery_report' and rule.status = e.status
+                    and rule.status_message = coalesce(e.status_message, '')
+    ),
+    recorded as (
+      insert into app_public.message_events (
+        raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+        bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason
+      )
+      select raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
+        bounce_type, blocklists, engagement_type, engagement_context, user_agent_reason, machine_reason
+      from attributed
+      on conflict (raw_event_id) do nothing
+      returning raw_event_id
+    ),
+    new_event as materialized (
+      -- Only the events recorded now: an event is applied once.
+      select a.* from attributed as a where a.raw_event_id in (select r.raw_event_id from recorded as r)
+    ),
+    bounced as (
+      -- One bounce per delivery report that the rules call a bounce.
+      insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
+      select subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, status_message, occurred_at
+      from new_event
+      where bounce_type is not null
+      on conflict (raw_event_id) do nothing
+    ),
+    suppressed as (
+      -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
+      update app_public.subscribers as s set status = 'blocklisted'
+      where s.id in (select subscriber_id from new_event where blocklists) and s.status <> 'blocklisted'
+    ),
+    incoming as (
+      -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
+      -- the message has another), in which case the message is re-derived from all of its events.
+      select n.message_id,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
+          and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
+          as rederive,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as opens_human,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is not null) as opens_machine,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as clicks_human,
+        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is not null) as clicks_machine,
+        min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as first_opened_at,
+        max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as last_opened_at,
+        min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as first_clicked_at,
+        max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as last_clicked_at
+      from new_event as n
+      group by n.message_id
+    ),
+    report as (
+      -- Per message: the highest-ranking new delivery report (the order of refresh_messages), against the current
+      -- one (none while delivery_status_at is NULL).
+      select distinct on (n.message_id) n.message_id, n.status, n.status_message, n.occurred_at, n.bounce_type,
+        n.current_status_at is null
+          or (n.precedence, n.occurred_at) > (n.current_precedence, n.current_status_at) as outranks,
+        n.current_status_at is not null
+          and (n.precedence, n.occurred_at) = (n.current_precedence, n.current_status_at) as ties
+      from new_event as n
+      where n.kind = 'delivery_report'
+      order by n.message_id, n.precedence desc, n.occurred_at desc, n.raw_event_id desc
+    ),
+    change as materialized (
+      select i.message_id, i.rederive or coalesce(r.ties, false) as rederive, coalesce(r.outranks, false) as outranks,
+        r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
+        i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
+      from incoming as i left join report as r on r.message_id = i.message_id
+    ),
+    applied as (
+      update app_public.messages as m set
+        delivery_status = case when c.outranks then c.status else m.delivery_status end,
+        delivery_status_message = case when c.outranks then c.status_message else m.delivery_status_message end,
+        delivery_status_at = case when c.outranks then c.occurred_at else m.delivery_status_at end,
+        bounce_type = case when c.outranks then c.bounce_type else m.bounce_type end,
+        opens_human = m.opens_human + c.opens_human,
+        opens_machine = m.opens_machine + c.opens_machine,
+        clicks_human = m.clicks_human + c.clicks_human,
+        clicks_machine = m.clicks_machine + c.clicks_machine,
+        first_opened_at = least(m.first_opened_at, c.first_opened_at),
+        last_opened_at = greatest(m.last_opened_at, c.last_opened_at),
+        first_clicked_at = least(m.first_clicked_at, c.first_clicked_at),
+        last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at),
+        updated_at = now()
+      from change as c
+      where m.id = c.message_id and not c.rederive
+        and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
+    )
+    select (select array_agg(c.message_id) filter (where c.rederive) from change as c),
+      (select array_agg(b.raw_event_id) from batch_event as b where b.message_id is null)
+  $statement$
+  into rederive_ids, unmatched_ids
+  using raw_event_ids;
+
+  if rederive_ids is not null then
+    perform app_private.refresh_messages(rederive_ids);
+  end if;
+  return unmatched_ids;
+end;
+$$;
+
+comment on function app_private.attribute_events(raw_event_ids bigint[]) is 'Attributes raw events (by id) to messages by the attribution rule, once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+
+revoke all on function app_private.attribute_events(raw_event_ids bigint[]) from public;

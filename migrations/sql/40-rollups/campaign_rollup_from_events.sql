@@ -1,0 +1,124 @@
+create or replace function app_public.campaign_rollup_from_events(campaign_id bigint) returns app_public.campaign_rollups as $$
+  with settings as (select * from app_public.engagement_settings),
+  msg as (
+    select * from app_public.messages as m where m.campaign_id = campaign_rollup_from_events.campaign_id
+  ),
+  candidate as materialized (
+    select e.*, app_private.event_kind(e.event_type) as kind
+    from app_public.raw_events as e
+    where e.problem is null and app_private.event_kind(e.event_type) is not null
+      and e.id in (select r.id from app_public.raw_events as r join msg on msg.internet_message_id = r.internet_message_id
+                   union
+                   select r.id from app_public.raw_events as r join msg on msg.operation_id = r.operation_id)
+  ),
+  matched as (
+    select c.id, m.id as message_id, 1 as rank
+    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
+    union all
+    select c.id, m.id, 2
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where lower(m.recipient) = c.recipient
+    union all
+    select c.id, m.id, 3
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where c.recipient is null
+  ),
+  attributed as materialized (
+    select c.*, b.message_id, m.accepted_at
+    from (select distinct on (id) id, message_id from matched order by id, rank) as b
+    join candidate as c on c.id = b.id
+    join msg as m on m.id = b.message_id
+  ),
+  report as materialized (
+    select distinct on (a.message_id) a.message_id, a.status, rule.bounce_type
+    from attributed as a
+    left join app_public.delivery_statuses as ds on ds.status = a.status
+    left join lateral (
+      select r.bounce_type from app_public.bounce_rules as r
+      where r.status = a.status
+        and (r.status_message_pattern is null or coalesce(a.status_message, '') ~* r.status_message_pattern)
+      order by r.position limit 1
+    ) as rule on true
+    where a.kind = 'delivery_report'
+    order by a.message_id, coalesce(ds.precedence, 0) desc, coalesce(a.occurred_at, a.event_time, a.received_at) desc, a.id desc
+  ),
+  engagement as materialized (
+    select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
+           coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
+    from attributed as a where a.kind = 'engagement'
+  ),
+  burst as materialized (
+    select e.id, count(distinct o.url) as distinct_links
+    from engagement as e cross join settings as s
+    join engagement as o on o.message_id = e.message_id
+    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.url is not null
+      and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                            and e.occurred_at + make_interval(secs => s.burst_seconds)
+    group by e.id
+  ),
+  agent as materialized (
+    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) is not null as is_machine
+    from (select distinct user_agent from engagement where user_agent is not null) as d
+  ),
+  classified as materialized (
+    select e.message_id, e.engagement_type,
+      coalesce(a.is_machine, false)
+      or coalesce(e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance), false)
+      or coalesce(b.distinct_links >= s.burst_distinct_links, false) as is_machine
+    from engagement as e cross join settings as s
+    left join agent as a on a.user_agent = e.user_agent
+    left join burst as b on b.id = e.id
+  ),
+  per_message as (
+    select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
+      count(*) filter (where c.engagement_type = 'view' and not c.is_machine) as opens_human,
+      count(*) filter (where c.engagement_type = 'view') as opens,
+      count(*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
+      count(*) filter (where c.engagement_type = 'click') as clicks,
+      bool_or(u.message_id is not null) as unsubscribed,
+      bool_or(complaint.message_id is not null) as complained
+    from msg as m
+    left join report as r on r.message_id = m.id
+    left join classified as c on c.message_id = m.id
+    left join (select distinct message_id from app_public.unsubscribes) as u on u.message_id = m.id
+    left join (select distinct message_id from app_public.bounces where bounce_type = 'complaint') as complaint
+      on complaint.message_id = m.id
+    group by m.id, m.send_status, r.status, r.bounce_type
+  )
+  select
+    campaign_rollup_from_events.campaign_id,
+    count(*),
+    count(*) filter (where send_status = 'queued'),
+    count(*) filter (where send_status = 'sending'),
+    count(*) filter (where send_status = 'accepted'),
+    count(*) filter (where send_status = 'failed'),
+    count(*) filter (where send_status = 'cancelled'),
+    count(*) filter (where send_status = 'skipped'),
+    count(*) filter (where delivery_status = 'Delivered'),
+    count(*) filter (where delivery_status = 'Expanded'),
+    count(*) filter (where bounce_type = 'hard'),
+    count(*) filter (where bounce_type = 'soft'),
+    count(*) filter (where delivery_status = 'Suppressed'),
+    count(*) filter (where delivery_status = 'FilteredSpam'),
+    count(*) filter (where delivery_status = 'Quarantined'),
+    count(*) filter (where delivery_status = 'Failed'),
+    count(*) filter (where delivery_status not in
+      ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')),
+    count(*) filter (where opens_human > 0),
+    count(*) filter (where opens > 0),
+    coalesce(sum(opens_human), 0),
+    coalesce(sum(opens), 0),
+    count(*) filter (where clicks_human > 0),
+    count(*) filter (where clicks > 0),
+    coalesce(sum(clicks_human), 0),
+    coalesce(sum(clicks), 0),
+    count(*) filter (where unsubscribed),
+    count(*) filter (where complained)
+  from per_message
+$$ language sql stable security definer set search_path to pg_catalog, public, pg_temp set work_mem to '256MB' set enable_nestloop to off;
+
+comment on function app_public.campaign_rollup_from_events(campaign_id bigint) is 'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, bounce rules, machine classification), the ledger''s send status, unsubscribes and complaints, without reading the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
+
+revoke all on function app_public.campaign_rollup_from_events(campaign_id bigint) from public;
+grant execute on function app_public.campaign_rollup_from_events(campaign_id bigint) to :DATABASE_ADMIN;
+grant execute on function app_public.campaign_rollup_from_events(campaign_id bigint) to :DATABASE_READONLY;

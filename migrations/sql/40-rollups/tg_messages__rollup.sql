@@ -1,0 +1,120 @@
+create or replace function app_private.tg_messages__rollup() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $_$
+declare
+  changes text;
+  campaign_ids bigint[];
+  accepted_changed bigint[];
+begin
+  changes = case tg_op
+    when 'INSERT' then 'select 1 as sign, * from new_messages'
+    when 'UPDATE' then 'select 1 as sign, * from new_messages union all select -1, * from old_messages'
+    else 'select -1 as sign, * from old_messages'
+  end;
+  execute format($query$
+    with changed as (%s),
+    delta as (
+      select
+        campaign_id,
+        sum(sign) as recipients,
+        sum(sign) filter (where send_status = 'queued') as queued,
+        sum(sign) filter (where send_status = 'sending') as sending,
+        sum(sign) filter (where send_status = 'accepted') as accepted,
+        sum(sign) filter (where send_status = 'failed') as send_failed,
+        sum(sign) filter (where send_status = 'cancelled') as cancelled,
+        sum(sign) filter (where send_status = 'skipped') as skipped,
+        sum(sign) filter (where delivery_status = 'Delivered') as delivered,
+        sum(sign) filter (where delivery_status = 'Expanded') as expanded,
+        sum(sign) filter (where bounce_type = 'hard') as bounced_hard,
+        sum(sign) filter (where bounce_type = 'soft') as bounced_soft,
+        sum(sign) filter (where delivery_status = 'Suppressed') as suppressed,
+        sum(sign) filter (where delivery_status = 'FilteredSpam') as filtered_spam,
+        sum(sign) filter (where delivery_status = 'Quarantined') as quarantined,
+        sum(sign) filter (where delivery_status = 'Failed') as delivery_failed,
+        sum(sign) filter (where delivery_status is not null and delivery_status not in
+          ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')) as unknown_status,
+        sum(sign) filter (where opens_human > 0) as unique_opens_human,
+        sum(sign) filter (where opens_human + opens_machine > 0) as unique_opens,
+        sum(sign * opens_human) as opens_human,
+        sum(sign * (opens_human + opens_machine)) as opens,
+        sum(sign) filter (where clicks_human > 0) as unique_clicks_human,
+        sum(sign) filter (where clicks_human + clicks_machine > 0) as unique_clicks,
+        sum(sign * clicks_human) as clicks_human,
+        sum(sign * (clicks_human + clicks_machine)) as clicks,
+        sum(sign) filter (where unsubscribed_at is not null) as unsubscribes,
+        sum(sign) filter (where complained_at is not null) as complaints
+      from changed
+      group by campaign_id
+    ),
+    locked as (
+      select r.campaign_id from app_public.campaign_rollups as r
+      where r.campaign_id in (select campaign_id from delta)
+      order by r.campaign_id
+      for update
+    )
+    update app_public.campaign_rollups as r set
+      recipients = r.recipients + coalesce(d.recipients, 0),
+      queued = r.queued + coalesce(d.queued, 0),
+      sending = r.sending + coalesce(d.sending, 0),
+      accepted = r.accepted + coalesce(d.accepted, 0),
+      send_failed = r.send_failed + coalesce(d.send_failed, 0),
+      cancelled = r.cancelled + coalesce(d.cancelled, 0),
+      skipped = r.skipped + coalesce(d.skipped, 0),
+      delivered = r.delivered + coalesce(d.delivered, 0),
+      expanded = r.expanded + coalesce(d.expanded, 0),
+      bounced_hard = r.bounced_hard + coalesce(d.bounced_hard, 0),
+      bounced_soft = r.bounced_soft + coalesce(d.bounced_soft, 0),
+      suppressed = r.suppressed + coalesce(d.suppressed, 0),
+      filtered_spam = r.filtered_spam + coalesce(d.filtered_spam, 0),
+      quarantined = r.quarantined + coalesce(d.quarantined, 0),
+      delivery_failed = r.delivery_failed + coalesce(d.delivery_failed, 0),
+      unknown_status = r.unknown_status + coalesce(d.unknown_status, 0),
+      unique_opens_human = r.unique_opens_human + coalesce(d.unique_opens_human, 0),
+      unique_opens = r.unique_opens + coalesce(d.unique_opens, 0),
+      opens_human = r.opens_human + coalesce(d.opens_human, 0),
+      opens = r.opens + coalesce(d.opens, 0),
+      unique_clicks_human = r.unique_clicks_human + coalesce(d.unique_clicks_human, 0),
+      unique_clicks = r.unique_clicks + coalesce(d.unique_clicks, 0),
+      clicks_human = r.clicks_human + coalesce(d.clicks_human, 0),
+      clicks = r.clicks + coalesce(d.clicks, 0),
+      unsubscribes = r.unsubscribes + coalesce(d.unsubscribes, 0),
+      complaints = r.complaints + coalesce(d.complaints, 0)
+    from delta as d
+    where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
+  $query$, changes);
+
+  if tg_op = 'UPDATE' then
+    -- Campaigns with nothing left to send are finished, and an acceptance time recorded after engagement changes
+    -- the "too soon after acceptance" rule. (One pass over the changed rows for both; the events are then looked
+    -- up, by index, only for messages whose acceptance changed.)
+    select array_agg(distinct n.campaign_id)
+             filter (where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending')),
+           array_agg(n.id) filter (where n.accepted_at is distinct from o.accepted_at)
+    into campaign_ids, accepted_changed
+    from new_messages as n join old_messages as o on o.id = n.id;
+    if campaign_ids is not null then
+      perform app_private.finish_campaigns_if_done(campaign_ids);
+    end if;
+    if accepted_changed is not null then
+      select array_agg(c.id) into accepted_changed
+      from unnest(accepted_changed) as c(id)
+      where exists (select 1 from app_public.message_events as me where me.message_id = c.id and me.kind = 'engagement');
+    end if;
+    if accepted_changed is not null then
+      perform app_private.refresh_messages(accepted_changed);
+    end if;
+  end if;
+  return null;
+end;
+$_$;
+
+comment on function app_private.tg_messages__rollup() is 'Statement trigger: adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement).';
+
+revoke all on function app_private.tg_messages__rollup() from public;
+
+create or replace trigger _900_rollup_delete after delete on app_public.messages referencing old table as old_messages for each statement execute function app_private.tg_messages__rollup();
+
+create or replace trigger _900_rollup_insert after insert on app_public.messages referencing new table as new_messages for each statement execute function app_private.tg_messages__rollup();
+
+create or replace trigger _900_rollup_update after update on app_public.messages referencing old table as old_messages new table as new_messages for each statement execute function app_private.tg_messages__rollup();

@@ -1,0 +1,17 @@
+create or replace function app_public.pause_campaign(campaign_id bigint) returns app_public.campaigns as $$
+declare
+  campaign app_public.campaigns := app_private.lock_campaign(campaign_id);
+begin
+  if campaign.status <> 'running' then
+    raise exception 'campaign % is %; only a running campaign can be paused', campaign.id, campaign.status
+      using errcode = '55000';
+  end if;
+  update app_public.campaigns set status = 'paused', paused_at = now() where id = campaign.id returning * into campaign;
+  return campaign;
+end;
+$$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
+
+comment on function app_public.pause_campaign(campaign_id bigint) is 'Pauses a running campaign: the sending worker claims no more of its messages until it is resumed.';
+
+revoke all on function app_public.pause_campaign(campaign_id bigint) from public;
+grant execute on function app_public.pause_campaign(campaign_id bigint) to :DATABASE_ADMIN;
