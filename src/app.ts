@@ -161,7 +161,9 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     sending = await prepareSending(config, log, options);
     if (options.worker) {
       await sending.queueSendJobs(pool);
+      const { createTaskList } = await import("../tasks/index.ts");
       worker = await startWorker({ connectionString: database.ownerUrl }, log, {
+        taskList: createTaskList(sending.settings),
         concurrency: config.workerConcurrency,
         reclaimAfterMs: config.workerReclaimAfterMs,
         cronItems: retentionCronItems(config.rawEventRetentionDays),

@@ -1,4 +1,4 @@
-// The graphile-worker runner, supervised: tasks are the files in tasks/, one per task identifier.
+// The graphile-worker runner, supervised, running the task list it is given (createTaskList, tasks/index.ts).
 //
 // Crashes and outages only delay work:
 // - The database going away never ends the process. The worker's own pool waits for the database when it
@@ -16,16 +16,14 @@
 //   A process only does so once its own lock connection has been up for that long, so that after a
 //   database restart the live workers have taken their locks again before anyone judges them.
 import { EventEmitter } from "node:events";
-import path from "node:path";
-import { parseCronItems, run, type CronItem, type Runner, type WorkerEvents, type WorkerPool } from "graphile-worker";
+import { parseCronItems, run, type CronItem, type Runner, type TaskList, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import pg from "pg";
-import { projectRoot } from "./db/migrate.ts";
 import type { Log } from "./log.ts";
 import { workerLogger } from "./log.ts";
 
-export const taskDirectory = path.join(projectRoot, "tasks");
-
 export interface WorkerOptions {
+  /** The tasks by identifier (createTaskList, tasks/index.ts). */
+  taskList: TaskList;
   concurrency: number;
   /** Jobs of a dead worker are unlocked once they have been locked this long (ms). */
   reclaimAfterMs: number;
@@ -184,7 +182,7 @@ export async function startWorker(connection: pg.ClientConfig, log: Log, options
     return run({
       pgPool: pool,
       concurrency: options.concurrency,
-      taskDirectory,
+      taskList: options.taskList,
       noHandleSignals: true,
       pollInterval: 1000,
       parsedCronItems: parseCronItems(options.cronItems ?? []),

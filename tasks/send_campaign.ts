@@ -4,14 +4,15 @@
 // across processes. src/sending/send-campaign.ts is the loop; docs/sending.md the rules.
 import type { Task } from "graphile-worker";
 import { sendCampaign } from "../src/sending/send-campaign.ts";
+import type { SendingSettings } from "../src/sending/settings.ts";
 
-const task: Task = async (payload, helpers) => {
-  const campaignId = (payload as { campaignId?: unknown } | null)?.campaignId;
-  if (typeof campaignId !== "number" && typeof campaignId !== "string") {
-    throw new Error(`send_campaign needs {"campaignId": id}, got ${JSON.stringify(payload)}`);
-  }
-  const result = await sendCampaign((text, values) => helpers.query(text, values), campaignId, helpers.abortSignal);
-  helpers.logger.debug(`campaign ${campaignId}: ${result}`);
-};
-
-export default task;
+export default function sendCampaignTask(sending: SendingSettings): Task {
+  return async (payload, helpers) => {
+    const campaignId = (payload as { campaignId?: unknown } | null)?.campaignId;
+    if (typeof campaignId !== "number" && typeof campaignId !== "string") {
+      throw new Error(`send_campaign needs {"campaignId": id}, got ${JSON.stringify(payload)}`);
+    }
+    const result = await sendCampaign((text, values) => helpers.query(text, values), campaignId, helpers.abortSignal, sending);
+    helpers.logger.debug(`campaign ${campaignId}: ${result}`);
+  };
+}

@@ -5,7 +5,8 @@ import { quickAddJob, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { retentionCronItems } from "../src/retention.ts";
-import { taskDirectory } from "../src/worker.ts";
+import { DEFAULT_SENDING_SETTINGS } from "../src/sending/settings.ts";
+import { createTaskList } from "../tasks/index.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runMailroom } from "./helpers/process.ts";
 
@@ -191,7 +192,7 @@ describe("retention of raw event payloads", () => {
     expect(await payloads()).toEqual({ removed: 0, kept: 10 });
 
     await quickAddJob({ pgPool: db.pool }, "remove_raw_event_payloads", { retentionDays: 30 });
-    await runOnce({ pgPool: db.pool, taskDirectory });
+    await runOnce({ pgPool: db.pool, taskList: createTaskList(DEFAULT_SENDING_SETTINGS) });
     expect(await payloads()).toEqual({ removed: 7, kept: 3 });
     expect(await snapshot()).toEqual(before);
 

@@ -5,13 +5,15 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
+import type { SendingSettings } from "../src/sending/settings.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { apiKey, errorOf, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
 import { runQueuedJobs, startReceiver, TEST_SECRET, type Receiver } from "./helpers/receiver.ts";
-import { configureTestSending, createCampaign, createList, createSender } from "./helpers/sending.ts";
+import { createCampaign, createList, createSender, testSendingSettings } from "./helpers/sending.ts";
 
 let db: TestDatabase;
 let sandbox: Sandbox;
+let settings: SendingSettings;
 let receiver: Receiver;
 let api: GraphqlServer;
 let admin: string;
@@ -77,7 +79,7 @@ beforeAll(async () => {
   const recorderUrl = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/`;
   receiver = await startReceiver(db.pool);
   await sandbox.subscribe({ endpoint: `${receiver.url}/webhooks/acs?code=${TEST_SECRET}` });
-  configureTestSending({
+  settings = testSendingSettings({
     defaultConnectionString: sandbox.connectionString.replace(/endpoint=[^;]+/, `endpoint=${recorderUrl}`),
     publicUrl: "https://mailroom.example.com",
     unsubscribeSecret: "test-unsubscribe-secret-0123456789-abcdef",
@@ -112,7 +114,7 @@ describe("sendTestEmail", () => {
     expect(testSend).toMatchObject({ campaignId, recipient: "Reviewer@Example.net", subscriberId: null, status: "queued", error: null, sentAt: null });
     expect(testSend.internetMessageId).toMatch(/^<[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}@mail\.example\.com>$/); // version 7, as the ledger
 
-    await runQueuedJobs(db.pool);
+    await runQueuedJobs(db.pool, settings);
     const read = await api.query(admin, READ, { id: testSend.id });
     expect(read.errors).toBeUndefined();
     expect(read.data!.testSendById).toMatchObject({ status: "accepted", error: null, subscriber: null });
@@ -155,7 +157,7 @@ describe("sendTestEmail", () => {
     expect(testSend.subscriberId).not.toBeNull();
     // The test email only: the campaign's own job would send its two messages too.
     await db.pool.query("delete from graphile_worker._private_jobs where key = $1", [`send_campaign:${campaignId}`]);
-    await runQueuedJobs(db.pool);
+    await runQueuedJobs(db.pool, settings);
 
     const email = sandbox.emails().find((e) => e.operationId === testSend.operationId)!;
     expect(email.subject).toBe(`[Test] Hello ${subscriberName}`);
@@ -166,7 +168,7 @@ describe("sendTestEmail", () => {
 
     // Event Grid: the delivery report and the view reach the webhook; the ingest job stores them.
     await sandbox.whenIdle(10_000);
-    await runQueuedJobs(db.pool);
+    await runQueuedJobs(db.pool, settings);
     const read = await api.query(admin, READ, { id: testSend.id });
     expect(read.data!.testSendById).toMatchObject({ status: "accepted", deliveryStatus: "Delivered", subscriber: { email: subscriberEmail } });
     const events = await db.pool.query(
@@ -189,7 +191,7 @@ describe("sendTestEmail", () => {
     const campaignId = await createCampaign(db.pool, { senderId: refused, listIds: [listId] });
     const sent = await sendTest(campaignId, "reviewer@example.net");
     const id = sent.data!.sendTestEmail.testSend.id;
-    await runQueuedJobs(db.pool);
+    await runQueuedJobs(db.pool, settings);
     const read = await api.query(admin, READ, { id });
     expect(read.data!.testSendById.status).toBe("failed");
     expect(read.data!.testSendById.error).toBe("ACS did not take the email now: Denied: Denied by the resource provider. (throttled, or the sender's key refused)");

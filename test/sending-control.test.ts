@@ -2,25 +2,27 @@
 // flight finishes, nothing is sent twice and nothing is left 'sending'.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
+import type { SendingSettings } from "../src/sending/settings.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import {
   campaignStatus,
-  configureTestSending,
   createCampaign,
   createList,
   createSender,
   runSending,
   sendStatusCounts,
+  testSendingSettings,
 } from "./helpers/sending.ts";
 
 let db: TestDatabase;
 let sandbox: Sandbox;
+let settings: SendingSettings;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   // Slow enough answers that the campaign is still sending when we act.
   sandbox = await startSandbox({ settings: { quotaPerMinute: null, quotaPerHour: null, timeScale: 0.001, latencyMs: 15 } });
-  configureTestSending({ defaultConnectionString: sandbox.connectionString, batchSize: 10, concurrency: 4, lanes: 2 });
+  settings = testSendingSettings({ defaultConnectionString: sandbox.connectionString, batchSize: 10, concurrency: 4, lanes: 2 });
 });
 
 afterAll(async () => {
@@ -54,7 +56,7 @@ describe("pause, resume, cancel", () => {
     const senderId = await createSender(db.pool);
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [await createList(db.pool, 200)] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    const sending = runSending(db.pool);
+    const sending = runSending(db.pool, settings);
     await waitFor(async () => (await accepted(campaignId)) >= 30);
     await db.pool.query("select app_public.pause_campaign($1)", [campaignId]);
     await sending;
@@ -66,11 +68,11 @@ describe("pause, resume, cancel", () => {
     const recipients = await recipientsOf(campaignId);
     expect(sentTo(recipients)).toHaveLength(paused.accepted);
     // Nothing more goes out while paused.
-    await runSending(db.pool);
+    await runSending(db.pool, settings);
     expect(sentTo(recipients)).toHaveLength(paused.accepted);
 
     await db.pool.query("select app_public.resume_campaign($1)", [campaignId]);
-    await runSending(db.pool);
+    await runSending(db.pool, settings);
     const sent = sentTo(recipients);
     expect(sent).toHaveLength(200);
     expect(new Set(sent).size).toBe(200);
@@ -82,7 +84,7 @@ describe("pause, resume, cancel", () => {
     const senderId = await createSender(db.pool);
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [await createList(db.pool, 200)] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    const sending = runSending(db.pool);
+    const sending = runSending(db.pool, settings);
     await waitFor(async () => (await accepted(campaignId)) >= 30);
     await db.pool.query("select app_public.cancel_campaign($1)", [campaignId]);
     await sending;

@@ -5,13 +5,13 @@ import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import {
   campaignStatus,
-  configureTestSending,
   createCampaign,
   createList,
   createSender,
   prepareSendingDatabase,
   runSending,
   sendStatusCounts,
+  testSendingSettings,
 } from "./helpers/sending.ts";
 
 let db: TestDatabase;
@@ -47,12 +47,12 @@ describe("faults", () => {
   it("500s, 503s and lost 202s: every recipient exactly once, nothing sent again after ACS accepted it", async () => {
     sandbox.reset();
     sandbox.configure({ faultShare: 0.25, lostResponseShare: 0.2, latencyMs: 0 });
-    configureTestSending({ defaultConnectionString: sandbox.connectionString, retryBaseMs: 20, batchSize: 25 });
+    const settings = testSendingSettings({ defaultConnectionString: sandbox.connectionString, retryBaseMs: 20, batchSize: 25 });
     const senderId = await createSender(db.pool);
     const listId = await createList(db.pool, 300);
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [listId] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    await runSending(db.pool);
+    await runSending(db.pool, settings);
 
     const stats = sandbox.stats().emails;
     expect(stats.faults).toBeGreaterThan(20);
@@ -71,12 +71,12 @@ describe("faults", () => {
   it("timeouts: the requests that timed out were accepted, and the look-up finds them instead of sending again", async () => {
     sandbox.reset();
     sandbox.configure({ faultShare: 0, lostResponseShare: 0, latencyMs: 400 });
-    configureTestSending({ defaultConnectionString: sandbox.connectionString, timeoutMs: 100, retryBaseMs: 1500, batchSize: 10 });
+    const settings = testSendingSettings({ defaultConnectionString: sandbox.connectionString, timeoutMs: 100, retryBaseMs: 1500, batchSize: 10 });
     const senderId = await createSender(db.pool);
     const listId = await createList(db.pool, 20);
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [listId] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    const sending = runSending(db.pool);
+    const sending = runSending(db.pool, settings);
     // Every request times out on our side; the sandbox accepts each one 400 ms after it arrived.
     await waitFor(async () => {
       const { rows } = await db.pool.query(

@@ -6,13 +6,13 @@ import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import {
   campaignStatus,
-  configureTestSending,
   createCampaign,
   createList,
   createSender,
   prepareSendingDatabase,
   runSending,
   sendStatusCounts,
+  testSendingSettings,
 } from "./helpers/sending.ts";
 
 const SCALE = 0.01;
@@ -48,11 +48,11 @@ function busiestWindow(times: number[], windowMs: number): number {
 describe("quotas", () => {
   it("a sender's own quota equal to ACS's: no window exceeded, no 429 at all", async () => {
     sandbox.reset();
-    configureTestSending({ defaultConnectionString: sandbox.connectionString });
+    const sending = testSendingSettings({ defaultConnectionString: sandbox.connectionString });
     const senderId = await createSender(db.pool, { perMinute: 30, perHour: 100 });
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [await createList(db.pool, 90)] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    await runSending(db.pool);
+    await runSending(db.pool, sending);
 
     const times = sandbox.emails().map((e) => Date.parse(e.acceptedAt));
     expect(times).toHaveLength(90);
@@ -64,11 +64,11 @@ describe("quotas", () => {
 
   it("a sender without quotas meets ACS's 429s: it pauses until Retry-After, nothing fails, nothing twice", async () => {
     sandbox.reset();
-    configureTestSending({ defaultConnectionString: sandbox.connectionString });
+    const sending = testSendingSettings({ defaultConnectionString: sandbox.connectionString });
     const senderId = await createSender(db.pool, { perMinute: null, perHour: null });
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [await createList(db.pool, 70)] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    await runSending(db.pool);
+    await runSending(db.pool, sending);
 
     const emails = sandbox.emails();
     expect(new Set(emails.map((e) => e.recipients.to[0])).size).toBe(70);
@@ -86,13 +86,13 @@ describe("quotas", () => {
   it("several senders serve one campaign, each within its own quota", async () => {
     sandbox.reset();
     sandbox.configure({ quotaPerMinute: null, quotaPerHour: null });
-    configureTestSending({ defaultConnectionString: sandbox.connectionString });
+    const sending = testSendingSettings({ defaultConnectionString: sandbox.connectionString });
     const small = await createSender(db.pool, { fromAddress: "small@mail.example.com", perMinute: 10, perHour: null });
     const large = await createSender(db.pool, { fromAddress: "large@mail.example.com", perMinute: 40, perHour: null });
     const campaignId = await createCampaign(db.pool, { senderId: small, listIds: [await createList(db.pool, 150)] });
     await db.pool.query("insert into app_public.campaign_senders (campaign_id, sender_id) values ($1, $2)", [campaignId, large]);
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    await runSending(db.pool);
+    await runSending(db.pool, sending);
 
     const emails = sandbox.emails();
     expect(emails).toHaveLength(150);
@@ -131,8 +131,7 @@ describe("quotas", () => {
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
 
     // A job that may not wait that long queues itself for the opening and sends nothing.
-    configureTestSending({ defaultConnectionString: sandbox.connectionString, maxInlineWaitMs: 100 });
-    await runSending(db.pool);
+    await runSending(db.pool, testSendingSettings({ defaultConnectionString: sandbox.connectionString, maxInlineWaitMs: 100 }));
     expect(sandbox.emails()).toHaveLength(0);
     expect(await sendStatusCounts(db.pool, campaignId)).toEqual({ queued: 10 });
     const { rows: jobs } = await db.pool.query(
@@ -144,7 +143,7 @@ describe("quotas", () => {
 
     // Once it opens, everything goes. The opening comes without waiting for it: the window now opens now,
     // and the job queued for the old opening is brought forward.
-    configureTestSending({ defaultConnectionString: sandbox.connectionString });
+    const sending = testSendingSettings({ defaultConnectionString: sandbox.connectionString });
     const { rows: opened } = await db.pool.query(
       "update app_public.senders set send_window_start = (now() at time zone 'UTC')::time where id = $1 returning now() as opens_at",
       [senderId],
@@ -152,7 +151,7 @@ describe("quotas", () => {
     await db.pool.query("select graphile_worker.reschedule_jobs(array_agg(id), run_at => now()) from graphile_worker.jobs where key = $1", [
       `send_campaign:${campaignId}`,
     ]);
-    await runSending(db.pool);
+    await runSending(db.pool, sending);
     const emails = sandbox.emails();
     expect(emails).toHaveLength(10);
     expect(emails.every((e) => Date.parse(e.acceptedAt) >= opened[0].opens_at.getTime())).toBe(true);

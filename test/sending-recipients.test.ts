@@ -2,26 +2,28 @@
 // the sandbox's record of accepted emails is the witness.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
+import type { SendingSettings } from "../src/sending/settings.ts";
 import { verifyUnsubscribeToken } from "../src/sending/unsubscribe-token.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import {
   campaignStatus,
-  configureTestSending,
   createCampaign,
   createSender,
   prepareSendingDatabase,
   runSending,
   sendStatusCounts,
+  testSendingSettings,
 } from "./helpers/sending.ts";
 
 let db: TestDatabase;
 let sandbox: Sandbox;
+let settings: SendingSettings;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   await prepareSendingDatabase(db);
   sandbox = await startSandbox({ settings: { quotaPerMinute: null, quotaPerHour: null, timeScale: 0.001 } });
-  configureTestSending({ defaultConnectionString: sandbox.connectionString, unsubscribeSecret: "s".repeat(40) });
+  settings = testSendingSettings({ defaultConnectionString: sandbox.connectionString, unsubscribeSecret: "s".repeat(40) });
 });
 
 afterAll(async () => {
@@ -69,7 +71,7 @@ describe("recipients", () => {
     const campaignId = await createCampaign(pool, { senderId, listIds: [double, single] });
 
     await pool.query("select app_public.start_campaign($1)", [campaignId]);
-    await runSending(pool);
+    await runSending(pool, settings);
 
     const expected = people.filter((p) => p[4]).map((p) => p[0].toLowerCase()).sort();
     const emails = sandbox.emails();

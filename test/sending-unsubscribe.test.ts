@@ -2,15 +2,17 @@
 // and at preview.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
+import type { SendingSettings } from "../src/sending/settings.ts";
 import { previewCampaign } from "../src/sending/preview.ts";
 import { compileCampaign, htmlToText, TemplateError } from "../src/sending/template.ts";
 import { unsubscribeToken } from "../src/sending/unsubscribe-token.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { configureTestSending, createCampaign, createList, createSender, runSending } from "./helpers/sending.ts";
+import { createCampaign, createList, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
 
 let db: TestDatabase;
 let sandbox: Sandbox;
+let settings: SendingSettings;
 let receiver: Receiver;
 
 beforeAll(async () => {
@@ -18,7 +20,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ settings: { quotaPerMinute: null, quotaPerHour: null, timeScale: 0.001 } });
   receiver = await startReceiver(db.pool);
   // No UNSUBSCRIBE_SECRET: the send task and the endpoint share the secret generated in the database.
-  configureTestSending({ defaultConnectionString: sandbox.connectionString, publicUrl: receiver.url, unsubscribeSecret: undefined });
+  settings = testSendingSettings({ defaultConnectionString: sandbox.connectionString, publicUrl: receiver.url, unsubscribeSecret: undefined });
 });
 
 afterAll(async () => {
@@ -33,7 +35,7 @@ describe("one-click unsubscribe", () => {
     const listId = await createList(db.pool, 3);
     const campaignId = await createCampaign(db.pool, { senderId, listIds: [listId] });
     await db.pool.query("select app_public.start_campaign($1)", [campaignId]);
-    await runSending(db.pool);
+    await runSending(db.pool, settings);
     const emails = sandbox.emails();
     expect(emails).toHaveLength(3);
     const urlOf = (i: number) => /^<(.+)>$/.exec(emails[i].headers["List-Unsubscribe"])![1];

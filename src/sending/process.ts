@@ -12,9 +12,11 @@ import type pg from "pg";
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
 import type { Sandbox } from "../sandbox/index.ts";
-import { configureSending } from "./settings.ts";
+import { DEFAULT_SENDING_SETTINGS, type SendingSettings } from "./settings.ts";
 
 export interface SendingRuntime {
+  /** What the worker's send tasks are built over (createTaskList, tasks/index.ts). */
+  settings: SendingSettings;
   /** Secrets the webhook receiver must accept besides WEBHOOK_SECRETS (the in-process sandbox's). */
   webhookSecrets: string[];
   sandbox: Sandbox | undefined;
@@ -49,7 +51,8 @@ export async function prepareSending(config: Config, log: Log, options: { worker
       "ACS_CONNECTION_STRING is unset: sending to the local sandbox (nothing leaves this machine; docs/sending.md)",
     );
   }
-  configureSending({
+  const settings: SendingSettings = {
+    ...DEFAULT_SENDING_SETTINGS,
     defaultConnectionString: config.acsConnectionString ?? sandbox?.connectionString,
     publicUrl,
     unsubscribeSecret: config.sending.unsubscribeSecret,
@@ -58,8 +61,9 @@ export async function prepareSending(config: Config, log: Log, options: { worker
     leaseSeconds: config.sending.leaseSeconds,
     timeoutMs: config.sending.timeoutMs,
     log: log.child({ component: "sending" }),
-  });
+  };
   return {
+    settings,
     webhookSecrets: webhookSecret && options.server ? [webhookSecret] : [],
     sandbox,
     async queueSendJobs(pool) {
@@ -67,7 +71,8 @@ export async function prepareSending(config: Config, log: Log, options: { worker
       if (rows[0].queued > 0) log.info({ campaigns: rows[0].queued }, "send jobs queued for campaigns with work left");
     },
     async serverListening(url) {
-      if (config.sending.publicUrl === undefined) configureSending({ publicUrl: url });
+      // The worker may already run: its tasks read the settings at each job, so they see the change.
+      if (config.sending.publicUrl === undefined) settings.publicUrl = url;
       if (sandbox && webhookSecret && options.server) {
         const subscription = await sandbox.subscribe({ endpoint: `${url}/webhooks/acs?code=${webhookSecret}`, maxEventsPerBatch: 100 });
         log.info({ subscription: subscription.name }, "the sandbox delivers Event Grid events to this process's /webhooks/acs");

@@ -10,7 +10,7 @@
 import type { EmailMessage } from "@azure/communication-email";
 import type pg from "pg";
 import { AcsResource, type LookUpOutcome, type SendOutcome } from "./acs.ts";
-import { sendingSettings, type SendingSettings } from "./settings.ts";
+import type { SendingSettings } from "./settings.ts";
 import { TemplateError, compileCampaign, type CompiledCampaign } from "./template.ts";
 import { storedUnsubscribeSecret, unsubscribeToken, type Query } from "./unsubscribe-token.ts";
 
@@ -157,7 +157,7 @@ export async function sendCampaign(
   query: Query,
   campaignId: string | number,
   signal: AbortSignal,
-  settings: SendingSettings = sendingSettings(),
+  settings: SendingSettings,
 ): Promise<SendResult> {
   const log = settings.log?.child({ component: "send", campaignId: String(campaignId) });
   const { rows: contentRows } = await query<CampaignContentRow>(CAMPAIGN_CONTENT_SQL, [campaignId]);

@@ -1,6 +1,6 @@
-// What the send task needs from the process: where ACS is, how the unsubscribe URLs start, and the tuning
-// of claims and requests. startMailroom sets it before the worker starts (tests set it themselves); the
-// task reads it, since graphile-worker tasks receive only their payload.
+// What the send tasks need from the process: where ACS is, how the unsubscribe URLs start, and the tuning
+// of claims and requests. prepareSending (src/sending/process.ts) builds it from the configuration, and the
+// worker's tasks are built over it (createTaskList, tasks/index.ts); tests build their own.
 import type { Log } from "../log.ts";
 
 export interface SendingSettings {
@@ -46,17 +46,3 @@ export const DEFAULT_SENDING_SETTINGS: SendingSettings = {
   maxInlineWaitMs: 5_000,
   log: undefined,
 };
-
-// Kept on globalThis: graphile-worker imports task files itself, and a loader other than the one that
-// imported this module (a test runner's, for one) would otherwise see a second, unconfigured copy.
-const KEY = Symbol.for("mailroom.sendingSettings");
-const store = globalThis as typeof globalThis & { [KEY]?: SendingSettings };
-
-export function configureSending(change: Partial<SendingSettings>): SendingSettings {
-  store[KEY] = { ...(store[KEY] ?? DEFAULT_SENDING_SETTINGS), ...change };
-  return store[KEY];
-}
-
-export function sendingSettings(): SendingSettings {
-  return store[KEY] ?? DEFAULT_SENDING_SETTINGS;
-}

@@ -8,7 +8,7 @@
 // the test send: it names no message, so it unsubscribes no one.
 import type { EmailMessage } from "@azure/communication-email";
 import { CAMPAIGN_CONTENT_SQL, emailMessage, loadSender, unsubscribeUrl, type CampaignContentRow, type ClaimedMessage } from "./send-campaign.ts";
-import { sendingSettings, type SendingSettings } from "./settings.ts";
+import type { SendingSettings } from "./settings.ts";
 import { TemplateError, compileCampaign } from "./template.ts";
 import { storedUnsubscribeSecret, type Query } from "./unsubscribe-token.ts";
 
@@ -63,7 +63,7 @@ export function testEmailMessage(
 }
 
 /** Sends a queued test send and records its outcome; a test send already sent is left as it is. */
-export async function sendTestEmail(query: Query, testSendId: string | number, settings: SendingSettings = sendingSettings()): Promise<TestSendResult> {
+export async function sendTestEmail(query: Query, testSendId: string | number, settings: SendingSettings): Promise<TestSendResult> {
   const { rows } = await query<QueuedTestSend>("select * from app_private.queued_test_send($1)", [testSendId]);
   const row = rows[0];
   if (!row) return { status: "already sent" };

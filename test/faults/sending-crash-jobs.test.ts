@@ -6,7 +6,8 @@ import { runOnce, Logger } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseMetrics } from "../../src/metrics.ts";
 import { startSandbox, type Sandbox } from "../../src/sandbox/index.ts";
-import { taskDirectory } from "../../src/worker.ts";
+import { DEFAULT_SENDING_SETTINGS } from "../../src/sending/settings.ts";
+import { createTaskList } from "../../tasks/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import type { MailroomProcess } from "../helpers/process.ts";
 import { campaignStatus, createCampaign, createList, createSender, sendStatusCounts, startSendingWorker } from "../helpers/sending.ts";
@@ -106,7 +107,7 @@ describe("jobs after a crash", () => {
     const other = await createTestDatabase();
     try {
       await other.pool.query("select app_private.add_job('send_campaign', '{}'::json, max_attempts => 1)");
-      await runOnce({ pgPool: other.pool, taskDirectory, logger: new Logger(() => () => undefined) });
+      await runOnce({ pgPool: other.pool, taskList: createTaskList(DEFAULT_SENDING_SETTINGS), logger: new Logger(() => () => undefined) });
       const left = await jobs(other.pool);
       expect(left).toHaveLength(1);
       expect(left[0]).toMatchObject({ task: "send_campaign", attempts: 1, max_attempts: 1, locked: false });

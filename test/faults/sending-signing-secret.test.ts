@@ -7,10 +7,11 @@ import crypto from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../src/sandbox/index.ts";
+import type { SendingSettings } from "../../src/sending/settings.ts";
 import { verifyUnsubscribeToken } from "../../src/sending/unsubscribe-token.ts";
-import { taskDirectory } from "../../src/worker.ts";
+import { createTaskList } from "../../tasks/index.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { campaignStatus, configureTestSending, createCampaign, createList, createSender } from "../helpers/sending.ts";
+import { campaignStatus, createCampaign, createList, createSender, testSendingSettings } from "../helpers/sending.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CAMPAIGNS = 10;
@@ -19,13 +20,14 @@ const RECIPIENTS = 20;
 
 let db: TestDatabase;
 let sandbox: Sandbox;
+let settings: SendingSettings;
 let workerPool: pg.Pool;
 let runner: Runner | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   sandbox = await startSandbox({ settings: { quotaPerMinute: null, quotaPerHour: null, timeScale: 0.001 } });
-  configureTestSending({ defaultConnectionString: sandbox.connectionString, unsubscribeSecret: undefined, leaseSeconds: 5 });
+  settings = testSendingSettings({ defaultConnectionString: sandbox.connectionString, unsubscribeSecret: undefined, leaseSeconds: 5 });
   workerPool = new pg.Pool({ connectionString: db.ownerUrl, max: CAMPAIGNS + 5 });
   workerPool.on("error", () => undefined);
   workerPool.on("connect", (client) => client.on("error", () => undefined));
@@ -60,7 +62,7 @@ describe("unsubscribe signing secret", () => {
 
       await Promise.all(campaignIds.map((id) => db.pool.query("select app_public.start_campaign($1)", [id])));
       const failures: string[] = [];
-      runner = await run({ pgPool: workerPool, taskDirectory, concurrency: CAMPAIGNS, pollInterval: 100, logger: silentWorkerLogger });
+      runner = await run({ pgPool: workerPool, taskList: createTaskList(settings), concurrency: CAMPAIGNS, pollInterval: 100, logger: silentWorkerLogger });
       runner.events.on("job:failed", ({ job, error }) => failures.push(`${job.task_identifier} ${job.payload ? JSON.stringify(job.payload) : ""}: ${String(error)}`));
       runner.events.on("job:error", ({ job, error }) => failures.push(`${job.task_identifier} (error): ${String(error)}`));
 

@@ -12,12 +12,12 @@ import type { MailroomProcess } from "../helpers/process.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
   campaignStatus,
-  configureTestSending,
   createCampaign,
   createList,
   createSender,
   sendStatusCounts,
   startSendingWorker,
+  testSendingSettings,
 } from "../helpers/sending.ts";
 
 let db: TestDatabase;
@@ -149,7 +149,7 @@ describe("a reclaimed message is looked up before anything else", () => {
     const lost: Query = (text, values) =>
       text.includes("record_send_outcomes") ? Promise.reject(new Error("connection terminated")) : query(text, values);
     await expect(
-      sendCampaign(lost, campaignId, new AbortController().signal, configureTestSending({ ...settings, defaultConnectionString: sandbox.connectionString })),
+      sendCampaign(lost, campaignId, new AbortController().signal, testSendingSettings({ ...settings, defaultConnectionString: sandbox.connectionString })),
     ).rejects.toThrow("connection terminated");
     expect(sandbox.stats().emails.accepted).toBe(RECIPIENTS);
     expect(await sendStatusCounts(db.pool, campaignId)).toEqual({ sending: RECIPIENTS });
@@ -164,7 +164,7 @@ describe("a reclaimed message is looked up before anything else", () => {
 
     // A worker without ACS_CONNECTION_STRING (and the sender without its own) reclaims them: it cannot look
     // them up, so they stay in doubt, and nothing is sent.
-    const noConnection = configureTestSending({ ...settings, defaultConnectionString: undefined });
+    const noConnection = testSendingSettings({ ...settings, defaultConnectionString: undefined });
     expect(await sendCampaign(query, campaignId, new AbortController().signal, noConnection)).toBe("scheduled");
     expect(sandbox.stats().emails.requests).toBe(RECIPIENTS);
     const withoutConnection = await sendStatusCounts(db.pool, campaignId);
@@ -175,7 +175,7 @@ describe("a reclaimed message is looked up before anything else", () => {
       [campaignId],
     );
     await db.pool.query("update app_private.sender_throttles set paused_until = paused_until - interval '61 seconds' where sender_id = $1", [senderId]);
-    const withConnection = configureTestSending({ ...settings, defaultConnectionString: sandbox.connectionString });
+    const withConnection = testSendingSettings({ ...settings, defaultConnectionString: sandbox.connectionString });
     expect(await sendCampaign(query, campaignId, new AbortController().signal, withConnection)).toBe("finished");
 
     expectEachSentOnce(RECIPIENTS);

@@ -7,7 +7,8 @@ import { Logger, runOnce } from "graphile-worker";
 import { createHttpApp } from "../../src/http/app.ts";
 import { createWebhookAuthenticator } from "../../src/http/webhook-auth.ts";
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES, type EntraConfig } from "../../src/config.ts";
-import { taskDirectory } from "../../src/worker.ts";
+import { DEFAULT_SENDING_SETTINGS, type SendingSettings } from "../../src/sending/settings.ts";
+import { createTaskList } from "../../tasks/index.ts";
 
 export const TEST_SECRET = "test-webhook-secret-0123456789";
 
@@ -52,13 +53,14 @@ export async function startReceiver(
 const silentWorkerLogger = new Logger(() => () => undefined);
 
 /**
- * Runs every queued job to completion, as the worker would, and returns once no job is runnable or
- * running (runOnce may resolve while the last completion is still being written).
+ * Runs every queued job to completion, as the worker would (the send tasks over `sending`), and returns once no
+ * job is runnable or running (runOnce may resolve while the last completion is still being written).
  */
-export async function runQueuedJobs(pool: pg.Pool, timeoutMs = 30_000): Promise<void> {
+export async function runQueuedJobs(pool: pg.Pool, sending: SendingSettings = DEFAULT_SENDING_SETTINGS, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const taskList = createTaskList(sending);
   for (;;) {
-    await runOnce({ pgPool: pool, taskDirectory, logger: silentWorkerLogger });
+    await runOnce({ pgPool: pool, taskList, logger: silentWorkerLogger });
     const { rows } = await pool.query(
       `select count(*) filter (where locked_at is not null)::int as running,
               count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts)::int as runnable

@@ -2,7 +2,8 @@
 // would, against the sandbox.
 import type pg from "pg";
 import pino from "pino";
-import { configureSending, DEFAULT_SENDING_SETTINGS, type SendingSettings } from "../../src/sending/settings.ts";
+import { DEFAULT_SENDING_SETTINGS, type SendingSettings } from "../../src/sending/settings.ts";
+import { createTaskList } from "../../tasks/index.ts";
 import { superuserQuery, type TestDatabase } from "./database.ts";
 import { runQueuedJobs } from "./receiver.ts";
 import { runMailroom, type MailroomProcess } from "./process.ts";
@@ -94,8 +95,9 @@ export async function createCampaign(pool: pg.Pool, spec: CampaignSpec): Promise
 
 export const silentLog = pino({ level: "silent" });
 
-export function configureTestSending(change: Partial<SendingSettings>): SendingSettings {
-  return configureSending({
+/** Sending settings for tests (the send tasks run over them: runSending, runQueuedJobs); `change` overrides. */
+export function testSendingSettings(change: Partial<SendingSettings>): SendingSettings {
+  return {
     ...DEFAULT_SENDING_SETTINGS,
     publicUrl: "https://mailroom.example.com",
     // A claim's lease must outlast its requests with room to spare (the configuration allows a timeout of at
@@ -107,18 +109,17 @@ export function configureTestSending(change: Partial<SendingSettings>): SendingS
     maxInlineWaitMs: 120_000,
     log: silentLog,
     ...change,
-  });
+  };
 }
 
-/** Runs every due job (send_campaign, ingest) until none is left, as the worker would. */
-export async function runSending(pool: pg.Pool): Promise<void> {
+/** Runs every due job (send_campaign, ingest) over `sending` until none is left, as the worker would. */
+export async function runSending(pool: pg.Pool, sending: SendingSettings): Promise<void> {
   if (process.env.SEND_DEBUG) {
     const { runOnce, Logger } = await import("graphile-worker");
-    const { taskDirectory } = await import("../../src/worker.ts");
-    await runOnce({ pgPool: pool, taskDirectory, logger: new Logger(() => (level, message) => console.log(level, message)) });
+    await runOnce({ pgPool: pool, taskList: createTaskList(sending), logger: new Logger(() => (level, message) => console.log(level, message)) });
     return;
   }
-  await runQueuedJobs(pool);
+  await runQueuedJobs(pool, sending);
 }
 
 export async function sendStatusCounts(pool: pg.Pool, campaignId: string): Promise<Record<string, number>> {
