@@ -32,6 +32,23 @@ CREATE SCHEMA app_private;
 CREATE SCHEMA app_public;
 
 --
+-- Name: delivery_report_rank; Type: TYPE; Schema: app_private; Owner: -
+--
+
+CREATE TYPE app_private.delivery_report_rank AS (
+	precedence integer,
+	occurred_at timestamp with time zone,
+	status text COLLATE pg_catalog."C",
+	status_message text COLLATE pg_catalog."C"
+);
+
+--
+-- Name: TYPE delivery_report_rank; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TYPE app_private.delivery_report_rank IS 'The rank of a delivery report, compared field by field: the message''s delivery status is its report of highest rank (see the function app_private.delivery_report_rank).';
+
+--
 -- Name: list_member_counts; Type: TYPE; Schema: app_public; Owner: -
 --
 
@@ -176,6 +193,34 @@ $$;
 COMMENT ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) IS 'Queues a graphile-worker job (identifier = the task file name under tasks/).';
 
 --
+-- Name: advisory_lock_id(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.advisory_lock_id(name text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case name
+    -- Creating the cluster's roles (src/db/roles.ts, session lock).
+    when 'roles' then 7361001
+    -- Applying the files of migrations/sql (src/db/migrate.ts, transaction lock).
+    when 'sql sources' then 7361002
+    -- Events that match no message (shared, before they are parked in pending_events) against new messages
+    -- (exclusive, before pending events are matched to them): whichever commits second sees the other.
+    when 'pending events' then 7361003
+    -- Deleting a subscriber (exclusive) against starting a campaign (shared).
+    when 'subscriber deletion' then 7361004
+    -- One worker pool is alive (class of a two-key session lock: 7361005, hashtext(pool id)).
+    when 'worker liveness' then 7361005
+  end
+$$;
+
+--
+-- Name: FUNCTION advisory_lock_id(name text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.advisory_lock_id(name text) IS 'The number of each advisory lock Mailroom takes, by name (roles, sql sources, pending events, subscriber deletion, worker liveness); NULL for an unknown name. The file migrations/sql/10-common/advisory_lock_id.sql documents when each is taken and the lock order.';
+
+--
 -- Name: attribute_events(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -213,20 +258,33 @@ begin
       -- The matched messages, locked in id order and read as last committed (the lock follows a row updated since;
       -- looked up again by id, which unlike the row's address survives that).
       select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
-        m.delivery_status_at
+        m.delivery_status_message, m.delivery_status_at
       from app_public.messages as m
       where m.id = any(array(select message_id from batch_event where message_id is not null))
       order by m.id
       for no key update
     ),
+    locked_rollup as materialized (
+      -- Then the rollups of their campaigns, in campaign id order: every later statement of the transaction that
+      -- changes these messages (re-derivation, the rollup trigger) finds them already held, so two jobs never
+      -- take them in different orders.
+      select r.campaign_id from app_public.campaign_rollups as r
+      where r.campaign_id in (select l.campaign_id from locked as l)
+      order by r.campaign_id
+      for update
+    ),
     event as materialized (
       -- The matched events with their message's current state.
       select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
         b.status, b.status_message, b.engagement_type, b.engagement_context, b.user_agent, m.accepted_at,
-        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
-        coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
+        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status, m.delivery_status_at,
+        case when m.delivery_status_at is not null
+             then app_private.delivery_report_rank(current_status.precedence, m.delivery_status_at, m.delivery_status,
+                                                   m.delivery_status_message) end as current_rank,
+        case when b.kind = 'delivery_report'
+             then app_private.delivery_report_rank(ds.precedence, b.occurred_at, b.status, b.status_message) end as rank
       from batch_event as b
-      join locked as m on m.id = b.message_id
+      join locked as m on m.id = b.message_id and m.campaign_id in (select r.campaign_id from locked_rollup as r)
       left join app_public.delivery_statuses as ds on ds.status = b.status
       left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
     ),
@@ -251,9 +309,8 @@ begin
       select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
         agent.reason as user_agent_reason,
         case when e.kind = 'engagement'
-             then coalesce(agent.reason, app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at,
-                                                                                s.minimum_seconds_after_acceptance)) end
-          as machine_reason
+             then app_private.engagement_machine_reason(agent.reason, e.occurred_at, e.accepted_at, e.delivery_status,
+                                                        e.delivery_status_at, null, s) end as machine_reason
       from event as e
       cross join app_public.engagement_settings as s
       left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
@@ -286,7 +343,11 @@ begin
     suppressed as (
       -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
       update app_public.subscribers as s set status = 'blocklisted'
-      where s.id in (select subscriber_id from new_event where blocklists) and s.status <> 'blocklisted'
+      from (select l.id from app_public.subscribers as l
+            where l.id in (select subscriber_id from new_event where blocklists) and l.status <> 'blocklisted'
+            order by l.id
+            for no key update) as l
+      where s.id = l.id
     ),
     incoming as (
       -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
@@ -307,19 +368,16 @@ begin
       group by n.message_id
     ),
     report as (
-      -- Per message: the highest-ranking new delivery report (the order of refresh_messages), against the current
-      -- one (none while delivery_status_at is NULL).
+      -- Per message: the highest-ranking new delivery report (delivery_report_rank: precedence, time, then content,
+      -- so that equal ranks are equal reports), and whether it outranks the current one.
       select distinct on (n.message_id) n.message_id, n.status, n.status_message, n.occurred_at, n.bounce_type,
-        n.current_status_at is null
-          or (n.precedence, n.occurred_at) > (n.current_precedence, n.current_status_at) as outranks,
-        n.current_status_at is not null
-          and (n.precedence, n.occurred_at) = (n.current_precedence, n.current_status_at) as ties
+        n.current_rank is null or n.rank > n.current_rank as outranks
       from new_event as n
       where n.kind = 'delivery_report'
-      order by n.message_id, n.precedence desc, n.occurred_at desc, n.raw_event_id desc
+      order by n.message_id, n.rank desc
     ),
     change as materialized (
-      select i.message_id, i.rederive or coalesce(r.ties, false) as rederive, coalesce(r.outranks, false) as outranks,
+      select i.message_id, i.rederive, coalesce(r.outranks, false) as outranks,
         r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
         i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
       from incoming as i left join report as r on r.message_id = i.message_id
@@ -360,7 +418,46 @@ $_$;
 -- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Attributes raw events (by id) to messages by the attribution rule, once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks added as classified by engagement_machine_reason. A click while the message has another (burst rule) re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+
+--
+-- Name: attribute_new_events(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.attribute_new_events(raw_event_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  unmatched_ids bigint[];
+begin
+  -- Steps 1 to 4.
+  unmatched_ids = app_private.attribute_events(raw_event_ids);
+  if unmatched_ids is null then
+    return;
+  end if;
+  -- Step 5.
+  unmatched_ids = app_private.record_test_send_reports(unmatched_ids);
+  if cardinality(unmatched_ids) = 0 then
+    return;
+  end if;
+  -- Step 6: with the lock, look once more (this statement sees what committed before the lock was granted), then
+  -- park what still matches nothing.
+  perform pg_advisory_xact_lock_shared(app_private.advisory_lock_id('pending events'));
+  unmatched_ids = app_private.attribute_events(unmatched_ids);
+  insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
+  select e.id, e.internet_message_id, e.operation_id, e.recipient
+  from app_public.raw_events as e
+  where e.id = any(unmatched_ids) and (e.internet_message_id is not null or e.operation_id is not null)
+  order by e.id;
+end;
+$$;
+
+--
+-- Name: FUNCTION attribute_new_events(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.attribute_new_events(raw_event_ids bigint[]) IS 'Ingestion of newly stored raw events (by id), in named steps: match, record and apply to messages (attribute_events), roll up (the trigger on messages), test sends (record_test_send_reports), park in pending_events what matches no message. Called by the statement trigger on raw_events; the file migrations/sql/30-attribution/attribute_new_events.sql documents the steps and their lock order.';
 
 --
 -- Name: attribute_pending(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -400,7 +497,7 @@ declare
   attributed_ids bigint[];
 begin
   -- The same lock as inserting messages: no event or message can slip in between while we look.
-  perform pg_advisory_xact_lock(7361003);
+  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
   -- Pending rows of events that were attributed meanwhile are stale: remove them.
   delete from app_private.pending_events as p
   using app_public.message_events as me where me.raw_event_id = p.raw_event_id;
@@ -637,6 +734,68 @@ $$;
 COMMENT ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) IS 'Claims up to max_messages of a campaign for one worker, with a lease of lease_seconds (FOR UPDATE SKIP LOCKED, so any number of workers may claim at once). First messages in doubt whose lease ended (look_up: ask ACS before sending again), then, while the campaign is running, queued messages for the senders with capacity (quota windows, send window, 429 pause), reserved in sender_sends with the ids of the messages.';
 
 --
+-- Name: delivery_report_rank(integer, timestamp with time zone, text, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) RETURNS app_private.delivery_report_rank
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select row(coalesce(precedence, 0), occurred_at, coalesce(status, ''), coalesce(status_message, ''))::app_private.delivery_report_rank
+$$;
+
+--
+-- Name: FUNCTION delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) IS 'The rank of a delivery report (precedence of its status, 0 when unknown; time; status; status message, compared in the C collation): the message''s delivery status is the report of highest rank. Used by attribution, refresh_messages and campaign_rollup_from_events.';
+
+--
+-- Name: engagement_settings; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.engagement_settings (
+    id boolean DEFAULT true NOT NULL,
+    minimum_seconds_after_acceptance numeric DEFAULT 2 NOT NULL,
+    burst_distinct_links integer DEFAULT 3 NOT NULL,
+    burst_seconds numeric DEFAULT 5 NOT NULL,
+    CONSTRAINT engagement_settings_burst_distinct_links_check CHECK ((burst_distinct_links >= 2)),
+    CONSTRAINT engagement_settings_burst_seconds_check CHECK ((burst_seconds >= (0)::numeric)),
+    CONSTRAINT engagement_settings_id_check CHECK (id),
+    CONSTRAINT engagement_settings_minimum_seconds_after_acceptance_check CHECK ((minimum_seconds_after_acceptance >= (0)::numeric))
+);
+
+--
+-- Name: TABLE engagement_settings; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.engagement_settings IS 'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message is machine; a click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it is machine.';
+
+--
+-- Name: engagement_machine_reason(text, timestamp with time zone, timestamp with time zone, text, timestamp with time zone, bigint, app_public.engagement_settings); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select coalesce(
+    user_agent_reason,
+    case when occurred_at < greatest(accepted_at, case when delivery_status = 'Delivered' then delivery_status_at end)
+                            + make_interval(secs => settings.minimum_seconds_after_acceptance)
+         then 'less than ' || settings.minimum_seconds_after_acceptance || ' s after '
+              || case when delivery_status = 'Delivered' and delivery_status_at > coalesce(accepted_at, '-infinity')
+                      then 'delivery' else 'acceptance' end end,
+    case when burst_distinct_links >= settings.burst_distinct_links
+         then 'burst: clicks on ' || burst_distinct_links || ' links within ' || settings.burst_seconds || ' s' end
+  )
+$$;
+
+--
+-- Name: FUNCTION engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) IS 'Why an engagement event is a machine''s (user agent; less than minimum_seconds_after_acceptance after the later of acceptance and delivery; a burst of clicks on distinct links), or NULL for a person. Used by attribution, refresh_messages and campaign_rollup_from_events.';
+
+--
 -- Name: event_kind(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -705,15 +864,15 @@ COMMENT ON FUNCTION app_private.finish_campaigns_if_done(campaign_ids bigint[]) 
 CREATE FUNCTION app_private.hold_worker_lock(pool_id text) RETURNS void
     LANGUAGE sql
     AS $$
-  -- Class 7361005, one lock per graphile-worker pool id, held by the session for as long as the pool lives.
-  select pg_advisory_lock(7361005, hashtext(pool_id))
+  -- One lock per graphile-worker pool id, held by the session for as long as the pool lives.
+  select pg_advisory_lock(app_private.advisory_lock_id('worker liveness')::integer, hashtext(pool_id))
 $$;
 
 --
 -- Name: FUNCTION hold_worker_lock(pool_id text); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.hold_worker_lock(pool_id text) IS 'Taken by each worker process, on a connection of its own, for each of its graphile-worker pools (session advisory lock 7361005, hashtext(pool id)). PostgreSQL releases it the moment that connection ends: a pool whose lock nobody holds is dead.';
+COMMENT ON FUNCTION app_private.hold_worker_lock(pool_id text) IS 'Taken by each worker process, on a connection of its own, for each of its graphile-worker pools (session advisory lock ''worker liveness'', hashtext(pool id)). PostgreSQL releases it the moment that connection ends: a pool whose lock nobody holds is dead.';
 
 --
 -- Name: ingest_events(jsonb); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1328,6 +1487,53 @@ $$;
 COMMENT ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) IS 'Records what happened to claimed messages, in one statement (see the outcomes in the body), and settles the quota reservations: a batch''s own when it was sent, and for look-ups the reservation of a claim whose worker died before recording it, which gives back the messages ACS does not know. Only messages still ''sending'' are changed. Takes no sender lock (claims take those before message and rollup locks; this takes message, rollup and reservation locks, the reservations in id order), so the two never deadlock.';
 
 --
+-- Name: record_test_send_reports(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_test_send_reports(raw_event_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  matched_ids bigint[];
+begin
+  with event as (
+    select e.id, t.id as test_send_id, app_private.event_kind(e.event_type) as kind, e.status, e.status_message,
+      coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at
+    from app_public.raw_events as e
+    join app_public.test_sends as t
+      on t.internet_message_id = e.internet_message_id or t.operation_id = e.operation_id
+    where e.id = any(raw_event_ids)
+  ),
+  report as (
+    select distinct on (r.test_send_id) r.test_send_id, r.status, r.status_message, r.occurred_at,
+      app_private.delivery_report_rank(ds.precedence, r.occurred_at, r.status, r.status_message) as rank
+    from event as r left join app_public.delivery_statuses as ds on ds.status = r.status
+    where r.kind = 'delivery_report' and r.status is not null
+    order by r.test_send_id, rank desc
+  ),
+  updated as (
+    update app_public.test_sends as t
+    set delivery_status = r.status, delivery_status_message = r.status_message, delivery_status_at = r.occurred_at
+    from report as r
+    where t.id = r.test_send_id
+      and (t.delivery_status_at is null
+           or r.rank > app_private.delivery_report_rank(
+                (select ds.precedence from app_public.delivery_statuses as ds where ds.status = t.delivery_status),
+                t.delivery_status_at, t.delivery_status, t.delivery_status_message))
+  )
+  select array_agg(distinct e.id) into matched_ids from event as e;
+  return array(select unnest(raw_event_ids) except select unnest(matched_ids));
+end;
+$$;
+
+--
+-- Name: FUNCTION record_test_send_reports(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_test_send_reports(raw_event_ids bigint[]) IS 'Step 5 of ingestion: delivery reports of test emails set their test send''s delivery status (the report of highest delivery_report_rank). Returns the ids, among those given, of events that match no test send.';
+
+--
 -- Name: refresh_messages(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1370,26 +1576,26 @@ begin
     cross join settings as s
     where e.engagement_type = 'click'
   ),
+  report as materialized (
+    -- The delivery report of highest rank (delivery_report_rank).
+    select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
+    from app_public.message_events as me
+    left join app_public.delivery_statuses as ds on ds.status = me.status
+    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
+    order by me.message_id, app_private.delivery_report_rank(ds.precedence, me.occurred_at, me.status, me.status_message) desc
+  ),
   classified as materialized (
-    select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason, coalesce(
-      e.user_agent_reason,
-      app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at, s.minimum_seconds_after_acceptance),
-      case when b.distinct_links >= s.burst_distinct_links
-           then 'burst: clicks on ' || b.distinct_links || ' links within ' || s.burst_seconds || ' s' end
-    ) as machine_reason
-    from engagement as e cross join settings as s left join burst as b on b.raw_event_id = e.raw_event_id
+    select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason,
+      app_private.engagement_machine_reason(e.user_agent_reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
+                                            b.distinct_links, s) as machine_reason
+    from engagement as e cross join app_public.engagement_settings as s
+    left join burst as b on b.raw_event_id = e.raw_event_id
+    left join report as r on r.message_id = e.message_id
   ),
   reclassified as (
     update app_public.message_events as me set machine_reason = c.machine_reason
     from classified as c
     where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason
-  ),
-  report as (
-    select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
-    from app_public.message_events as me
-    left join app_public.delivery_statuses as ds on ds.status = me.status
-    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
-    order by me.message_id, coalesce(ds.precedence, 0) desc, me.occurred_at desc, me.raw_event_id desc
   ),
   engagement_counts as (
     select c.message_id,
@@ -1456,7 +1662,7 @@ begin
       select 1 from pg_locks as l
       where l.locktype = 'advisory' and l.granted
         and l.database = (select d.oid from pg_database as d where d.datname = current_database())
-        and l.classid = 7361005 and l.objsubid = 2
+        and l.classid = app_private.advisory_lock_id('worker liveness')::oid and l.objsubid = 2
         and l.objid::bigint = (hashtext(j.locked_by)::bigint & 4294967295));
   if dead is not null then
     perform graphile_worker.force_unlock_workers(dead);
@@ -1478,7 +1684,7 @@ COMMENT ON FUNCTION app_private.release_jobs_of_dead_workers(locked_before times
 CREATE FUNCTION app_private.release_worker_lock(pool_id text) RETURNS void
     LANGUAGE sql
     AS $$
-  select pg_advisory_unlock(7361005, hashtext(pool_id)) and true
+  select pg_advisory_unlock(app_private.advisory_lock_id('worker liveness')::integer, hashtext(pool_id)) and true
 $$;
 
 --
@@ -1513,6 +1719,54 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) IS 'Removes the payload (event) of at most max_rows raw events received more than older_than ago, oldest first; returns how many. Call it until it returns less than max_rows. Derived data is untouched.';
+
+--
+-- Name: rollup_delta_query(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.rollup_delta_query(changes text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  select format($query$
+    select
+      campaign_id,
+      sum(sign) as recipients,
+      coalesce(sum(sign) filter (where send_status = 'queued'), 0) as queued,
+      coalesce(sum(sign) filter (where send_status = 'sending'), 0) as sending,
+      coalesce(sum(sign) filter (where send_status = 'accepted'), 0) as accepted,
+      coalesce(sum(sign) filter (where send_status = 'failed'), 0) as send_failed,
+      coalesce(sum(sign) filter (where send_status = 'cancelled'), 0) as cancelled,
+      coalesce(sum(sign) filter (where send_status = 'skipped'), 0) as skipped,
+      coalesce(sum(sign) filter (where delivery_status = 'Delivered'), 0) as delivered,
+      coalesce(sum(sign) filter (where delivery_status = 'Expanded'), 0) as expanded,
+      coalesce(sum(sign) filter (where bounce_type = 'hard'), 0) as bounced_hard,
+      coalesce(sum(sign) filter (where bounce_type = 'soft'), 0) as bounced_soft,
+      coalesce(sum(sign) filter (where delivery_status = 'Suppressed'), 0) as suppressed,
+      coalesce(sum(sign) filter (where delivery_status = 'FilteredSpam'), 0) as filtered_spam,
+      coalesce(sum(sign) filter (where delivery_status = 'Quarantined'), 0) as quarantined,
+      coalesce(sum(sign) filter (where delivery_status = 'Failed'), 0) as delivery_failed,
+      coalesce(sum(sign) filter (where delivery_status is not null and delivery_status not in
+        ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')), 0) as unknown_status,
+      coalesce(sum(sign) filter (where opens_human > 0), 0) as unique_opens_human,
+      coalesce(sum(sign) filter (where opens_human + opens_machine > 0), 0) as unique_opens,
+      coalesce(sum(sign * opens_human), 0) as opens_human,
+      coalesce(sum(sign * (opens_human + opens_machine)), 0) as opens,
+      coalesce(sum(sign) filter (where clicks_human > 0), 0) as unique_clicks_human,
+      coalesce(sum(sign) filter (where clicks_human + clicks_machine > 0), 0) as unique_clicks,
+      coalesce(sum(sign * clicks_human), 0) as clicks_human,
+      coalesce(sum(sign * (clicks_human + clicks_machine)), 0) as clicks,
+      coalesce(sum(sign) filter (where unsubscribed_at is not null), 0) as unsubscribes,
+      coalesce(sum(sign) filter (where complained_at is not null), 0) as complaints
+    from (%s) as changed
+    group by campaign_id
+  $query$, changes)
+$_$;
+
+--
+-- Name: FUNCTION rollup_delta_query(changes text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.rollup_delta_query(changes text) IS 'The query of the rollup delta of a set of message changes (given as a query of sign and message columns): per campaign, campaign_rollups'' columns. The one definition of what a message counts for, used by the trigger on messages and by recompute_campaign_rollup.';
 
 --
 -- Name: schedule_sending(bigint); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1814,7 +2068,7 @@ CREATE FUNCTION app_private.tg__referred_to_by_messages() RETURNS trigger
     AS $$
 begin
   if tg_table_name = 'subscribers' then
-    perform pg_advisory_xact_lock(7361004);
+    perform pg_advisory_xact_lock(app_private.advisory_lock_id('subscriber deletion'));
     perform 1 from app_public.messages as m where m.subscriber_id = old.id limit 1;
   elsif tg_table_name = 'senders' then
     perform 1 from app_public.messages as m where m.sender_id = old.id limit 1;
@@ -1897,12 +2151,21 @@ begin
     where c.bounces >= p.threshold and p.action <> 'none'
   ),
   unsubscribed as (
+    -- Rows are locked in key order (subscriber, list), so that concurrent ingestion never deadlocks on them.
     update app_public.list_memberships as lm set status = 'unsubscribed'
-    where lm.subscriber_id in (select subscriber_id from acting where action = 'unsubscribe')
-      and lm.status <> 'unsubscribed'
+    from (select l.list_id, l.subscriber_id from app_public.list_memberships as l
+          where l.subscriber_id in (select subscriber_id from acting where action = 'unsubscribe')
+            and l.status <> 'unsubscribed'
+          order by l.subscriber_id, l.list_id
+          for no key update) as l
+    where lm.list_id = l.list_id and lm.subscriber_id = l.subscriber_id
   )
   update app_public.subscribers as s set status = 'blocklisted'
-  where s.id in (select subscriber_id from acting where action = 'blocklist') and s.status <> 'blocklisted';
+  from (select l.id from app_public.subscribers as l
+        where l.id in (select subscriber_id from acting where action = 'blocklist') and l.status <> 'blocklisted'
+        order by l.id
+        for no key update) as l
+  where s.id = l.id;
   return null;
 end;
 $$;
@@ -2024,15 +2287,12 @@ CREATE FUNCTION app_private.tg_messages__attribute_pending() RETURNS trigger
 declare
   candidate_ids bigint[];
 begin
-  insert into app_public.campaign_rollups (campaign_id)
-  select distinct campaign_id from new_messages
-  on conflict (campaign_id) do nothing;
-  perform pg_advisory_xact_lock(7361003);
+  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
   if not exists (select 1 from app_private.pending_events) then
     return null;
   end if;
-  -- The pending events that name one of the new messages; attribute_events applies the rule to them.
-  select array_agg(c.raw_event_id) into candidate_ids
+  -- The pending events that name one of the new messages; attribute_pending applies the rule to them.
+  select array_agg(c.raw_event_id order by c.raw_event_id) into candidate_ids
   from (
     select p.raw_event_id from app_private.pending_events as p join new_messages as m on m.internet_message_id = p.internet_message_id
     union
@@ -2049,7 +2309,7 @@ $$;
 -- Name: FUNCTION tg_messages__attribute_pending(); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.tg_messages__attribute_pending() IS 'Statement trigger: creates the rollup rows of new messages'' campaigns and attributes pending events that match them.';
+COMMENT ON FUNCTION app_private.tg_messages__attribute_pending() IS 'Statement trigger, last after an insert into messages: attributes the pending events that match the new messages, holding advisory lock ''pending events'' exclusively until commit.';
 
 --
 -- Name: tg_messages__internet_message_id(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2105,46 +2365,19 @@ declare
   campaign_ids bigint[];
   accepted_changed bigint[];
 begin
+  if tg_op = 'INSERT' then
+    -- A campaign's first messages create its rollup row.
+    insert into app_public.campaign_rollups (campaign_id)
+    select distinct campaign_id from new_messages order by campaign_id
+    on conflict (campaign_id) do nothing;
+  end if;
   changes = case tg_op
     when 'INSERT' then 'select 1 as sign, * from new_messages'
     when 'UPDATE' then 'select 1 as sign, * from new_messages union all select -1, * from old_messages'
     else 'select -1 as sign, * from old_messages'
   end;
   execute format($query$
-    with changed as (%s),
-    delta as (
-      select
-        campaign_id,
-        sum(sign) as recipients,
-        sum(sign) filter (where send_status = 'queued') as queued,
-        sum(sign) filter (where send_status = 'sending') as sending,
-        sum(sign) filter (where send_status = 'accepted') as accepted,
-        sum(sign) filter (where send_status = 'failed') as send_failed,
-        sum(sign) filter (where send_status = 'cancelled') as cancelled,
-        sum(sign) filter (where send_status = 'skipped') as skipped,
-        sum(sign) filter (where delivery_status = 'Delivered') as delivered,
-        sum(sign) filter (where delivery_status = 'Expanded') as expanded,
-        sum(sign) filter (where bounce_type = 'hard') as bounced_hard,
-        sum(sign) filter (where bounce_type = 'soft') as bounced_soft,
-        sum(sign) filter (where delivery_status = 'Suppressed') as suppressed,
-        sum(sign) filter (where delivery_status = 'FilteredSpam') as filtered_spam,
-        sum(sign) filter (where delivery_status = 'Quarantined') as quarantined,
-        sum(sign) filter (where delivery_status = 'Failed') as delivery_failed,
-        sum(sign) filter (where delivery_status is not null and delivery_status not in
-          ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')) as unknown_status,
-        sum(sign) filter (where opens_human > 0) as unique_opens_human,
-        sum(sign) filter (where opens_human + opens_machine > 0) as unique_opens,
-        sum(sign * opens_human) as opens_human,
-        sum(sign * (opens_human + opens_machine)) as opens,
-        sum(sign) filter (where clicks_human > 0) as unique_clicks_human,
-        sum(sign) filter (where clicks_human + clicks_machine > 0) as unique_clicks,
-        sum(sign * clicks_human) as clicks_human,
-        sum(sign * (clicks_human + clicks_machine)) as clicks,
-        sum(sign) filter (where unsubscribed_at is not null) as unsubscribes,
-        sum(sign) filter (where complained_at is not null) as complaints
-      from changed
-      group by campaign_id
-    ),
+    with delta as (%s),
     locked as (
       select r.campaign_id from app_public.campaign_rollups as r
       where r.campaign_id in (select campaign_id from delta)
@@ -2180,15 +2413,18 @@ begin
       complaints = r.complaints + coalesce(d.complaints, 0)
     from delta as d
     where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
-  $query$, changes);
+  $query$, app_private.rollup_delta_query(changes));
 
   if tg_op = 'UPDATE' then
-    -- Campaigns with nothing left to send are finished, and an acceptance time recorded after engagement changes
-    -- the "too soon after acceptance" rule. (One pass over the changed rows for both; the events are then looked
-    -- up, by index, only for messages whose acceptance changed.)
+    -- Campaigns with nothing left to send are finished, and an acceptance or delivery time recorded after
+    -- engagement changes the "too soon" rule (engagement_machine_reason). (One pass over the changed rows for both;
+    -- the events are then looked up, by index, only for messages whose acceptance or delivery changed.)
     select array_agg(distinct n.campaign_id)
              filter (where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending')),
-           array_agg(n.id) filter (where n.accepted_at is distinct from o.accepted_at)
+           array_agg(n.id order by n.id)
+             filter (where n.accepted_at is distinct from o.accepted_at
+                        or (n.delivery_status = 'Delivered' or o.delivery_status = 'Delivered')
+                           and (n.delivery_status, n.delivery_status_at) is distinct from (o.delivery_status, o.delivery_status_at))
     into campaign_ids, accepted_changed
     from new_messages as n join old_messages as o on o.id = n.id;
     if campaign_ids is not null then
@@ -2211,7 +2447,7 @@ $_$;
 -- Name: FUNCTION tg_messages__rollup(); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.tg_messages__rollup() IS 'Statement trigger: adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement).';
+COMMENT ON FUNCTION app_private.tg_messages__rollup() IS 'Statement trigger (step 4 of ingestion, and the invariant that campaign_rollups add up the messages whoever changes them): creates the rollup rows of new campaigns and adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement); re-derives engaged messages whose acceptance or delivery time changed.';
 
 --
 -- Name: tg_raw_events__attribute(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2221,16 +2457,8 @@ CREATE FUNCTION app_private.tg_raw_events__attribute() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-declare
-  unmatched_ids bigint[];
 begin
-  perform pg_advisory_xact_lock_shared(7361003);
-  unmatched_ids = app_private.attribute_events(array(select e.id from new_events as e));
-  -- Events that match no message yet wait for it (see tg_messages__attribute_pending).
-  insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
-  select e.id, e.internet_message_id, e.operation_id, e.recipient
-  from new_events as e join unnest(unmatched_ids) as u(id) on u.id = e.id
-  where e.internet_message_id is not null or e.operation_id is not null;
+  perform app_private.attribute_new_events(array(select e.id from new_events as e order by e.id));
   return null;
 end;
 $$;
@@ -2239,7 +2467,7 @@ $$;
 -- Name: FUNCTION tg_raw_events__attribute(); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.tg_raw_events__attribute() IS 'Statement trigger: attributes newly stored delivery and engagement events to messages, or parks them as pending.';
+COMMENT ON FUNCTION app_private.tg_raw_events__attribute() IS 'Statement trigger on raw_events: passes the events the statement stored to attribute_new_events.';
 
 --
 -- Name: tg_raw_events__test_sends(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2384,23 +2612,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION app_private.to_uuid(value text) IS 'The text as a UUID (32 hexadecimal digits in either case, with the four hyphens or none, in braces or not), or NULL. Never raises.';
-
---
--- Name: too_soon_after_acceptance(timestamp with time zone, timestamp with time zone, numeric); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-  select case when occurred_at < accepted_at + make_interval(secs => minimum_seconds)
-              then 'less than ' || minimum_seconds || ' s after acceptance' end
-$$;
-
---
--- Name: FUNCTION too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric) IS 'The machine reason of engagement that came sooner than minimum_seconds after ACS accepted the message, or NULL.';
 
 --
 -- Name: unsubscribe(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2609,7 +2820,8 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     join msg as m on m.id = b.message_id
   ),
   report as materialized (
-    select distinct on (a.message_id) a.message_id, a.status, rule.bounce_type
+    select distinct on (a.message_id) a.message_id, a.status, coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at,
+      rule.bounce_type
     from attributed as a
     left join app_public.delivery_statuses as ds on ds.status = a.status
     left join lateral (
@@ -2619,7 +2831,8 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
       order by r.position limit 1
     ) as rule on true
     where a.kind = 'delivery_report'
-    order by a.message_id, coalesce(ds.precedence, 0) desc, coalesce(a.occurred_at, a.event_time, a.received_at) desc, a.id desc
+    order by a.message_id, app_private.delivery_report_rank(ds.precedence, coalesce(a.occurred_at, a.event_time, a.received_at),
+                                                            a.status, a.status_message) desc
   ),
   engagement as materialized (
     select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
@@ -2636,17 +2849,17 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     group by e.id
   ),
   agent as materialized (
-    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) is not null as is_machine
+    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
     from (select distinct user_agent from engagement where user_agent is not null) as d
   ),
   classified as materialized (
     select e.message_id, e.engagement_type,
-      coalesce(a.is_machine, false)
-      or coalesce(e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance), false)
-      or coalesce(b.distinct_links >= s.burst_distinct_links, false) as is_machine
-    from engagement as e cross join settings as s
+      app_private.engagement_machine_reason(a.reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
+                                            b.distinct_links, s) is not null as is_machine
+    from engagement as e cross join app_public.engagement_settings as s
     left join agent as a on a.user_agent = e.user_agent
     left join burst as b on b.id = e.id
+    left join report as r on r.message_id = e.message_id
   ),
   per_message as (
     select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
@@ -2919,7 +3132,7 @@ COMMENT ON FUNCTION app_public.pause_campaign(campaign_id bigint) IS 'Pauses a r
 CREATE FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) RETURNS app_public.campaign_rollups
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
+    AS $_$
 declare
   rollup app_public.campaign_rollups;
   message_ids bigint[];
@@ -2934,29 +3147,25 @@ begin
   loop
     perform app_private.refresh_messages(message_ids);
   end loop;
-  select * into rollup from app_public.campaign_rollup_from_events(campaign_id);
-  insert into app_public.campaign_rollups select rollup.*
-  on conflict on constraint campaign_rollups_pkey do update set
-    recipients = excluded.recipients, queued = excluded.queued, sending = excluded.sending,
-    accepted = excluded.accepted, send_failed = excluded.send_failed, cancelled = excluded.cancelled,
-    skipped = excluded.skipped, delivered = excluded.delivered, expanded = excluded.expanded,
-    bounced_hard = excluded.bounced_hard, bounced_soft = excluded.bounced_soft, suppressed = excluded.suppressed,
-    filtered_spam = excluded.filtered_spam, quarantined = excluded.quarantined,
-    delivery_failed = excluded.delivery_failed, unknown_status = excluded.unknown_status,
-    unique_opens_human = excluded.unique_opens_human, unique_opens = excluded.unique_opens,
-    opens_human = excluded.opens_human, opens = excluded.opens,
-    unique_clicks_human = excluded.unique_clicks_human, unique_clicks = excluded.unique_clicks,
-    clicks_human = excluded.clicks_human, clicks = excluded.clicks,
-    unsubscribes = excluded.unsubscribes, complaints = excluded.complaints;
+  -- Every message of the campaign is now locked (refresh_messages, until commit), so no other transaction can be
+  -- waiting to add to this rollup: rewrite it from the messages, by the rule of the incremental path.
+  delete from app_public.campaign_rollups as r where r.campaign_id = recompute_campaign_rollup.campaign_id;
+  execute 'insert into app_public.campaign_rollups select * from ('
+    || app_private.rollup_delta_query('select 1 as sign, m.* from app_public.messages as m where m.campaign_id = $1')
+    || ') as delta returning *'
+  into rollup using campaign_id;
+  if rollup.campaign_id is null then
+    insert into app_public.campaign_rollups (campaign_id) values (recompute_campaign_rollup.campaign_id) returning * into rollup;
+  end if;
   return rollup;
 end;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION recompute_campaign_rollup(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) IS 'Repairs a campaign: re-derives its messages'' state from their events and rewrites its rollup from scratch (campaign_rollup_from_events). Returns the new rollup.';
+COMMENT ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) IS 'Repairs a campaign: re-derives its messages'' state from their events (refresh_messages) and rewrites its rollup from its messages (rollup_delta_query, the rule of the incremental path). Returns the new rollup. campaign_rollup_from_events computes the same numbers independently, from the raw events.';
 
 --
 -- Name: record_complaint(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3251,7 +3460,7 @@ begin
   perform app_private.check_campaign_ready(campaign);
   -- Until commit: a subscriber that this start gives a message to cannot be deleted meanwhile (the deletion's
   -- trigger takes this lock exclusively, then looks for messages).
-  perform pg_advisory_xact_lock_shared(7361004);
+  perform pg_advisory_xact_lock_shared(app_private.advisory_lock_id('subscriber deletion'));
 
   -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
   -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
@@ -3739,27 +3948,6 @@ CREATE TABLE app_public.delivery_statuses (
 --
 
 COMMENT ON TABLE app_public.delivery_statuses IS 'The delivery report statuses ACS documents and their precedence. When several delivery reports arrive for one message, the message''s delivery status is the report with the highest precedence; ties go to the latest deliveryAttemptTimestamp, then the latest event. An unknown status has precedence 0. Arrival order never matters.';
-
---
--- Name: engagement_settings; Type: TABLE; Schema: app_public; Owner: -
---
-
-CREATE TABLE app_public.engagement_settings (
-    id boolean DEFAULT true NOT NULL,
-    minimum_seconds_after_acceptance numeric DEFAULT 2 NOT NULL,
-    burst_distinct_links integer DEFAULT 3 NOT NULL,
-    burst_seconds numeric DEFAULT 5 NOT NULL,
-    CONSTRAINT engagement_settings_burst_distinct_links_check CHECK ((burst_distinct_links >= 2)),
-    CONSTRAINT engagement_settings_burst_seconds_check CHECK ((burst_seconds >= (0)::numeric)),
-    CONSTRAINT engagement_settings_id_check CHECK (id),
-    CONSTRAINT engagement_settings_minimum_seconds_after_acceptance_check CHECK ((minimum_seconds_after_acceptance >= (0)::numeric))
-);
-
---
--- Name: TABLE engagement_settings; Type: COMMENT; Schema: app_public; Owner: -
---
-
-COMMENT ON TABLE app_public.engagement_settings IS 'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message is machine; a click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it is machine.';
 
 --
 -- Name: message_events; Type: TABLE; Schema: app_public; Owner: -
@@ -5021,12 +5209,6 @@ CREATE TRIGGER _300_check_content BEFORE UPDATE OF status ON app_public.campaign
 CREATE TRIGGER _500_attribute_events AFTER INSERT ON app_public.raw_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_raw_events__attribute();
 
 --
--- Name: messages _500_attribute_pending; Type: TRIGGER; Schema: app_public; Owner: -
---
-
-CREATE TRIGGER _500_attribute_pending AFTER INSERT ON app_public.messages REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__attribute_pending();
-
---
 -- Name: bounces _500_policy; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -5061,6 +5243,12 @@ CREATE TRIGGER _900_rollup_insert AFTER INSERT ON app_public.messages REFERENCIN
 --
 
 CREATE TRIGGER _900_rollup_update AFTER UPDATE ON app_public.messages REFERENCING OLD TABLE AS old_messages NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__rollup();
+
+--
+-- Name: messages _950_attribute_pending; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _950_attribute_pending AFTER INSERT ON app_public.messages REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__attribute_pending();
 
 --
 -- Name: sender_secrets sender_secrets_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
@@ -5705,10 +5893,22 @@ GRANT ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) TO mailroo
 REVOKE ALL ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION advisory_lock_id(name text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.advisory_lock_id(name text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION attribute_new_events(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.attribute_new_events(raw_event_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION attribute_pending(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
@@ -5782,6 +5982,43 @@ REVOKE ALL ON FUNCTION app_private.check_campaign_ready(campaign app_public.camp
 --
 
 REVOKE ALL ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) FROM PUBLIC;
+
+--
+-- Name: TABLE engagement_settings; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.engagement_settings TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.engagement_settings TO mailroom_readonly;
+
+--
+-- Name: COLUMN engagement_settings.minimum_seconds_after_acceptance; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(minimum_seconds_after_acceptance) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: COLUMN engagement_settings.burst_distinct_links; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(burst_distinct_links) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: COLUMN engagement_settings.burst_seconds; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT UPDATE(burst_seconds) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: FUNCTION engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) FROM PUBLIC;
 
 --
 -- Name: FUNCTION event_kind(event_type text); Type: ACL; Schema: app_private; Owner: -
@@ -5892,6 +6129,12 @@ REVOKE ALL ON FUNCTION app_private.quota_time_scale() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_test_send_reports(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_test_send_reports(raw_event_ids bigint[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5914,6 +6157,12 @@ REVOKE ALL ON FUNCTION app_private.release_worker_lock(pool_id text) FROM PUBLIC
 --
 
 REVOKE ALL ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION rollup_delta_query(changes text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.rollup_delta_query(changes text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION schedule_sending(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
@@ -6143,12 +6392,6 @@ REVOKE ALL ON FUNCTION app_private.to_timestamptz(value text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.to_uuid(value text) FROM PUBLIC;
-
---
--- Name: FUNCTION too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.too_soon_after_acceptance(occurred_at timestamp with time zone, accepted_at timestamp with time zone, minimum_seconds numeric) FROM PUBLIC;
 
 --
 -- Name: FUNCTION unsubscribe(operation_id uuid, source text); Type: ACL; Schema: app_private; Owner: -
@@ -6538,31 +6781,6 @@ GRANT INSERT(precedence),UPDATE(precedence) ON TABLE app_public.delivery_statuse
 --
 
 GRANT INSERT(description),UPDATE(description) ON TABLE app_public.delivery_statuses TO mailroom_admin;
-
---
--- Name: TABLE engagement_settings; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT SELECT ON TABLE app_public.engagement_settings TO mailroom_admin;
-GRANT SELECT ON TABLE app_public.engagement_settings TO mailroom_readonly;
-
---
--- Name: COLUMN engagement_settings.minimum_seconds_after_acceptance; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT UPDATE(minimum_seconds_after_acceptance) ON TABLE app_public.engagement_settings TO mailroom_admin;
-
---
--- Name: COLUMN engagement_settings.burst_distinct_links; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT UPDATE(burst_distinct_links) ON TABLE app_public.engagement_settings TO mailroom_admin;
-
---
--- Name: COLUMN engagement_settings.burst_seconds; Type: ACL; Schema: app_public; Owner: -
---
-
-GRANT UPDATE(burst_seconds) ON TABLE app_public.engagement_settings TO mailroom_admin;
 
 --
 -- Name: TABLE message_events; Type: ACL; Schema: app_public; Owner: -

@@ -81,7 +81,7 @@ $$;
 -- Events for a message that does not exist yet (here: of a cancelled campaign, inserted later), then the message.
 select pg_temp.ingest(
   pg_temp.delivery('late-d', '<11111111-1111-4111-8111-111111111111@news.example.com>',
-                   '22222222-2222-4222-8222-222222222222', 'a@example.org', 'Delivered', now()),
+                   '22222222-2222-4222-8222-222222222222', 'a@example.org', 'Delivered', now() - interval '1 min'),
   pg_temp.engagement('late-v', '<11111111-1111-4111-8111-111111111111@news.example.com>', gen_random_uuid(), 'a@example.org', 'view', now() + interval '1 minute'),
   pg_temp.engagement('late-c', null, '22222222-2222-4222-8222-222222222222', 'a@example.org', 'click', now() + interval '2 minutes', 'https://example.com/y'));
 insert into app_public.campaigns (name, sender_id) select 'Old', id from app_public.senders;
@@ -106,7 +106,7 @@ begin
   -- Redelivering them changes nothing.
   perform pg_temp.ingest(
     pg_temp.delivery('late-d', '<11111111-1111-4111-8111-111111111111@news.example.com>',
-                     '22222222-2222-4222-8222-222222222222', 'a@example.org', 'Delivered', now()),
+                     '22222222-2222-4222-8222-222222222222', 'a@example.org', 'Delivered', now() - interval '1 min'),
     pg_temp.engagement('late-v', '<11111111-1111-4111-8111-111111111111@news.example.com>', gen_random_uuid(), 'a@example.org', 'view', now()));
   assert (select (delivered, opens_human, clicks_human) = (1, 1, 1)
           from app_public.campaign_rollups r join app_public.campaigns c on c.id = r.campaign_id where c.name = 'Old'),
@@ -126,7 +126,7 @@ begin
   perform pg_temp.ingest(
     pg_temp.engagement('f-view', target.internet_message_id, '9e8d7c6b-5a4f-4e3d-2c1b-0a9f8e7d6c5b', 'd@example.org', 'view', now()),
     pg_temp.engagement('f-click', null, target.operation_id, 'd@example.org', 'Click', now(), 'https://shop.example.com/sale'));
-  perform pg_temp.ingest(pg_temp.delivery('f-dr', target.internet_message_id, target.operation_id, 'd@example.org', 'Delivered', now()));
+  perform pg_temp.ingest(pg_temp.delivery('f-dr', target.internet_message_id, target.operation_id, 'd@example.org', 'Delivered', now() - interval '1 min'));
   assert (select (delivery_status, opens_human, clicks_human) = ('Delivered', 1, 1) from m where email = 'd@example.org'),
     'one message, three events';
 end

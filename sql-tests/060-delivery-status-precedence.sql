@@ -84,15 +84,16 @@ begin
 end
 $$;
 
--- A full tie (same precedence and attempt time): the report received last wins, maintained as a recompute decides.
+-- A tie of precedence and attempt time: the content decides (delivery_report_rank: status, then status message,
+-- byte by byte), never the arrival order; maintained as a recompute decides.
 do $$
 declare
   c m;
 begin
   select * into c from m where email = 'c@example.org';
-  perform pg_temp.ingest(pg_temp.delivery('x1', c.internet_message_id, c.operation_id, c.recipient, 'Delivered', now() + interval '5 min', 'one'));
   perform pg_temp.ingest(pg_temp.delivery('x2', c.internet_message_id, c.operation_id, c.recipient, 'Delivered', now() + interval '5 min', 'two'));
-  assert (select delivery_status_message from m where id = c.id) = 'two', 'a full tie goes to the report received last';
+  perform pg_temp.ingest(pg_temp.delivery('x1', c.internet_message_id, c.operation_id, c.recipient, 'Delivered', now() + interval '5 min', 'one'));
+  assert (select delivery_status_message from m where id = c.id) = 'two', 'a tie goes to the greater content, not to the report received last';
   perform app_public.recompute_campaign_rollup(c.campaign_id);
   assert (select delivery_status_message from m where id = c.id) = 'two', 'recompute agrees';
 end

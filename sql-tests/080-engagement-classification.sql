@@ -108,3 +108,23 @@ begin
     'settings are data; recompute applies them (a view before acceptance stays machine)';
 end
 $$;
+
+-- Too soon after the delivery: a view less than 2 s after the Delivered report is a machine's (a scanner or proxy
+-- fetching at delivery), whichever arrives first; the later of acceptance and delivery counts.
+do $$
+declare
+  b m;
+  t timestamptz := now();
+begin
+  update app_public.engagement_settings set minimum_seconds_after_acceptance = 2;
+  select * into b from m where email = 'b@example.org';
+  perform pg_temp.ingest(pg_temp.engagement('b2', b.internet_message_id, b.operation_id, b.recipient, 'view', t + interval '10 min 1 s'));
+  assert (select machine_reason from app_public.message_events me join app_public.raw_events e on e.id = me.raw_event_id
+          where e.event_id = 'b2') is null, 'a person''s view, while the message was delivered 10 min before';
+  perform pg_temp.ingest(pg_temp.delivery('bd2', b.internet_message_id, b.operation_id, b.recipient, 'Delivered', t + interval '10 min'));
+  assert (select delivery_status_at from m where id = b.id) = t + interval '10 min', 'the later Delivered report wins';
+  assert (select machine_reason from app_public.message_events me join app_public.raw_events e on e.id = me.raw_event_id
+          where e.event_id = 'b2') = 'less than 2 s after delivery', 'reclassified by the delivery report that came after it';
+  assert (select (opens_human, opens_machine) = (0, 2) from m where id = b.id), 'b: both views are machines''';
+end
+$$;

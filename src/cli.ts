@@ -24,7 +24,7 @@ Commands:
   import-subscribers --list ID|NAME FILE.csv
             import subscribers from a CSV file into a list (--help for options)
   campaign-status ID    a campaign's numbers as a table (--json for JSON)
-  recompute ID          recompute a campaign's numbers from the raw events; prints what changed
+  recompute ID          recompute a campaign's numbers from its events; prints what changed
   replay-unattributed   attribute the unattributed events that match a message now
 
 Settings come from the environment; see README.md.`;

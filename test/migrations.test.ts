@@ -70,7 +70,7 @@ describe("migrations/sql: one file for each function, view and trigger", () => {
     for (const { kind, name, on_table } of rows) {
       const pattern =
         kind === "trigger"
-          ? new RegExp(`create or replace trigger ${escape(name)} [^;]* on ${escape(on_table)} `, "i")
+          ? new RegExp(`create or replace trigger ${escape(name)}\\s[^;]*\\son ${escape(on_table)}\\s`, "i")
           : new RegExp(`create or replace ${kind} ${escape(name)}\\b`, "i");
       const homes = definedIn(pattern);
       homes.forEach((file) => used.add(file));

@@ -57,7 +57,7 @@ for (let n = 0; n < MESSAGES; n++) {
   const reports = Math.floor(random() * 4);
   for (let r = 0; r < reports; r++) {
     const [raw, message] = pick(STATUSES);
-    const time = 60 + n * 10 + r * 3 + random();
+    const time = 60 + n * 0.5 + r * 0.1 + random() * 0.05; // before the engagement, which is an hour later
     const status = raw === "delivered" ? "Delivered" : raw;
     const precedence = PRECEDENCE[status] ?? 0;
     if (!best || precedence > best.precedence || (precedence === best.precedence && time > best.time)) best = { status, precedence, time, message };

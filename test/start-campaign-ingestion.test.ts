@@ -55,13 +55,13 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const at = () => new Date().toISOString();
+const at = (secondsAgo = 0) => new Date(Date.now() - secondsAgo * 1000).toISOString();
 const topic = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Communication/CommunicationServices/test";
 const deliveryReport = (id: string, m: MessageKeys) => ({
   id, topic, subject: `sender/news@news.example.com/message/${m.operation_id}`,
   eventType: "Microsoft.Communication.EmailDeliveryReportReceived", eventTime: at(), dataVersion: "1.0", metadataVersion: "1",
   data: { sender: "news@news.example.com", recipient: m.recipient, messageId: m.operation_id, internetMessageId: m.internet_message_id,
-    status: "Delivered", deliveryStatusDetails: { statusMessage: "No error." }, deliveryAttemptTimestamp: at() },
+    status: "Delivered", deliveryStatusDetails: { statusMessage: "No error." }, deliveryAttemptTimestamp: at(60) },
 });
 const view = (id: string, m: MessageKeys) => ({
   id, topic, subject: `sender/news@news.example.com/message/${m.operation_id}`,

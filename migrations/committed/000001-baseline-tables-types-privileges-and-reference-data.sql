@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:cbd0b8e8ff77ddcb40057d41f76e26442d7a165a
+--! Hash: sha1:dc1bd9e5797f8d834d2105c60afe1103ed1175d1
 --! Message: Baseline: tables, types, privileges and reference data
 
 -- The baseline: Mailroom's tables, types, privileges and reference data.
@@ -91,6 +91,15 @@ CREATE TYPE app_public.subscriber_import_row AS (
 );
 
 COMMENT ON TYPE app_public.subscriber_import_row IS 'One subscriber to import: email (required), name, attributes (a JSON object).';
+
+CREATE TYPE app_private.delivery_report_rank AS (
+	precedence integer,
+	occurred_at timestamp with time zone,
+	status text COLLATE "C",
+	status_message text COLLATE "C"
+);
+
+COMMENT ON TYPE app_private.delivery_report_rank IS 'The rank of a delivery report, compared field by field: the message''s delivery status is its report of highest rank (see the function app_private.delivery_report_rank).';
 
 -- == Functions that table definitions use (a default and a check) ==
 
@@ -1455,7 +1464,7 @@ INSERT INTO app_public.machine_user_agents (id, pattern, kind, description) VALU
 	(8, 'SafeLinks|Microsoft Office/[0-9.]+ \(.*Microsoft Outlook.*\) ?$|BingPreview', 'link scanner', 'Microsoft Defender Safe Links.'),
 	(9, 'Symantec|Forcepoint|Trend ?Micro|Sophos|Cisco|IronPort|FireEye|Trustwave', 'link scanner', ''),
 	(10, 'HeadlessChrome|PhantomJS|python-requests|curl/|Wget|Go-http-client|okhttp|Java/|libwww-perl', 'link scanner', 'Scripts and headless browsers.'),
-	(11, 'bot\y|crawler|spider|preview', 'link scanner', 'Self-declared robots and link previews.');
+	(11, 'bot[/;)-]|\ybot\y|crawler|spider|preview|facebookexternalhit', 'link scanner', 'Self-declared robots and link previews (a word boundary is \y in PostgreSQL).');
 
 SELECT pg_catalog.setval('app_public.bounce_rules_id_seq', 6, true);
 

@@ -1,5 +1,5 @@
 // mailroom campaign-status <id> [--json]: a campaign's numbers from its rollup (app_public.campaign_stats).
-// mailroom recompute <id>: rebuilds them from the raw events (app_public.recompute_campaign_rollup) and prints
+// mailroom recompute <id>: rebuilds them from the events (app_public.recompute_campaign_rollup) and prints
 // what changed.
 import { parseArgs } from "node:util";
 import type pg from "pg";

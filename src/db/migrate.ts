@@ -58,10 +58,10 @@ export async function migrateDatabase(
     }
   }
   if (options.current) await watch(migrateSettings(connectionString, roles, log), true);
-  await applySqlSources(connectionString, roles, log, { always: options.current });
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
   await new Promise((resolve) => setTimeout(resolve, 300));
+  await applySqlSources(connectionString, roles, log, { always: options.current });
 }
 
 /**
@@ -102,7 +102,7 @@ export function sqlSourceFiles(): string[] {
 
 // Taken while the sources are applied, so that processes starting together apply them one at a time
 // (app_private.advisory_lock_id lists every advisory lock; this one is taken before that function exists).
-const SQL_SOURCES_LOCK = 7361001;
+const SQL_SOURCES_LOCK = 7361002;
 
 /**
  * Applies every file under migrations/sql (idempotent `create or replace` statements) in one

@@ -32,20 +32,33 @@ begin
       -- The matched messages, locked in id order and read as last committed (the lock follows a row updated since;
       -- looked up again by id, which unlike the row's address survives that).
       select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
-        m.delivery_status_at
+        m.delivery_status_message, m.delivery_status_at
       from app_public.messages as m
       where m.id = any(array(select message_id from batch_event where message_id is not null))
       order by m.id
       for no key update
     ),
+    locked_rollup as materialized (
+      -- Then the rollups of their campaigns, in campaign id order: every later statement of the transaction that
+      -- changes these messages (re-derivation, the rollup trigger) finds them already held, so two jobs never
+      -- take them in different orders.
+      select r.campaign_id from app_public.campaign_rollups as r
+      where r.campaign_id in (select l.campaign_id from locked as l)
+      order by r.campaign_id
+      for update
+    ),
     event as materialized (
       -- The matched events with their message's current state.
       select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
         b.status, b.status_message, b.engagement_type, b.engagement_context, b.user_agent, m.accepted_at,
-        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status_at as current_status_at,
-        coalesce(current_status.precedence, 0) as current_precedence, coalesce(ds.precedence, 0) as precedence
+        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status, m.delivery_status_at,
+        case when m.delivery_status_at is not null
+             then app_private.delivery_report_rank(current_status.precedence, m.delivery_status_at, m.delivery_status,
+                                                   m.delivery_status_message) end as current_rank,
+        case when b.kind = 'delivery_report'
+             then app_private.delivery_report_rank(ds.precedence, b.occurred_at, b.status, b.status_message) end as rank
       from batch_event as b
-      join locked as m on m.id = b.message_id
+      join locked as m on m.id = b.message_id and m.campaign_id in (select r.campaign_id from locked_rollup as r)
       left join app_public.delivery_statuses as ds on ds.status = b.status
       left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
     ),
@@ -70,9 +83,8 @@ begin
       select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
         agent.reason as user_agent_reason,
         case when e.kind = 'engagement'
-             then coalesce(agent.reason, app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at,
-                                                                                s.minimum_seconds_after_acceptance)) end
-          as machine_reason
+             then app_private.engagement_machine_reason(agent.reason, e.occurred_at, e.accepted_at, e.delivery_status,
+                                                        e.delivery_status_at, null, s) end as machine_reason
       from event as e
       cross join app_public.engagement_settings as s
       left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
@@ -105,7 +117,11 @@ begin
     suppressed as (
       -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
       update app_public.subscribers as s set status = 'blocklisted'
-      where s.id in (select subscriber_id from new_event where blocklists) and s.status <> 'blocklisted'
+      from (select l.id from app_public.subscribers as l
+            where l.id in (select subscriber_id from new_event where blocklists) and l.status <> 'blocklisted'
+            order by l.id
+            for no key update) as l
+      where s.id = l.id
     ),
     incoming as (
       -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
@@ -126,19 +142,16 @@ begin
       group by n.message_id
     ),
     report as (
-      -- Per message: the highest-ranking new delivery report (the order of refresh_messages), against the current
-      -- one (none while delivery_status_at is NULL).
+      -- Per message: the highest-ranking new delivery report (delivery_report_rank: precedence, time, then content,
+      -- so that equal ranks are equal reports), and whether it outranks the current one.
       select distinct on (n.message_id) n.message_id, n.status, n.status_message, n.occurred_at, n.bounce_type,
-        n.current_status_at is null
-          or (n.precedence, n.occurred_at) > (n.current_precedence, n.current_status_at) as outranks,
-        n.current_status_at is not null
-          and (n.precedence, n.occurred_at) = (n.current_precedence, n.current_status_at) as ties
+        n.current_rank is null or n.rank > n.current_rank as outranks
       from new_event as n
       where n.kind = 'delivery_report'
-      order by n.message_id, n.precedence desc, n.occurred_at desc, n.raw_event_id desc
+      order by n.message_id, n.rank desc
     ),
     change as materialized (
-      select i.message_id, i.rederive or coalesce(r.ties, false) as rederive, coalesce(r.outranks, false) as outranks,
+      select i.message_id, i.rederive, coalesce(r.outranks, false) as outranks,
         r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
         i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
       from incoming as i left join report as r on r.message_id = i.message_id
@@ -175,6 +188,6 @@ begin
 end;
 $$;
 
-comment on function app_private.attribute_events(raw_event_ids bigint[]) is 'Attributes raw events (by id) to messages by the attribution rule, once per event, and applies their effects: bounces, suppression, and the messages'' delivery status, counts and times (a report that outranks the current one; views and clicks added). A click while the message has another (burst rule) or a report tying with the current one re-derives the message with refresh_messages. The rollup trigger on messages carries the change to the campaign. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+comment on function app_private.attribute_events(raw_event_ids bigint[]) is 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks added as classified by engagement_machine_reason. A click while the message has another (burst rule) re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
 
 revoke all on function app_private.attribute_events(raw_event_ids bigint[]) from public;

@@ -7,7 +7,7 @@ declare
   attributed_ids bigint[];
 begin
   -- The same lock as inserting messages: no event or message can slip in between while we look.
-  perform pg_advisory_xact_lock(7361003);
+  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
   -- Pending rows of events that were attributed meanwhile are stale: remove them.
   delete from app_private.pending_events as p
   using app_public.message_events as me where me.raw_event_id = p.raw_event_id;
@@ -23,8 +23,6 @@ $$;
 
 comment on function app_private.attribute_pending_events() is 'Attributes the pending (unattributed) events that match a message now, by the attribution rule, with all the effects of attribution; returns how many per key used. Events that still match nothing stay pending.';
 
-SET default_tablespace = '';
 
-SET default_table_access_method = heap;
 
 revoke all on function app_private.attribute_pending_events() from public;

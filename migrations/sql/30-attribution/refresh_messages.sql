@@ -37,26 +37,26 @@ begin
     cross join settings as s
     where e.engagement_type = 'click'
   ),
+  report as materialized (
+    -- The delivery report of highest rank (delivery_report_rank).
+    select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
+    from app_public.message_events as me
+    left join app_public.delivery_statuses as ds on ds.status = me.status
+    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
+    order by me.message_id, app_private.delivery_report_rank(ds.precedence, me.occurred_at, me.status, me.status_message) desc
+  ),
   classified as materialized (
-    select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason, coalesce(
-      e.user_agent_reason,
-      app_private.too_soon_after_acceptance(e.occurred_at, e.accepted_at, s.minimum_seconds_after_acceptance),
-      case when b.distinct_links >= s.burst_distinct_links
-           then 'burst: clicks on ' || b.distinct_links || ' links within ' || s.burst_seconds || ' s' end
-    ) as machine_reason
-    from engagement as e cross join settings as s left join burst as b on b.raw_event_id = e.raw_event_id
+    select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason,
+      app_private.engagement_machine_reason(e.user_agent_reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
+                                            b.distinct_links, s) as machine_reason
+    from engagement as e cross join app_public.engagement_settings as s
+    left join burst as b on b.raw_event_id = e.raw_event_id
+    left join report as r on r.message_id = e.message_id
   ),
   reclassified as (
     update app_public.message_events as me set machine_reason = c.machine_reason
     from classified as c
     where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason
-  ),
-  report as (
-    select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
-    from app_public.message_events as me
-    left join app_public.delivery_statuses as ds on ds.status = me.status
-    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
-    order by me.message_id, coalesce(ds.precedence, 0) desc, me.occurred_at desc, me.raw_event_id desc
   ),
   engagement_counts as (
     select c.message_id,

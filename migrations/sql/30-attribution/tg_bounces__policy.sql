@@ -12,12 +12,21 @@ begin
     where c.bounces >= p.threshold and p.action <> 'none'
   ),
   unsubscribed as (
+    -- Rows are locked in key order (subscriber, list), so that concurrent ingestion never deadlocks on them.
     update app_public.list_memberships as lm set status = 'unsubscribed'
-    where lm.subscriber_id in (select subscriber_id from acting where action = 'unsubscribe')
-      and lm.status <> 'unsubscribed'
+    from (select l.list_id, l.subscriber_id from app_public.list_memberships as l
+          where l.subscriber_id in (select subscriber_id from acting where action = 'unsubscribe')
+            and l.status <> 'unsubscribed'
+          order by l.subscriber_id, l.list_id
+          for no key update) as l
+    where lm.list_id = l.list_id and lm.subscriber_id = l.subscriber_id
   )
   update app_public.subscribers as s set status = 'blocklisted'
-  where s.id in (select subscriber_id from acting where action = 'blocklist') and s.status <> 'blocklisted';
+  from (select l.id from app_public.subscribers as l
+        where l.id in (select subscriber_id from acting where action = 'blocklist') and l.status <> 'blocklisted'
+        order by l.id
+        for no key update) as l
+  where s.id = l.id;
   return null;
 end;
 $$ language plpgsql volatile set search_path to pg_catalog, public, pg_temp;

@@ -30,7 +30,8 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
     join msg as m on m.id = b.message_id
   ),
   report as materialized (
-    select distinct on (a.message_id) a.message_id, a.status, rule.bounce_type
+    select distinct on (a.message_id) a.message_id, a.status, coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at,
+      rule.bounce_type
     from attributed as a
     left join app_public.delivery_statuses as ds on ds.status = a.status
     left join lateral (
@@ -40,7 +41,8 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
       order by r.position limit 1
     ) as rule on true
     where a.kind = 'delivery_report'
-    order by a.message_id, coalesce(ds.precedence, 0) desc, coalesce(a.occurred_at, a.event_time, a.received_at) desc, a.id desc
+    order by a.message_id, app_private.delivery_report_rank(ds.precedence, coalesce(a.occurred_at, a.event_time, a.received_at),
+                                                            a.status, a.status_message) desc
   ),
   engagement as materialized (
     select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
@@ -57,17 +59,17 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
     group by e.id
   ),
   agent as materialized (
-    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) is not null as is_machine
+    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
     from (select distinct user_agent from engagement where user_agent is not null) as d
   ),
   classified as materialized (
     select e.message_id, e.engagement_type,
-      coalesce(a.is_machine, false)
-      or coalesce(e.occurred_at < e.accepted_at + make_interval(secs => s.minimum_seconds_after_acceptance), false)
-      or coalesce(b.distinct_links >= s.burst_distinct_links, false) as is_machine
-    from engagement as e cross join settings as s
+      app_private.engagement_machine_reason(a.reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
+                                            b.distinct_links, s) is not null as is_machine
+    from engagement as e cross join app_public.engagement_settings as s
     left join agent as a on a.user_agent = e.user_agent
     left join burst as b on b.id = e.id
+    left join report as r on r.message_id = e.message_id
   ),
   per_message as (
     select m.id, m.send_status, r.status as delivery_status, r.bounce_type,

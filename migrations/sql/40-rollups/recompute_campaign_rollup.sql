@@ -13,25 +13,21 @@ begin
   loop
     perform app_private.refresh_messages(message_ids);
   end loop;
-  select * into rollup from app_public.campaign_rollup_from_events(campaign_id);
-  insert into app_public.campaign_rollups select rollup.*
-  on conflict on constraint campaign_rollups_pkey do update set
-    recipients = excluded.recipients, queued = excluded.queued, sending = excluded.sending,
-    accepted = excluded.accepted, send_failed = excluded.send_failed, cancelled = excluded.cancelled,
-    skipped = excluded.skipped, delivered = excluded.delivered, expanded = excluded.expanded,
-    bounced_hard = excluded.bounced_hard, bounced_soft = excluded.bounced_soft, suppressed = excluded.suppressed,
-    filtered_spam = excluded.filtered_spam, quarantined = excluded.quarantined,
-    delivery_failed = excluded.delivery_failed, unknown_status = excluded.unknown_status,
-    unique_opens_human = excluded.unique_opens_human, unique_opens = excluded.unique_opens,
-    opens_human = excluded.opens_human, opens = excluded.opens,
-    unique_clicks_human = excluded.unique_clicks_human, unique_clicks = excluded.unique_clicks,
-    clicks_human = excluded.clicks_human, clicks = excluded.clicks,
-    unsubscribes = excluded.unsubscribes, complaints = excluded.complaints;
+  -- Every message of the campaign is now locked (refresh_messages, until commit), so no other transaction can be
+  -- waiting to add to this rollup: rewrite it from the messages, by the rule of the incremental path.
+  delete from app_public.campaign_rollups as r where r.campaign_id = recompute_campaign_rollup.campaign_id;
+  execute 'insert into app_public.campaign_rollups select * from ('
+    || app_private.rollup_delta_query('select 1 as sign, m.* from app_public.messages as m where m.campaign_id = $1')
+    || ') as delta returning *'
+  into rollup using campaign_id;
+  if rollup.campaign_id is null then
+    insert into app_public.campaign_rollups (campaign_id) values (recompute_campaign_rollup.campaign_id) returning * into rollup;
+  end if;
   return rollup;
 end;
 $$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
 
-comment on function app_public.recompute_campaign_rollup(campaign_id bigint) is 'Repairs a campaign: re-derives its messages'' state from their events and rewrites its rollup from scratch (campaign_rollup_from_events). Returns the new rollup.';
+comment on function app_public.recompute_campaign_rollup(campaign_id bigint) is 'Repairs a campaign: re-derives its messages'' state from their events (refresh_messages) and rewrites its rollup from its messages (rollup_delta_query, the rule of the incremental path). Returns the new rollup. campaign_rollup_from_events computes the same numbers independently, from the raw events.';
 
 revoke all on function app_public.recompute_campaign_rollup(campaign_id bigint) from public;
 grant execute on function app_public.recompute_campaign_rollup(campaign_id bigint) to :DATABASE_ADMIN;

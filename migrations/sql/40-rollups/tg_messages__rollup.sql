@@ -7,46 +7,19 @@ declare
   campaign_ids bigint[];
   accepted_changed bigint[];
 begin
+  if tg_op = 'INSERT' then
+    -- A campaign's first messages create its rollup row.
+    insert into app_public.campaign_rollups (campaign_id)
+    select distinct campaign_id from new_messages order by campaign_id
+    on conflict (campaign_id) do nothing;
+  end if;
   changes = case tg_op
     when 'INSERT' then 'select 1 as sign, * from new_messages'
     when 'UPDATE' then 'select 1 as sign, * from new_messages union all select -1, * from old_messages'
     else 'select -1 as sign, * from old_messages'
   end;
   execute format($query$
-    with changed as (%s),
-    delta as (
-      select
-        campaign_id,
-        sum(sign) as recipients,
-        sum(sign) filter (where send_status = 'queued') as queued,
-        sum(sign) filter (where send_status = 'sending') as sending,
-        sum(sign) filter (where send_status = 'accepted') as accepted,
-        sum(sign) filter (where send_status = 'failed') as send_failed,
-        sum(sign) filter (where send_status = 'cancelled') as cancelled,
-        sum(sign) filter (where send_status = 'skipped') as skipped,
-        sum(sign) filter (where delivery_status = 'Delivered') as delivered,
-        sum(sign) filter (where delivery_status = 'Expanded') as expanded,
-        sum(sign) filter (where bounce_type = 'hard') as bounced_hard,
-        sum(sign) filter (where bounce_type = 'soft') as bounced_soft,
-        sum(sign) filter (where delivery_status = 'Suppressed') as suppressed,
-        sum(sign) filter (where delivery_status = 'FilteredSpam') as filtered_spam,
-        sum(sign) filter (where delivery_status = 'Quarantined') as quarantined,
-        sum(sign) filter (where delivery_status = 'Failed') as delivery_failed,
-        sum(sign) filter (where delivery_status is not null and delivery_status not in
-          ('Delivered', 'Expanded', 'Bounced', 'Suppressed', 'FilteredSpam', 'Quarantined', 'Failed')) as unknown_status,
-        sum(sign) filter (where opens_human > 0) as unique_opens_human,
-        sum(sign) filter (where opens_human + opens_machine > 0) as unique_opens,
-        sum(sign * opens_human) as opens_human,
-        sum(sign * (opens_human + opens_machine)) as opens,
-        sum(sign) filter (where clicks_human > 0) as unique_clicks_human,
-        sum(sign) filter (where clicks_human + clicks_machine > 0) as unique_clicks,
-        sum(sign * clicks_human) as clicks_human,
-        sum(sign * (clicks_human + clicks_machine)) as clicks,
-        sum(sign) filter (where unsubscribed_at is not null) as unsubscribes,
-        sum(sign) filter (where complained_at is not null) as complaints
-      from changed
-      group by campaign_id
-    ),
+    with delta as (%s),
     locked as (
       select r.campaign_id from app_public.campaign_rollups as r
       where r.campaign_id in (select campaign_id from delta)
@@ -82,15 +55,18 @@ begin
       complaints = r.complaints + coalesce(d.complaints, 0)
     from delta as d
     where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
-  $query$, changes);
+  $query$, app_private.rollup_delta_query(changes));
 
   if tg_op = 'UPDATE' then
-    -- Campaigns with nothing left to send are finished, and an acceptance time recorded after engagement changes
-    -- the "too soon after acceptance" rule. (One pass over the changed rows for both; the events are then looked
-    -- up, by index, only for messages whose acceptance changed.)
+    -- Campaigns with nothing left to send are finished, and an acceptance or delivery time recorded after
+    -- engagement changes the "too soon" rule (engagement_machine_reason). (One pass over the changed rows for both;
+    -- the events are then looked up, by index, only for messages whose acceptance or delivery changed.)
     select array_agg(distinct n.campaign_id)
              filter (where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending')),
-           array_agg(n.id) filter (where n.accepted_at is distinct from o.accepted_at)
+           array_agg(n.id order by n.id)
+             filter (where n.accepted_at is distinct from o.accepted_at
+                        or (n.delivery_status = 'Delivered' or o.delivery_status = 'Delivered')
+                           and (n.delivery_status, n.delivery_status_at) is distinct from (o.delivery_status, o.delivery_status_at))
     into campaign_ids, accepted_changed
     from new_messages as n join old_messages as o on o.id = n.id;
     if campaign_ids is not null then
@@ -109,7 +85,7 @@ begin
 end;
 $_$;
 
-comment on function app_private.tg_messages__rollup() is 'Statement trigger: adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement).';
+comment on function app_private.tg_messages__rollup() is 'Statement trigger (step 4 of ingestion, and the invariant that campaign_rollups add up the messages whoever changes them): creates the rollup rows of new campaigns and adds the difference the statement made to its campaigns'' rollups (one UPDATE per statement); re-derives engaged messages whose acceptance or delivery time changed.';
 
 revoke all on function app_private.tg_messages__rollup() from public;
 
