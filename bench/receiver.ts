@@ -2,11 +2,18 @@
 // `mailroom server` in its own process, on a PostgreSQL of its own with normal durability settings.
 //   ./node_modules/.bin/node bench/receiver.ts [seconds] [messages] [--end-to-end: part 4 only]
 // 1. one event per request (Event Grid's default), concurrency 64: requests/s, p50/p99 to acknowledge
-// 2. the same load against a bare Express endpoint that only parses JSON: the ratio of 1 to it
+// 2. the same load against a bare Express endpoint that only parses JSON (run first): the ratio of 1 to it
 // 3. 100 events per request: events/s acknowledged
 // 4. end to end: a campaign of [messages] messages, a delivery report and a view for each, 100 events per
 //    request, with `mailroom worker` ingesting: events/s from the first request to the last event
-//    attributed and counted in the campaign's rollup
+//    attributed and counted in the campaign's rollup. Then, on the same server, the same events written by a
+//    bare INSERT (bench/bare-events.ts, as bench/sql-core.ts does: 1,000 per statement, one connection) into a
+//    trigger-less copy of app_public.raw_events: both rates and their ratio, side by side.
+// Each part starts clean: parts 1, 3 and 4 each on a PostgreSQL server and a `mailroom server` of their own,
+// stopped with everything else the part started when it ends. A fresh server was chosen over waiting for a part's
+// backlog to be worked and truncating it afterwards as the simpler of the two: parts 1 and 3 run no worker, so
+// their ingest jobs and events would otherwise wait for part 4's worker (which measured 2,091 events/s end to end
+// behind them against 13,559 alone).
 // Reports the peak memory (VmHWM) of each server process.
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -15,12 +22,15 @@ import os from "node:os";
 import autocannon from "autocannon";
 import pg from "pg";
 import { projectRoot } from "../src/db/migrate.ts";
-import { freePort, startThrowawayDatabase } from "../src/db/throwaway.ts";
+import { freePort, startThrowawayDatabase, type ThrowawayDatabase } from "../src/db/throwaway.ts";
+import { BARE_INSERT_SQL, CREATE_BARE_EVENTS_TABLE, ingestPayload } from "./bare-events.ts";
 
 const seconds = Number(process.argv[2] ?? 20);
 const onlyEndToEnd = process.argv.includes("--end-to-end");
 const messages = Number(process.argv[3] ?? 100_000);
 const SECRET = "bench-webhook-secret-0123456789";
+/** Events per statement of the bare INSERT, as in bench/sql-core.ts. */
+const BARE_BATCH = 1000;
 
 function peakMemoryMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -36,9 +46,54 @@ async function waitForHttp(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
+// What the parts leave running, stopped in the end whatever happens (each stop may be called more than once).
+const cleanups: (() => Promise<void>)[] = [];
+
 function startProcess(args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  cleanups.push(() => stopProcess(child));
   return child;
+}
+
+/** SIGTERM, then the exit (at most 10 s). */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+}
+
+interface Receiver {
+  /** POST here, with the secret. */
+  url: string;
+  server: ChildProcess;
+  database: ThrowawayDatabase;
+  /** Stops the server, then its PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+/** A fresh PostgreSQL (normal durability: the receiver's answer waits for a real commit) and `mailroom server` on it. */
+async function startReceiver(): Promise<Receiver> {
+  const database = await startThrowawayDatabase();
+  let stopping: Promise<void> | undefined;
+  let server: ChildProcess | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (server) await stopProcess(server);
+      await database.stop();
+    })());
+  cleanups.push(stop);
+  const port = await freePort();
+  server = startProcess(["src/cli.ts", "server"], {
+    DATABASE_URL: database.ownerUrl,
+    PORT: String(port),
+    WEBHOOK_SECRETS: SECRET,
+    LOG_LEVEL: "warn",
+    LOG_FORMAT: "json",
+  });
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { url: `http://127.0.0.1:${port}/webhooks/acs?code=${SECRET}`, server, database, stop };
 }
 
 function event(i: number, n: number) {
@@ -99,37 +154,38 @@ async function load(url: string, eventsPerRequest: number, label: string, server
   return result;
 }
 
-// Normal durability: the receiver's answer waits for a real commit.
-const database = await startThrowawayDatabase();
-const children: ChildProcess[] = [];
+console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${seconds} s per run, 64 connections`);
 try {
-  const databaseUrl = database.ownerUrl;
-
-  const mailroomPort = await freePort();
-  const mailroom = startProcess(["src/cli.ts", "server"], {
-    DATABASE_URL: databaseUrl,
-    PORT: String(mailroomPort),
-    WEBHOOK_SECRETS: SECRET,
-    LOG_LEVEL: "warn",
-    LOG_FORMAT: "json",
-  });
-  children.push(mailroom);
-  const barePort = await freePort();
-  const bare = startProcess(["bench/bare-server.ts"], { PORT: String(barePort) });
-  children.push(bare);
-  await waitForHttp(`http://127.0.0.1:${mailroomPort}/healthz`);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-
-  console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${seconds} s per run, 64 connections`);
   if (!onlyEndToEnd) {
+    // 2. Bare Express.
+    const barePort = await freePort();
+    const bare = startProcess(["bench/bare-server.ts"], { PORT: String(barePort) });
+    await waitForHttp(`http://127.0.0.1:${barePort}/webhooks/acs`);
     const bareResult = await load(`http://127.0.0.1:${barePort}/webhooks/acs`, 1, "bare Express, 1 event/request     ", bare.pid!);
-    const single = await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 1, "mailroom receiver, 1 event/request", mailroom.pid!);
+    const bareMemoryMb = peakMemoryMb(bare.pid!);
+    await stopProcess(bare);
+
+    // 1. One event per request.
+    const first = await startReceiver();
+    const single = await load(first.url, 1, "mailroom receiver, 1 event/request", first.server.pid!);
     console.log(`ratio receiver / bare (requests/s): ${(single.requests.average / bareResult.requests.average).toFixed(2)}`);
-    await load(`http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`, 100, "mailroom receiver, 100 events/request", mailroom.pid!);
-    console.log(`peak memory: receiver ${peakMemoryMb(mailroom.pid!).toFixed(0)} MB, bare ${peakMemoryMb(bare.pid!).toFixed(0)} MB`);
+    const singleMemoryMb = peakMemoryMb(first.server.pid!);
+    await first.stop();
+
+    // 3. 100 events per request.
+    const second = await startReceiver();
+    await load(second.url, 100, "mailroom receiver, 100 events/request", second.server.pid!);
+    const batchedMemoryMb = peakMemoryMb(second.server.pid!);
+    await second.stop();
+    console.log(
+      `peak memory: receiver ${singleMemoryMb.toFixed(0)} MB (1 event/request), ${batchedMemoryMb.toFixed(0)} MB (100 events/request), ` +
+        `bare ${bareMemoryMb.toFixed(0)} MB`,
+    );
   }
 
   // 4. End to end.
+  const receiver = await startReceiver();
+  const databaseUrl = receiver.database.ownerUrl;
   const db = new pg.Client({ connectionString: databaseUrl });
   db.on("error", (error) => console.error(`database connection lost: ${error.message}`));
   await db.connect();
@@ -164,13 +220,12 @@ try {
     );
   });
   const worker = startProcess(["src/cli.ts", "worker"], { DATABASE_URL: databaseUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json", WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? "4" });
-  children.push(worker);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const requestsNeeded = Math.ceil(endToEndEvents.length / 100);
   let next = 0;
   const started = performance.now();
   const acknowledged = await autocannon({
-    url: `http://127.0.0.1:${mailroomPort}/webhooks/acs?code=${SECRET}`,
+    url: receiver.url,
     method: "POST",
     connections: 16,
     amount: requestsNeeded,
@@ -184,17 +239,37 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const attributedSeconds = (performance.now() - started) / 1000;
+  const endToEndRate = endToEndEvents.length / attributedSeconds;
   const rollup = (await db.query("select * from app_public.campaign_rollups where campaign_id = $1", [campaignId])).rows[0];
   console.log(
     `end to end, ${endToEndEvents.length} events for ${messages} messages, 100 events/request, 16 connections: ` +
       `acknowledged in ${acknowledgedSeconds.toFixed(1)} s (${Math.round(endToEndEvents.length / acknowledgedSeconds)} events/s, ${acknowledged.non2xx} not 2xx), ` +
-      `all attributed in ${attributedSeconds.toFixed(1)} s (${Math.round(endToEndEvents.length / attributedSeconds)} events/s end to end)`,
+      `all attributed in ${attributedSeconds.toFixed(1)} s (${Math.round(endToEndRate)} events/s end to end)`,
   );
   console.log(`rollup after: ${JSON.stringify(rollup)}`);
-  console.log(`peak memory: receiver ${peakMemoryMb(mailroom.pid!).toFixed(0)} MB, worker ${peakMemoryMb(worker.pid!).toFixed(0)} MB`);
+  console.log(`peak memory: receiver ${peakMemoryMb(receiver.server.pid!).toFixed(0)} MB, worker ${peakMemoryMb(worker.pid!).toFixed(0)} MB`);
+
+  // The same events by a bare INSERT into a trigger-less copy of raw_events, on the same server, once the worker
+  // is gone and what the end-to-end run wrote is on disk.
+  await stopProcess(worker);
+  const superuser = new pg.Client({ connectionString: receiver.database.superuserUrl });
+  superuser.on("error", (error) => console.error(`database connection lost: ${error.message}`));
+  await superuser.connect();
+  await superuser.query("checkpoint");
+  await superuser.end();
+  await db.query(CREATE_BARE_EVENTS_TABLE);
+  const payloads: string[] = [];
+  for (let i = 0; i < endToEndEvents.length; i += BARE_BATCH) payloads.push(ingestPayload(`[${endToEndEvents.slice(i, i + BARE_BATCH).join(",")}]`));
+  const bareStarted = performance.now();
+  for (const payload of payloads) await db.query(BARE_INSERT_SQL, [payload]);
+  const bareRate = endToEndEvents.length / ((performance.now() - bareStarted) / 1000);
+  const bareRows = (await db.query("select count(*)::int as n from bench_bare_events")).rows[0].n;
+  console.log(
+    `same events, same server: ${Math.round(endToEndRate)} events attributed/s end to end, ` +
+      `${Math.round(bareRate)} bare inserts/s (${bareRows} rows into a trigger-less copy of raw_events, ${BARE_BATCH} events per statement, one connection), ` +
+      `ratio ${(endToEndRate / bareRate).toFixed(2)}`,
+  );
   await db.end();
 } finally {
-  for (const child of children) child.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  await database.stop();
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 }

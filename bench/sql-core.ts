@@ -19,6 +19,7 @@ import pg from "pg";
 import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
 import { migrateDatabase, migrateSettings, projectRoot } from "../src/db/migrate.ts";
 import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
+import { BARE_INSERT_SQL, CREATE_BARE_EVENTS_TABLE, ingestPayload } from "./bare-events.ts";
 
 const args = process.argv.slice(2);
 const N = Number(args.filter((a) => !a.startsWith("--"))[0] ?? 1_000_000);
@@ -203,28 +204,20 @@ function event(code: number) {
       engagementType: type } };
 }
 
-await q(`create table bench_bare_events (like app_public.raw_events including defaults including identity including constraints including indexes)`);
+await q(CREATE_BARE_EVENTS_TABLE);
 const ingestSql = "select * from app_private.ingest_events($1::jsonb)";
-const bareSql = `insert into bench_bare_events (source, event_id, event_schema, event_type, subject, event_time, event,
-    internet_message_id, operation_id, recipient, sender, status, engagement_type, occurred_at, received_at, last_received_at)
-  select e->>'topic', e->>'id', 'eventgrid', e->>'eventType', e->>'subject', (e->>'eventTime')::timestamptz, e,
-    e->'data'->>'internetMessageId', (e->'data'->>'messageId')::uuid, e->'data'->>'recipient', e->'data'->>'sender',
-    e->'data'->>'status', e->'data'->>'engagementType',
-    coalesce(e->'data'->>'deliveryAttemptTimestamp', e->'data'->>'userActionTimestamp')::timestamptz, now(), now()
-  from jsonb_array_elements($1::jsonb -> 'events') as e
-  on conflict (lower(source), event_id) do nothing`;
 const ingestMs: number[] = [];
 const bareMs: number[] = [];
 let inserted = 0;
 for (let b = 0; b * BATCH < plan.length; b++) {
   const events = plan.slice(b * BATCH, (b + 1) * BATCH).map(event);
-  const payload = JSON.stringify({ schema: "eventgrid", receivedAt: new Date().toISOString(), deliveryCount: 0, subscriptionName: "bench", events });
+  const payload = ingestPayload(JSON.stringify(events));
   const runIngest = async () => {
     const r = await timed(ingestSql, [payload]);
     ingestMs.push(r.ms);
     inserted += r.rows[0].inserted;
   };
-  const runBare = async () => bareMs.push((await timed(bareSql, [payload])).ms);
+  const runBare = async () => bareMs.push((await timed(BARE_INSERT_SQL, [payload])).ms);
   if (b % 2 === 0) {
     await runIngest();
     await runBare();
