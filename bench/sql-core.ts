@@ -4,20 +4,17 @@
 //      batches) with a plain INSERT of the same rows into a trigger-less table of the same shape;
 //   3. inserting the messages that 10% of the events arrived before (their pending events attributed then);
 //   4. reading one campaign's rollup (p50/p95 over 2,000 reads); computing it from the raw events; recompute.
-//   ./node_modules/.bin/node bench/sql-core.ts [messages=1000000] [startRuns=3] [--start-only] [--baseline=N]
-// --start-only stops after 1. --baseline=N also builds, on the same server and with the same data, a database from
-// the committed migrations numbered up to N only (e.g. --baseline=12 is the schema before migration 13), and runs
-// start_campaign alternately in both: a before/after measured side by side.
+//   ./node_modules/.bin/node bench/sql-core.ts [messages=1000000] [startRuns=3] [--start-only]
+// --start-only stops after 1. To compare with an earlier version, run the same command in a checkout of it
+// (git worktree add), alternately with this one.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { migrate } from "graphile-migrate";
-import { runMigrations } from "graphile-worker";
 import pg from "pg";
 import { PostgresServer, embeddedBinDir } from "../src/db/postgres-server.ts";
-import { migrateDatabase, migrateSettings, projectRoot } from "../src/db/migrate.ts";
+import { migrateDatabase } from "../src/db/migrate.ts";
 import { ensureDatabase, ensureRoles, rolesFor, withCredentials } from "../src/db/roles.ts";
 import { BARE_INSERT_SQL, CREATE_BARE_EVENTS_TABLE, ingestPayload } from "./bare-events.ts";
 
@@ -25,7 +22,6 @@ const args = process.argv.slice(2);
 const N = Number(args.filter((a) => !a.startsWith("--"))[0] ?? 1_000_000);
 const startRuns = Number(args.filter((a) => !a.startsWith("--"))[1] ?? 3);
 const startOnly = args.includes("--start-only");
-const baseline = args.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
 const BATCH = 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -54,25 +50,6 @@ await ensureDatabase(server.superuserUrl, roles);
 const ownerUrl = withCredentials(server.superuserUrl, roles.owner, passwords.owner, roles.database);
 await migrateDatabase(ownerUrl, roles, undefined, { current: true });
 
-// The baseline database: the committed migrations up to number `baseline`, from a copy of migrations/.
-async function baselineDatabase(upTo: number): Promise<pg.Client> {
-  const baseRoles = rolesFor("mailroom_baseline");
-  await ensureRoles(server.superuserUrl, baseRoles, passwords);
-  await ensureDatabase(server.superuserUrl, baseRoles);
-  const url = withCredentials(server.superuserUrl, baseRoles.owner, passwords.owner, baseRoles.database);
-  const folder = path.join(dir, "baseline-migrations");
-  fs.cpSync(path.join(projectRoot, "migrations"), folder, { recursive: true });
-  for (const file of fs.readdirSync(path.join(folder, "committed"))) {
-    if (Number(file.slice(0, 6)) > upTo) fs.rmSync(path.join(folder, "committed", file));
-  }
-  await runMigrations({ connectionString: url });
-  await migrate({ ...migrateSettings(url, baseRoles), migrationsFolder: folder });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", (error) => console.error(`database connection lost: ${error.message}`));
-  await client.connect();
-  return client;
-}
 if (process.env.BENCH_PROFILE) {
   const su = new pg.Client({ connectionString: server.superuserUrl });
   su.on("error", (error) => console.error(`database connection lost: ${error.message}`));
@@ -108,8 +85,6 @@ async function loadData(c: pg.Client): Promise<number> {
 }
 const memberships = await loadData(db);
 log(`${memberships} memberships`);
-const base = baseline ? await baselineDatabase(Number(baseline)) : undefined;
-if (base) log(`baseline database (migrations up to ${baseline}): ${await loadData(base)} memberships`);
 
 async function newCampaign(name: string, c = db): Promise<number> {
   const id = (await c.query("insert into app_public.campaigns (name, sender_id) select $1, id from app_public.senders returning id", [name])).rows[0].id;
@@ -117,7 +92,7 @@ async function newCampaign(name: string, c = db): Promise<number> {
   return Number(id);
 }
 
-// ---- 1. start_campaign, rolled back each time (alternately in the baseline database with --baseline).
+// ---- 1. start_campaign, rolled back each time.
 async function startOnce(c: pg.Client, label: string, i: number): Promise<{ ms: number; recipients: number }> {
   const id = await newCampaign(`start ${i}`, c);
   await c.query("vacuum app_public.messages"); // the rows of the run before, rolled back
@@ -132,22 +107,16 @@ async function startOnce(c: pg.Client, label: string, i: number): Promise<{ ms: 
   return { ms, recipients: n };
 }
 const startTimes: number[] = [];
-const baselineTimes: number[] = [];
 let recipients = 0;
 for (let i = 0; i < startRuns; i++) {
-  if (base && i % 2 === 1) baselineTimes.push((await startOnce(base, ` (baseline ${baseline})`, i)).ms);
   const r = await startOnce(db, "", i);
   recipients = r.recipients;
   startTimes.push(r.ms);
-  if (base && i % 2 === 0) baselineTimes.push((await startOnce(base, ` (baseline ${baseline})`, i)).ms);
 }
-if (startRuns > 0) log(`start_campaign median ${(median(startTimes) / 1000).toFixed(1)} s` +
-  (base ? `, baseline ${(median(baselineTimes) / 1000).toFixed(1)} s, ratio ${(median(baselineTimes) / median(startTimes)).toFixed(2)}` : ""));
-await base?.end();
+if (startRuns > 0) log(`start_campaign median ${(median(startTimes) / 1000).toFixed(1)} s`);
 if (startOnly) {
   console.log(JSON.stringify({ postgres: version, memberships, startCampaign: { recipients, medianSeconds: median(startTimes) / 1000,
-    runs: startTimes.map((t) => +(t / 1000).toFixed(1)),
-    ...(base ? { baseline: Number(baseline), baselineMedianSeconds: median(baselineTimes) / 1000, baselineRuns: baselineTimes.map((t) => +(t / 1000).toFixed(1)) } : {}) } }, null, 2));
+    runs: startTimes.map((t) => +(t / 1000).toFixed(1)) } }, null, 2));
   await db.end();
   await server.stop();
   fs.rmSync(dir, { recursive: true, force: true });

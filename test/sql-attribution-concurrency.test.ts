@@ -1,6 +1,7 @@
 // An event and its message written by two transactions at the same time: neither may miss the other.
-// Ingestion takes advisory lock 7361003 in shared mode and message insertion in exclusive mode (both until
-// commit), so whichever commits second sees the first and the event is attributed exactly once.
+// An event that matches no message is looked up again under advisory lock 'pending events' (shared) before it
+// is parked; message insertion takes the lock exclusively (both until commit), so whichever commits second sees
+// the first and the event is attributed exactly once.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";

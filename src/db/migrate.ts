@@ -123,15 +123,10 @@ export async function applySqlSources(
     ":DATABASE_OWNER": roles.owner,
     ":DATABASE_NAME": roles.database,
   };
-  const files = sqlSourceFiles().map((file) => ({
-    file: path.relative(projectRoot, file),
-    sql: fs.readFileSync(file, "utf8").replace(/:DATABASE_[A-Z]+\b/g, (name) => {
-      if (!(name in placeholders)) throw new Error(`${file}: unknown placeholder ${name}`);
-      return placeholders[name];
-    }),
-  }));
+  const files = sqlSourceFiles().map((file) => ({ file: path.relative(projectRoot, file), text: fs.readFileSync(file, "utf8") }));
+  // The files as written identify what was applied; the role names filled in are the database's own.
   const hash = crypto.createHash("sha256");
-  for (const { file, sql } of files) hash.update(`${file}\0${sql}\0`);
+  for (const { file, text } of files) hash.update(`${file}\0${text}\0`);
   const sha256 = hash.digest("hex");
   const client = new pg.Client({ connectionString });
   client.on("error", () => {}); // a lost connection fails the query in progress, which reports it
@@ -150,7 +145,11 @@ export async function applySqlSources(
       return;
     }
     await client.query("set local check_function_bodies = off");
-    for (const { file, sql } of files) {
+    for (const { file, text } of files) {
+      const sql = text.replace(/:DATABASE_[A-Z]+\b/g, (name) => {
+        if (!(name in placeholders)) throw new Error(`${file}: unknown placeholder ${name}`);
+        return placeholders[name];
+      });
       try {
         await client.query(sql);
       } catch (error) {

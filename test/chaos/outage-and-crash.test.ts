@@ -138,7 +138,7 @@ test(`mailroom start through a database outage of ${OUTAGE_SECONDS} s, with an i
   const lock = new pg.Client({ connectionString: database.ownerUrl });
   lock.on("error", () => undefined);
   await lock.connect();
-  await lock.query("select pg_advisory_lock(7361003)"); // ingestion waits: jobs are running when the database stops
+  await lock.query("select pg_advisory_lock(7361003)"); // 'pending events': ingestion of these events, which match no message, waits: jobs are running when the database stops
   await sleep(2_000);
   await database.server.stop();
   await lock.end().catch(() => undefined);

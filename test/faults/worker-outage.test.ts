@@ -1,7 +1,7 @@
 // A worker process survives the database going away in the middle of a job, and the jobs of a worker that
 // died (kill -9) run again within a minute, but never while the worker that holds them lives.
-// Each test holds the ingestion lock (advisory lock 7361003, taken by the attribution trigger) so that an
-// ingest job is certainly running, and blocked, at the moment of the fault.
+// Each test holds advisory lock 'pending events' (7361003, which ingestion takes before parking events that match
+// no message, as these do) so that an ingest job is certainly running, and blocked, at the moment of the fault.
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { startThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/throwaway.ts";
