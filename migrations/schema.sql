@@ -123,6 +123,34 @@ CREATE TYPE app_public.subscriber_import_row AS (
 COMMENT ON TYPE app_public.subscriber_import_row IS 'One subscriber to import: email (required), name, attributes (a JSON object).';
 
 --
+-- Name: advisory_lock_id(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.advisory_lock_id(name text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case name
+    -- Creating the cluster's roles (src/db/roles.ts, session lock).
+    when 'roles' then 7361001
+    -- Applying the files of migrations/sql (src/db/migrate.ts, transaction lock).
+    when 'sql sources' then 7361002
+    -- Events that match no message (shared, before they are parked in pending_events) against new messages
+    -- (exclusive, before pending events are matched to them): whichever commits second sees the other.
+    when 'pending events' then 7361003
+    -- Deleting a subscriber (exclusive) against starting a campaign (shared).
+    when 'subscriber deletion' then 7361004
+    -- One worker pool is alive (class of a two-key session lock: 7361005, hashtext(pool id)).
+    when 'worker liveness' then 7361005
+  end
+$$;
+
+--
+-- Name: FUNCTION advisory_lock_id(name text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.advisory_lock_id(name text) IS 'The number of each advisory lock Mailroom takes, by name (roles, sql sources, pending events, subscriber deletion, worker liveness); NULL for an unknown name. The file migrations/sql/10-common/advisory_lock_id.sql documents when each is taken and the lock order.';
+
+--
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: app_hidden; Owner: -
 --
 
@@ -191,34 +219,6 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) IS 'Queues a graphile-worker job (identifier = the task file name under tasks/).';
-
---
--- Name: advisory_lock_id(text); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.advisory_lock_id(name text) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-  select case name
-    -- Creating the cluster's roles (src/db/roles.ts, session lock).
-    when 'roles' then 7361001
-    -- Applying the files of migrations/sql (src/db/migrate.ts, transaction lock).
-    when 'sql sources' then 7361002
-    -- Events that match no message (shared, before they are parked in pending_events) against new messages
-    -- (exclusive, before pending events are matched to them): whichever commits second sees the other.
-    when 'pending events' then 7361003
-    -- Deleting a subscriber (exclusive) against starting a campaign (shared).
-    when 'subscriber deletion' then 7361004
-    -- One worker pool is alive (class of a two-key session lock: 7361005, hashtext(pool id)).
-    when 'worker liveness' then 7361005
-  end
-$$;
-
---
--- Name: FUNCTION advisory_lock_id(name text); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.advisory_lock_id(name text) IS 'The number of each advisory lock Mailroom takes, by name (roles, sql sources, pending events, subscriber deletion, worker liveness); NULL for an unknown name. The file migrations/sql/10-common/advisory_lock_id.sql documents when each is taken and the lock order.';
 
 --
 -- Name: attribute_events(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -443,7 +443,7 @@ begin
   end if;
   -- Step 6: with the lock, look once more (this statement sees what committed before the lock was granted), then
   -- park what still matches nothing.
-  perform pg_advisory_xact_lock_shared(app_private.advisory_lock_id('pending events'));
+  perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('pending events'));
   unmatched_ids = app_private.attribute_events(unmatched_ids);
   insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
   select e.id, e.internet_message_id, e.operation_id, e.recipient
@@ -497,7 +497,7 @@ declare
   attributed_ids bigint[];
 begin
   -- The same lock as inserting messages: no event or message can slip in between while we look.
-  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
+  perform pg_advisory_xact_lock(app_hidden.advisory_lock_id('pending events'));
   -- Pending rows of events that were attributed meanwhile are stale: remove them.
   delete from app_private.pending_events as p
   using app_public.message_events as me where me.raw_event_id = p.raw_event_id;
@@ -865,7 +865,7 @@ CREATE FUNCTION app_private.hold_worker_lock(pool_id text) RETURNS void
     LANGUAGE sql
     AS $$
   -- One lock per graphile-worker pool id, held by the session for as long as the pool lives.
-  select pg_advisory_lock(app_private.advisory_lock_id('worker liveness')::integer, hashtext(pool_id))
+  select pg_advisory_lock(app_hidden.advisory_lock_id('worker liveness')::integer, hashtext(pool_id))
 $$;
 
 --
@@ -1662,7 +1662,7 @@ begin
       select 1 from pg_locks as l
       where l.locktype = 'advisory' and l.granted
         and l.database = (select d.oid from pg_database as d where d.datname = current_database())
-        and l.classid = app_private.advisory_lock_id('worker liveness')::oid and l.objsubid = 2
+        and l.classid = app_hidden.advisory_lock_id('worker liveness')::oid and l.objsubid = 2
         and l.objid::bigint = (hashtext(j.locked_by)::bigint & 4294967295));
   if dead is not null then
     perform graphile_worker.force_unlock_workers(dead);
@@ -1684,7 +1684,7 @@ COMMENT ON FUNCTION app_private.release_jobs_of_dead_workers(locked_before times
 CREATE FUNCTION app_private.release_worker_lock(pool_id text) RETURNS void
     LANGUAGE sql
     AS $$
-  select pg_advisory_unlock(app_private.advisory_lock_id('worker liveness')::integer, hashtext(pool_id)) and true
+  select pg_advisory_unlock(app_hidden.advisory_lock_id('worker liveness')::integer, hashtext(pool_id)) and true
 $$;
 
 --
@@ -2068,7 +2068,7 @@ CREATE FUNCTION app_private.tg__referred_to_by_messages() RETURNS trigger
     AS $$
 begin
   if tg_table_name = 'subscribers' then
-    perform pg_advisory_xact_lock(app_private.advisory_lock_id('subscriber deletion'));
+    perform pg_advisory_xact_lock(app_hidden.advisory_lock_id('subscriber deletion'));
     perform 1 from app_public.messages as m where m.subscriber_id = old.id limit 1;
   elsif tg_table_name = 'senders' then
     perform 1 from app_public.messages as m where m.sender_id = old.id limit 1;
@@ -2287,7 +2287,7 @@ CREATE FUNCTION app_private.tg_messages__attribute_pending() RETURNS trigger
 declare
   candidate_ids bigint[];
 begin
-  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
+  perform pg_advisory_xact_lock(app_hidden.advisory_lock_id('pending events'));
   if not exists (select 1 from app_private.pending_events) then
     return null;
   end if;
@@ -3460,7 +3460,7 @@ begin
   perform app_private.check_campaign_ready(campaign);
   -- Until commit: a subscriber that this start gives a message to cannot be deleted meanwhile (the deletion's
   -- trigger takes this lock exclusively, then looks for messages).
-  perform pg_advisory_xact_lock_shared(app_private.advisory_lock_id('subscriber deletion'));
+  perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('subscriber deletion'));
 
   -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
   -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
@@ -5873,6 +5873,13 @@ GRANT USAGE ON SCHEMA public TO mailroom_admin;
 GRANT USAGE ON SCHEMA public TO mailroom_readonly;
 
 --
+-- Name: FUNCTION advisory_lock_id(name text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.advisory_lock_id(name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.advisory_lock_id(name text) TO mailroom_admin;
+
+--
 -- Name: FUNCTION authenticate_api_key(key_hash text); Type: ACL; Schema: app_hidden; Owner: -
 --
 
@@ -5891,12 +5898,6 @@ GRANT ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) TO mailroo
 --
 
 REVOKE ALL ON FUNCTION app_private.add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer) FROM PUBLIC;
-
---
--- Name: FUNCTION advisory_lock_id(name text); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.advisory_lock_id(name text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -

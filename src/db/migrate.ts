@@ -101,7 +101,7 @@ export function sqlSourceFiles(): string[] {
 }
 
 // Taken while the sources are applied, so that processes starting together apply them one at a time
-// (app_private.advisory_lock_id lists every advisory lock; this one is taken before that function exists).
+// (app_hidden.advisory_lock_id lists every advisory lock; this one is taken before that function exists).
 const SQL_SOURCES_LOCK = 7361002;
 
 /**

@@ -43,7 +43,7 @@ export async function ensureRoles(superuserUrl: string, roles: DatabaseRoles, pa
     const exists = async (name: string) =>
       (await client.query("select 1 from pg_roles where rolname = $1", [name])).rowCount === 1;
     // Cluster-wide objects: two processes may race to create them, so serialise.
-    await client.query("select pg_advisory_lock(7361001)"); // listed in app_private.advisory_lock_id
+    await client.query("select pg_advisory_lock(7361001)"); // listed in app_hidden.advisory_lock_id
     if (!(await exists(roles.owner))) {
       await client.query(`create role ${id(roles.owner)} with login password ${lit(passwords.owner)} createdb`);
     }

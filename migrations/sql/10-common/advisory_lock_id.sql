@@ -3,7 +3,7 @@
 --
 -- Lock order, for whoever adds a lock: a transaction takes row locks of messages in id order, then row locks of
 -- campaign_rollups in campaign id order, and only then 'pending events' (never the other way round).
-create or replace function app_private.advisory_lock_id(name text) returns bigint
+create or replace function app_hidden.advisory_lock_id(name text) returns bigint
 language sql immutable parallel safe
 as $$
   select case name
@@ -21,6 +21,8 @@ as $$
   end
 $$;
 
-comment on function app_private.advisory_lock_id(name text) is 'The number of each advisory lock Mailroom takes, by name (roles, sql sources, pending events, subscriber deletion, worker liveness); NULL for an unknown name. The file migrations/sql/10-common/advisory_lock_id.sql documents when each is taken and the lock order.';
+comment on function app_hidden.advisory_lock_id(name text) is 'The number of each advisory lock Mailroom takes, by name (roles, sql sources, pending events, subscriber deletion, worker liveness); NULL for an unknown name. The file migrations/sql/10-common/advisory_lock_id.sql documents when each is taken and the lock order.';
 
-revoke all on function app_private.advisory_lock_id(name text) from public;
+-- In app_hidden: triggers that run as the request roles take locks too (deleting a subscriber).
+revoke all on function app_hidden.advisory_lock_id(name text) from public;
+grant execute on function app_hidden.advisory_lock_id(name text) to :DATABASE_ADMIN;

@@ -1,7 +1,7 @@
 create or replace function app_private.tg__referred_to_by_messages() returns trigger as $$
 begin
   if tg_table_name = 'subscribers' then
-    perform pg_advisory_xact_lock(app_private.advisory_lock_id('subscriber deletion'));
+    perform pg_advisory_xact_lock(app_hidden.advisory_lock_id('subscriber deletion'));
     perform 1 from app_public.messages as m where m.subscriber_id = old.id limit 1;
   elsif tg_table_name = 'senders' then
     perform 1 from app_public.messages as m where m.sender_id = old.id limit 1;

@@ -33,7 +33,7 @@ begin
   end if;
   -- Step 6: with the lock, look once more (this statement sees what committed before the lock was granted), then
   -- park what still matches nothing.
-  perform pg_advisory_xact_lock_shared(app_private.advisory_lock_id('pending events'));
+  perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('pending events'));
   unmatched_ids = app_private.attribute_events(unmatched_ids);
   insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
   select e.id, e.internet_message_id, e.operation_id, e.recipient

@@ -7,7 +7,7 @@ declare
   attributed_ids bigint[];
 begin
   -- The same lock as inserting messages: no event or message can slip in between while we look.
-  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
+  perform pg_advisory_xact_lock(app_hidden.advisory_lock_id('pending events'));
   -- Pending rows of events that were attributed meanwhile are stale: remove them.
   delete from app_private.pending_events as p
   using app_public.message_events as me where me.raw_event_id = p.raw_event_id;

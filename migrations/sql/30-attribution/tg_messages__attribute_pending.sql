@@ -9,7 +9,7 @@ as $$
 declare
   candidate_ids bigint[];
 begin
-  perform pg_advisory_xact_lock(app_private.advisory_lock_id('pending events'));
+  perform pg_advisory_xact_lock(app_hidden.advisory_lock_id('pending events'));
   if not exists (select 1 from app_private.pending_events) then
     return null;
   end if;

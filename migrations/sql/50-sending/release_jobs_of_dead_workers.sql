@@ -13,7 +13,7 @@ begin
       select 1 from pg_locks as l
       where l.locktype = 'advisory' and l.granted
         and l.database = (select d.oid from pg_database as d where d.datname = current_database())
-        and l.classid = app_private.advisory_lock_id('worker liveness')::oid and l.objsubid = 2
+        and l.classid = app_hidden.advisory_lock_id('worker liveness')::oid and l.objsubid = 2
         and l.objid::bigint = (hashtext(j.locked_by)::bigint & 4294967295));
   if dead is not null then
     perform graphile_worker.force_unlock_workers(dead);

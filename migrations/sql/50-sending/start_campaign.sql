@@ -6,7 +6,7 @@ begin
   perform app_private.check_campaign_ready(campaign);
   -- Until commit: a subscriber that this start gives a message to cannot be deleted meanwhile (the deletion's
   -- trigger takes this lock exclusively, then looks for messages).
-  perform pg_advisory_xact_lock_shared(app_private.advisory_lock_id('subscriber deletion'));
+  perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('subscriber deletion'));
 
   -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
   -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
