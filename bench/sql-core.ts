@@ -156,7 +156,8 @@ const topic = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroup
 function event(code: number) {
   const m = keys[code >> 2];
   const type = TYPES[code & 3];
-  const at = new Date(Date.now() - 60_000).toISOString();
+  // Delivery an hour ago; engagement 1 to 50 minutes after it, as people read mail (not in the "too soon" window).
+  const at = new Date(Date.now() - 3_600_000 + (type === "delivery" ? 0 : 60_000 + (m.id % 50) * 60_000)).toISOString();
   const id = `${type}-${m.operation_id}`;
   if (type === "delivery") {
     return { id, topic, subject: `sender/news@news.example.com/message/${m.operation_id}`, eventType: "Microsoft.Communication.EmailDeliveryReportReceived",

@@ -441,10 +441,15 @@ begin
   if cardinality(unmatched_ids) = 0 then
     return;
   end if;
-  -- Step 6: with the lock, look once more (this statement sees what committed before the lock was granted), then
-  -- park what still matches nothing.
+  -- Step 6: with the lock, look once more (a statement now sees what committed before the lock was granted): when
+  -- a message with one of their keys exists now, attribute again; then park what still matches nothing.
   perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('pending events'));
-  unmatched_ids = app_private.attribute_events(unmatched_ids);
+  if exists (select 1 from app_public.raw_events as e
+             where e.id = any(unmatched_ids)
+               and (exists (select 1 from app_public.messages as m where m.internet_message_id = e.internet_message_id)
+                    or exists (select 1 from app_public.messages as m where m.operation_id = e.operation_id))) then
+    unmatched_ids = app_private.attribute_events(unmatched_ids);
+  end if;
   insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
   select e.id, e.internet_message_id, e.operation_id, e.recipient
   from app_public.raw_events as e
@@ -775,17 +780,17 @@ COMMENT ON TABLE app_public.engagement_settings IS 'One row. Engagement sooner t
 --
 
 CREATE FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   select coalesce(
     user_agent_reason,
     case when occurred_at < greatest(accepted_at, case when delivery_status = 'Delivered' then delivery_status_at end)
                             + make_interval(secs => settings.minimum_seconds_after_acceptance)
-         then 'less than ' || settings.minimum_seconds_after_acceptance || ' s after '
+         then 'less than ' || settings.minimum_seconds_after_acceptance::text || ' s after '
               || case when delivery_status = 'Delivered' and delivery_status_at > coalesce(accepted_at, '-infinity')
                       then 'delivery' else 'acceptance' end end,
     case when burst_distinct_links >= settings.burst_distinct_links
-         then 'burst: clicks on ' || burst_distinct_links || ' links within ' || settings.burst_seconds || ' s' end
+         then 'burst: clicks on ' || burst_distinct_links::text || ' links within ' || settings.burst_seconds::text || ' s' end
   )
 $$;
 
@@ -2365,6 +2370,14 @@ declare
   campaign_ids bigint[];
   accepted_changed bigint[];
 begin
+  -- A statement that changed no row (an update that matched nothing) changes no rollup.
+  if tg_op = 'DELETE' then
+    if not exists (select 1 from old_messages) then
+      return null;
+    end if;
+  elsif not exists (select 1 from new_messages) then
+    return null;
+  end if;
   if tg_op = 'INSERT' then
     -- A campaign's first messages create its rollup row.
     insert into app_public.campaign_rollups (campaign_id)
@@ -2416,24 +2429,27 @@ begin
   $query$, app_private.rollup_delta_query(changes));
 
   if tg_op = 'UPDATE' then
-    -- Campaigns with nothing left to send are finished, and an acceptance or delivery time recorded after
-    -- engagement changes the "too soon" rule (engagement_machine_reason). (One pass over the changed rows for both;
-    -- the events are then looked up, by index, only for messages whose acceptance or delivery changed.)
+    -- Campaigns with nothing left to send are finished; and a message whose acceptance or delivery time changed
+    -- is re-derived when the "too soon" rule now gives one of its engagement events another reason
+    -- (engagement_machine_reason without the burst rule: an event of a burst is re-derived too, which costs only
+    -- time). One pass over the changed rows; events are looked up, by index, only for those whose times changed.
     select array_agg(distinct n.campaign_id)
              filter (where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending')),
            array_agg(n.id order by n.id)
-             filter (where n.accepted_at is distinct from o.accepted_at
-                        or (n.delivery_status = 'Delivered' or o.delivery_status = 'Delivered')
-                           and (n.delivery_status, n.delivery_status_at) is distinct from (o.delivery_status, o.delivery_status_at))
+             filter (where (n.accepted_at is distinct from o.accepted_at
+                            or (n.delivery_status = 'Delivered' or o.delivery_status = 'Delivered')
+                               and (n.delivery_status, n.delivery_status_at) is distinct from (o.delivery_status, o.delivery_status_at))
+                       and n.opens_human + n.opens_machine + n.clicks_human + n.clicks_machine > 0
+                       and exists (
+                         select 1 from app_public.message_events as me
+                         where me.message_id = n.id and me.kind = 'engagement'
+                           and app_private.engagement_machine_reason(me.user_agent_reason, me.occurred_at, n.accepted_at,
+                                                                     n.delivery_status, n.delivery_status_at, null, s)
+                               is distinct from me.machine_reason))
     into campaign_ids, accepted_changed
-    from new_messages as n join old_messages as o on o.id = n.id;
+    from new_messages as n join old_messages as o on o.id = n.id cross join app_public.engagement_settings as s;
     if campaign_ids is not null then
       perform app_private.finish_campaigns_if_done(campaign_ids);
-    end if;
-    if accepted_changed is not null then
-      select array_agg(c.id) into accepted_changed
-      from unnest(accepted_changed) as c(id)
-      where exists (select 1 from app_public.message_events as me where me.message_id = c.id and me.kind = 'engagement');
     end if;
     if accepted_changed is not null then
       perform app_private.refresh_messages(accepted_changed);
@@ -2468,45 +2484,6 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.tg_raw_events__attribute() IS 'Statement trigger on raw_events: passes the events the statement stored to attribute_new_events.';
-
---
--- Name: tg_raw_events__test_sends(); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.tg_raw_events__test_sends() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-begin
-  with matched as (
-    select e.id, t.id as test_send_id, e.event_type, e.status, e.status_message, e.occurred_at
-    from new_events as e join app_public.test_sends as t on t.internet_message_id = e.internet_message_id
-    union
-    select e.id, t.id, e.event_type, e.status, e.status_message, e.occurred_at
-    from new_events as e join app_public.test_sends as t on t.operation_id = e.operation_id
-  ),
-  unparked as (
-    delete from app_private.pending_events as p using matched as m where p.raw_event_id = m.id
-  ),
-  report as (
-    select distinct on (test_send_id) test_send_id, status, status_message, occurred_at
-    from matched
-    where app_private.event_kind(event_type) = 'delivery_report' and status is not null
-    order by test_send_id, occurred_at desc
-  )
-  update app_public.test_sends as t
-  set delivery_status = r.status, delivery_status_message = r.status_message, delivery_status_at = r.occurred_at
-  from report as r
-  where t.id = r.test_send_id and (t.delivery_status_at is null or t.delivery_status_at <= r.occurred_at);
-  return null;
-end;
-$$;
-
---
--- Name: FUNCTION tg_raw_events__test_sends(); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.tg_raw_events__test_sends() IS 'Statement trigger: events of test emails are no one''s pending events; delivery reports set the test send''s delivery status.';
 
 --
 -- Name: tg_senders__defaults(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -5215,12 +5192,6 @@ CREATE TRIGGER _500_attribute_events AFTER INSERT ON app_public.raw_events REFER
 CREATE TRIGGER _500_policy AFTER INSERT ON app_public.bounces REFERENCING NEW TABLE AS new_bounces FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_bounces__policy();
 
 --
--- Name: raw_events _600_test_sends; Type: TRIGGER; Schema: app_public; Owner: -
---
-
-CREATE TRIGGER _600_test_sends AFTER INSERT ON app_public.raw_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_raw_events__test_sends();
-
---
 -- Name: campaign_rollups _900_notify; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -6363,12 +6334,6 @@ REVOKE ALL ON FUNCTION app_private.tg_messages__rollup() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg_raw_events__attribute() FROM PUBLIC;
-
---
--- Name: FUNCTION tg_raw_events__test_sends(); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.tg_raw_events__test_sends() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_senders__defaults(); Type: ACL; Schema: app_private; Owner: -

@@ -31,10 +31,15 @@ begin
   if cardinality(unmatched_ids) = 0 then
     return;
   end if;
-  -- Step 6: with the lock, look once more (this statement sees what committed before the lock was granted), then
-  -- park what still matches nothing.
+  -- Step 6: with the lock, look once more (a statement now sees what committed before the lock was granted): when
+  -- a message with one of their keys exists now, attribute again; then park what still matches nothing.
   perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('pending events'));
-  unmatched_ids = app_private.attribute_events(unmatched_ids);
+  if exists (select 1 from app_public.raw_events as e
+             where e.id = any(unmatched_ids)
+               and (exists (select 1 from app_public.messages as m where m.internet_message_id = e.internet_message_id)
+                    or exists (select 1 from app_public.messages as m where m.operation_id = e.operation_id))) then
+    unmatched_ids = app_private.attribute_events(unmatched_ids);
+  end if;
   insert into app_private.pending_events (raw_event_id, internet_message_id, operation_id, recipient)
   select e.id, e.internet_message_id, e.operation_id, e.recipient
   from app_public.raw_events as e

@@ -1,3 +1,4 @@
+-- (Stable, as timestamptz + interval is, so that it is inlined where it is used; every cast to text is explicit.)
 -- What an engagement event means: a machine's (with the reason) or, when this returns NULL, a person's.
 --   1. the user agent is a known machine's (user_agent_reason, from user_agent_machine_reason);
 --   2. it came too soon: less than minimum_seconds_after_acceptance after the later of ACS's acceptance and the
@@ -8,17 +9,17 @@ create or replace function app_private.engagement_machine_reason(
   user_agent_reason text, occurred_at timestamptz, accepted_at timestamptz, delivery_status text,
   delivery_status_at timestamptz, burst_distinct_links bigint, settings app_public.engagement_settings
 ) returns text
-language sql immutable parallel safe
+language sql stable parallel safe
 as $$
   select coalesce(
     user_agent_reason,
     case when occurred_at < greatest(accepted_at, case when delivery_status = 'Delivered' then delivery_status_at end)
                             + make_interval(secs => settings.minimum_seconds_after_acceptance)
-         then 'less than ' || settings.minimum_seconds_after_acceptance || ' s after '
+         then 'less than ' || settings.minimum_seconds_after_acceptance::text || ' s after '
               || case when delivery_status = 'Delivered' and delivery_status_at > coalesce(accepted_at, '-infinity')
                       then 'delivery' else 'acceptance' end end,
     case when burst_distinct_links >= settings.burst_distinct_links
-         then 'burst: clicks on ' || burst_distinct_links || ' links within ' || settings.burst_seconds || ' s' end
+         then 'burst: clicks on ' || burst_distinct_links::text || ' links within ' || settings.burst_seconds::text || ' s' end
   )
 $$;
 

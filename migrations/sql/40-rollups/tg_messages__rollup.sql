@@ -7,6 +7,14 @@ declare
   campaign_ids bigint[];
   accepted_changed bigint[];
 begin
+  -- A statement that changed no row (an update that matched nothing) changes no rollup.
+  if tg_op = 'DELETE' then
+    if not exists (select 1 from old_messages) then
+      return null;
+    end if;
+  elsif not exists (select 1 from new_messages) then
+    return null;
+  end if;
   if tg_op = 'INSERT' then
     -- A campaign's first messages create its rollup row.
     insert into app_public.campaign_rollups (campaign_id)
@@ -58,24 +66,27 @@ begin
   $query$, app_private.rollup_delta_query(changes));
 
   if tg_op = 'UPDATE' then
-    -- Campaigns with nothing left to send are finished, and an acceptance or delivery time recorded after
-    -- engagement changes the "too soon" rule (engagement_machine_reason). (One pass over the changed rows for both;
-    -- the events are then looked up, by index, only for messages whose acceptance or delivery changed.)
+    -- Campaigns with nothing left to send are finished; and a message whose acceptance or delivery time changed
+    -- is re-derived when the "too soon" rule now gives one of its engagement events another reason
+    -- (engagement_machine_reason without the burst rule: an event of a burst is re-derived too, which costs only
+    -- time). One pass over the changed rows; events are looked up, by index, only for those whose times changed.
     select array_agg(distinct n.campaign_id)
              filter (where n.send_status is distinct from o.send_status and n.send_status not in ('queued', 'sending')),
            array_agg(n.id order by n.id)
-             filter (where n.accepted_at is distinct from o.accepted_at
-                        or (n.delivery_status = 'Delivered' or o.delivery_status = 'Delivered')
-                           and (n.delivery_status, n.delivery_status_at) is distinct from (o.delivery_status, o.delivery_status_at))
+             filter (where (n.accepted_at is distinct from o.accepted_at
+                            or (n.delivery_status = 'Delivered' or o.delivery_status = 'Delivered')
+                               and (n.delivery_status, n.delivery_status_at) is distinct from (o.delivery_status, o.delivery_status_at))
+                       and n.opens_human + n.opens_machine + n.clicks_human + n.clicks_machine > 0
+                       and exists (
+                         select 1 from app_public.message_events as me
+                         where me.message_id = n.id and me.kind = 'engagement'
+                           and app_private.engagement_machine_reason(me.user_agent_reason, me.occurred_at, n.accepted_at,
+                                                                     n.delivery_status, n.delivery_status_at, null, s)
+                               is distinct from me.machine_reason))
     into campaign_ids, accepted_changed
-    from new_messages as n join old_messages as o on o.id = n.id;
+    from new_messages as n join old_messages as o on o.id = n.id cross join app_public.engagement_settings as s;
     if campaign_ids is not null then
       perform app_private.finish_campaigns_if_done(campaign_ids);
-    end if;
-    if accepted_changed is not null then
-      select array_agg(c.id) into accepted_changed
-      from unnest(accepted_changed) as c(id)
-      where exists (select 1 from app_public.message_events as me where me.message_id = c.id and me.kind = 'engagement');
     end if;
     if accepted_changed is not null then
       perform app_private.refresh_messages(accepted_changed);
