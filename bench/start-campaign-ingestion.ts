@@ -74,6 +74,8 @@ try {
   // ---- Events for A's messages: a delivery report, a view or a click, in turn; every id new.
   const topic = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Communication/CommunicationServices/bench";
   const run = crypto.randomBytes(4).toString("hex");
+  // Each message was delivered an hour ago (its reports repeat that time); views and clicks happen now.
+  const deliveredAt = new Date(Date.now() - 3_600_000).toISOString();
   function event(connection: number, n: number) {
     const half = aMessages.length / CONNECTIONS;
     const m = aMessages[connection * half + (n % half)];
@@ -83,7 +85,7 @@ try {
     if (n % 3 === 0) {
       return { id, topic, subject, eventType: "Microsoft.Communication.EmailDeliveryReportReceived", eventTime: at, dataVersion: "1.0", metadataVersion: "1",
         data: { sender: "news@news.example.com", recipient: m.recipient, messageId: m.operation_id, internetMessageId: m.internet_message_id,
-          status: "Delivered", deliveryStatusDetails: { statusMessage: "No error." }, deliveryAttemptTimestamp: at } };
+          status: "Delivered", deliveryStatusDetails: { statusMessage: "No error." }, deliveryAttemptTimestamp: deliveredAt } };
     }
     const type = n % 3 === 1 ? "view" : "click";
     return { id, topic, subject, eventType: "Microsoft.Communication.EmailEngagementTrackingReportReceived", eventTime: at, dataVersion: "1.0", metadataVersion: "1",

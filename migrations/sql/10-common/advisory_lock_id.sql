@@ -1,8 +1,9 @@
 -- Every advisory lock Mailroom takes, by name. SQL takes them through this function; the two taken before the
 -- database has any function (by src/db/roles.ts and src/db/migrate.ts) use the same numbers, listed here too.
 --
--- Lock order, for whoever adds a lock: a transaction takes row locks of messages in id order, then row locks of
--- campaign_rollups in campaign id order, and only then 'pending events' (never the other way round).
+-- Lock order, for whoever adds a lock: a transaction takes row locks of messages in id order, then of subscribers
+-- in id order, then of campaign_rollups in campaign id order, and only then 'pending events' (never the other way
+-- round).
 create or replace function app_hidden.advisory_lock_id(name text) returns bigint
 language sql immutable parallel safe
 as $$

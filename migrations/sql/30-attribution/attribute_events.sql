@@ -38,15 +38,6 @@ begin
       order by m.id
       for no key update
     ),
-    locked_rollup as materialized (
-      -- Then the rollups of their campaigns, in campaign id order: every later statement of the transaction that
-      -- changes these messages (re-derivation, the rollup trigger) finds them already held, so two jobs never
-      -- take them in different orders.
-      select r.campaign_id from app_public.campaign_rollups as r
-      where r.campaign_id in (select l.campaign_id from locked as l)
-      order by r.campaign_id
-      for update
-    ),
     event as materialized (
       -- The matched events with their message's current state.
       select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
@@ -58,7 +49,7 @@ begin
         case when b.kind = 'delivery_report'
              then app_private.delivery_report_rank(ds.precedence, b.occurred_at, b.status, b.status_message) end as rank
       from batch_event as b
-      join locked as m on m.id = b.message_id and m.campaign_id in (select r.campaign_id from locked_rollup as r)
+      join locked as m on m.id = b.message_id
       left join app_public.delivery_statuses as ds on ds.status = b.status
       left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
     ),
@@ -106,22 +97,27 @@ begin
       -- Only the events recorded now: an event is applied once.
       select a.* from attributed as a where a.raw_event_id in (select r.raw_event_id from recorded as r)
     ),
+    locked_subscriber as materialized (
+      -- The subscribers that a bounce or a suppression may change (here, and in the bounce policy's trigger), locked
+      -- in id order before either touches them: one order for every job.
+      select l.id, l.status from app_public.subscribers as l
+      where l.id in (select subscriber_id from new_event where bounce_type is not null or blocklists)
+      order by l.id
+      for no key update
+    ),
     bounced as (
       -- One bounce per delivery report that the rules call a bounce.
       insert into app_public.bounces (subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, detail, occurred_at)
-      select subscriber_id, message_id, campaign_id, raw_event_id, bounce_type, status, status_message, occurred_at
-      from new_event
-      where bounce_type is not null
+      select n.subscriber_id, n.message_id, n.campaign_id, n.raw_event_id, n.bounce_type, n.status, n.status_message, n.occurred_at
+      from new_event as n
+      where n.bounce_type is not null and n.subscriber_id in (select l.id from locked_subscriber as l)
       on conflict (raw_event_id) do nothing
     ),
     suppressed as (
       -- Suppressed: ACS will not send to the address; blocklist the subscriber (by id), counting no bounce.
       update app_public.subscribers as s set status = 'blocklisted'
-      from (select l.id from app_public.subscribers as l
-            where l.id in (select subscriber_id from new_event where blocklists) and l.status <> 'blocklisted'
-            order by l.id
-            for no key update) as l
-      where s.id = l.id
+      from locked_subscriber as l
+      where s.id = l.id and l.status <> 'blocklisted' and l.id in (select subscriber_id from new_event where blocklists)
     ),
     incoming as (
       -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
@@ -172,7 +168,10 @@ begin
         last_clicked_at = greatest(m.last_clicked_at, c.last_clicked_at),
         updated_at = now()
       from change as c
-      where m.id = c.message_id and not c.rederive
+      -- Every message the batch changes, those to re-derive included (refresh_messages then corrects them): the
+      -- rollup trigger of this statement locks the rollups of all the batch's campaigns, in campaign order, so that
+      -- a later statement of the transaction never takes one it does not hold yet (two jobs would deadlock).
+      where m.id = c.message_id
         and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
     )
     select (select array_agg(c.message_id) filter (where c.rederive) from change as c),

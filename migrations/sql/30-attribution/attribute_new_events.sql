@@ -8,7 +8,8 @@
 --   5. test      reports of test emails set their test send's status        record_test_send_reports
 --   6. park      events that match nothing wait in pending_events           below
 --
--- Locks, in this order: message rows (id order, step 1), campaign_rollups rows (campaign id order, step 4), then,
+-- Locks, in this order: message rows (id order, step 1), subscribers a bounce or suppression changes (id order,
+-- step 2), campaign_rollups rows (campaign id order, step 4), then,
 -- only when some event matched no message, advisory lock 'pending events' shared. An event of a message that a
 -- concurrent transaction is creating (start_campaign) is matched again once that lock is held: messages created
 -- by transactions committed meanwhile are visible then, and a message committed later attributes the parked
