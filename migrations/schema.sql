@@ -557,6 +557,25 @@ CREATE TABLE app_public.campaigns (
 COMMENT ON TABLE app_public.campaigns IS 'A mailing to the members of its lists. Status changes only through start_campaign, schedule_campaign, unschedule_campaign, pause_campaign, resume_campaign and cancel_campaign, along campaign_status_transitions; a running campaign becomes finished when no message is queued or sending.';
 
 --
+-- Name: campaign_content(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce(nullif(campaign.subject, ''), t.subject, ''),
+    case when campaign.html_body <> '' or campaign.text_body <> '' then campaign.html_body else coalesce(t.html_body, '') end,
+    case when campaign.html_body <> '' or campaign.text_body <> '' then campaign.text_body else coalesce(t.text_body, '') end
+  from (select) as one left join app_public.templates as t on t.id = campaign.template_id
+$$;
+
+--
+-- Name: FUNCTION campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text) IS 'The subject (the campaign''s, else its template''s) and bodies (the campaign''s if it has any, else its template''s) that a campaign sends. Used by the check of its content, send_test_email and the sending worker.';
+
+--
 -- Name: check_campaign_content(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -565,17 +584,12 @@ CREATE FUNCTION app_private.check_campaign_content(campaign app_public.campaigns
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
 declare
-  template app_public.templates;
+  content record;
 begin
-  select * into template from app_public.templates where id = campaign.template_id;
-  perform app_public.check_template('subject', coalesce(nullif(campaign.subject, ''), template.subject));
-  if campaign.html_body <> '' or campaign.text_body <> '' then
-    perform app_public.check_template('HTML part', campaign.html_body);
-    perform app_public.check_template('text part', campaign.text_body);
-  else
-    perform app_public.check_template('HTML part', template.html_body);
-    perform app_public.check_template('text part', template.text_body);
-  end if;
+  select * into content from app_private.campaign_content(campaign);
+  perform app_public.check_template('subject', content.subject);
+  perform app_public.check_template('HTML part', content.html_body);
+  perform app_public.check_template('text part', content.text_body);
 end;
 $$;
 
@@ -3318,11 +3332,7 @@ begin
   if campaign.sender_id is null then
     raise exception 'campaign % has no sender', campaign.id using errcode = '55000';
   end if;
-  select coalesce(nullif(campaign.subject, ''), t.subject, '') as subject,
-         case when campaign.html_body <> '' or campaign.text_body <> '' then campaign.html_body || campaign.text_body
-              else coalesce(t.html_body, '') || coalesce(t.text_body, '') end as bodies
-  into content
-  from (select) as one left join app_public.templates as t on t.id = campaign.template_id;
+  select c.subject, c.html_body || c.text_body as bodies into content from app_private.campaign_content(campaign) as c;
   if btrim(content.subject) = '' then
     raise exception 'the subject of campaign % is empty', campaign.id using errcode = '22023';
   elsif btrim(content.bodies) = '' then
@@ -5935,6 +5945,12 @@ GRANT INSERT(html_body),UPDATE(html_body) ON TABLE app_public.campaigns TO mailr
 --
 
 GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
+-- Name: FUNCTION campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_campaign_content(campaign app_public.campaigns); Type: ACL; Schema: app_private; Owner: -

@@ -53,13 +53,10 @@ export interface CampaignContentRow {
   text: string;
 }
 
-/** The subject (the campaign's, else its template's) and bodies (the campaign's if it has any, else its template's). */
+/** The subject and bodies the campaign sends (app_private.campaign_content: its own, else its template's). */
 export const CAMPAIGN_CONTENT_SQL = `
-  select c.id, c.name,
-         coalesce(nullif(c.subject, ''), t.subject, '') as subject,
-         case when c.html_body <> '' or c.text_body <> '' then c.html_body else coalesce(t.html_body, '') end as html,
-         case when c.html_body <> '' or c.text_body <> '' then c.text_body else coalesce(t.text_body, '') end as text
-  from app_public.campaigns as c left join app_public.templates as t on t.id = c.template_id
+  select c.id, c.name, content.subject, content.html_body as html, content.text_body as text
+  from app_public.campaigns as c cross join lateral app_private.campaign_content(c) as content
   where c.id = $1`;
 
 const resources = new Map<string, AcsResource>();

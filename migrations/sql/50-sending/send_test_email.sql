@@ -16,11 +16,7 @@ begin
   if campaign.sender_id is null then
     raise exception 'campaign % has no sender', campaign.id using errcode = '55000';
   end if;
-  select coalesce(nullif(campaign.subject, ''), t.subject, '') as subject,
-         case when campaign.html_body <> '' or campaign.text_body <> '' then campaign.html_body || campaign.text_body
-              else coalesce(t.html_body, '') || coalesce(t.text_body, '') end as bodies
-  into content
-  from (select) as one left join app_public.templates as t on t.id = campaign.template_id;
+  select c.subject, c.html_body || c.text_body as bodies into content from app_private.campaign_content(campaign) as c;
   if btrim(content.subject) = '' then
     raise exception 'the subject of campaign % is empty', campaign.id using errcode = '22023';
   elsif btrim(content.bodies) = '' then

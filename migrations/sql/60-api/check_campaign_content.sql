@@ -1,16 +1,11 @@
 create or replace function app_private.check_campaign_content(campaign app_public.campaigns) returns void as $$
 declare
-  template app_public.templates;
+  content record;
 begin
-  select * into template from app_public.templates where id = campaign.template_id;
-  perform app_public.check_template('subject', coalesce(nullif(campaign.subject, ''), template.subject));
-  if campaign.html_body <> '' or campaign.text_body <> '' then
-    perform app_public.check_template('HTML part', campaign.html_body);
-    perform app_public.check_template('text part', campaign.text_body);
-  else
-    perform app_public.check_template('HTML part', template.html_body);
-    perform app_public.check_template('text part', template.text_body);
-  end if;
+  select * into content from app_private.campaign_content(campaign);
+  perform app_public.check_template('subject', content.subject);
+  perform app_public.check_template('HTML part', content.html_body);
+  perform app_public.check_template('text part', content.text_body);
 end;
 $$ language plpgsql stable set search_path = pg_catalog, public, pg_temp;
 
