@@ -33,6 +33,24 @@ describe(`migrations (PostgreSQL ${inject("pgVersion")})`, () => {
   });
 });
 
+test("a database migrated by the series of migrations squashed into the baseline is refused, saying what to do", async () => {
+  const name = `squashed_${Date.now()}`;
+  await superuserQuery(`create database ${name} owner mailroom`);
+  try {
+    const roles = { ...rolesFor("mailroom"), database: name };
+    const url = withCredentials(inject("superuserUrl"), "mailroom", TEST_PASSWORDS.owner, name);
+    await migrateDatabase(url, roles);
+    // What the earlier series left: its own first migration under the same number, with another hash.
+    const client = testClient({ connectionString: url });
+    await client.connect();
+    await client.query("update graphile_migrate.migrations set hash = 'sha1:0000000000000000000000000000000000000000' where filename = '000001.sql'");
+    await client.end();
+    await expect(migrateDatabase(url, roles)).rejects.toThrow(/earlier series of Mailroom migrations.*start from an empty database/);
+  } finally {
+    await dropDatabase(name);
+  }
+});
+
 describe("migrations/sql: one file for each function, view and trigger", () => {
   let db: TestDatabase;
   beforeAll(async () => {
