@@ -233,6 +233,7 @@ declare
   unmatched_ids bigint[];
 begin
   execute $statement$
+    -- Step 1, match: each event to its message, the messages locked.
     with batch_event as materialized (
       -- The events that can be attributed (delivery and engagement reports that could be interpreted), each with
       -- its message by the attribution rule: by Message-ID; else by operation id and recipient; else by operation
@@ -279,6 +280,8 @@ begin
       left join app_public.delivery_statuses as ds on ds.status = b.status
       left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
     ),
+    -- Step 2, record: what each event means (engagement classified, bounce rules), recorded once, with its bounce
+    -- and suppression.
     agent as (
       select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
       from (select distinct user_agent from event where engagement_type is not null and user_agent is not null) as d
@@ -345,6 +348,7 @@ begin
       from locked_subscriber as l
       where s.id = l.id and l.status <> 'blocklisted' and l.id in (select subscriber_id from new_event where blocklists)
     ),
+    -- Step 3, apply to messages: per message, what the recorded events add, and the report that wins.
     incoming as (
       -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
       -- the message has another), in which case the message is re-derived from all of its events.
