@@ -1,20 +1,38 @@
 // Migrations from an empty database, and what each role may and may not do afterwards.
 import fs from "node:fs";
 import path from "node:path";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { applySqlSources, migrateDatabase, projectRoot, sqlSourceFiles } from "../src/db/migrate.ts";
-import { rolesFor, withCredentials } from "../src/db/roles.ts";
+import { rolesFor, withCredentials, type DatabaseRoles } from "../src/db/roles.ts";
 import { TEST_PASSWORDS } from "./setup/global-setup.ts";
 import { createTestDatabase, dropDatabase, superuserQuery, type TestDatabase } from "./helpers/database.ts";
 import { testClient } from "./helpers/pg.ts";
 
+/** Runs `check` on an empty database of its own (the test template is already migrated), then drops it. */
+async function withEmptyDatabase(prefix: string, check: (url: string, roles: DatabaseRoles) => Promise<void>): Promise<void> {
+  const name = `${prefix}_${Date.now()}`;
+  await superuserQuery(`create database ${name} owner mailroom`);
+  try {
+    await check(withCredentials(inject("superuserUrl"), "mailroom", TEST_PASSWORDS.owner, name), { ...rolesFor("mailroom"), database: name });
+  } finally {
+    await dropDatabase(name);
+  }
+}
+
+async function ownerQuery(url: string, sql: string): Promise<pg.QueryResult> {
+  const client = testClient({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 describe(`migrations (PostgreSQL ${inject("pgVersion")})`, () => {
   test("every committed migration applies to an empty database, and applying again changes nothing", async () => {
-    const name = `empty_${Date.now()}`;
-    await superuserQuery(`create database ${name} owner mailroom`);
-    try {
-      const roles = { ...rolesFor("mailroom"), database: name };
-      const url = withCredentials(inject("superuserUrl"), "mailroom", TEST_PASSWORDS.owner, name);
+    await withEmptyDatabase("empty", async (url, roles) => {
       await migrateDatabase(url, roles);
       await migrateDatabase(url, roles);
       // graphile-migrate records each committed file by its number: 000001-what-it-does.sql -> 000001.sql
@@ -22,33 +40,19 @@ describe(`migrations (PostgreSQL ${inject("pgVersion")})`, () => {
         .readdirSync(path.join(projectRoot, "migrations/committed"))
         .filter((f) => f.endsWith(".sql"))
         .map((f) => `${f.slice(0, 6)}.sql`);
-      const client = testClient({ connectionString: url });
-      await client.connect();
-      const applied = await client.query("select filename from graphile_migrate.migrations order by filename");
-      await client.end();
+      const applied = await ownerQuery(url, "select filename from graphile_migrate.migrations order by filename");
       expect(applied.rows.map((r) => r.filename)).toEqual(committed.sort());
-    } finally {
-      await dropDatabase(name);
-    }
+    });
   });
-});
 
-test("a database migrated by the series of migrations squashed into the baseline is refused, saying what to do", async () => {
-  const name = `squashed_${Date.now()}`;
-  await superuserQuery(`create database ${name} owner mailroom`);
-  try {
-    const roles = { ...rolesFor("mailroom"), database: name };
-    const url = withCredentials(inject("superuserUrl"), "mailroom", TEST_PASSWORDS.owner, name);
-    await migrateDatabase(url, roles);
-    // What the earlier series left: its own first migration under the same number, with another hash.
-    const client = testClient({ connectionString: url });
-    await client.connect();
-    await client.query("update graphile_migrate.migrations set hash = 'sha1:0000000000000000000000000000000000000000' where filename = '000001.sql'");
-    await client.end();
-    await expect(migrateDatabase(url, roles)).rejects.toThrow(/earlier series of Mailroom migrations.*start from an empty database/);
-  } finally {
-    await dropDatabase(name);
-  }
+  test("a database migrated by the series of migrations squashed into the baseline is refused, saying what to do", async () => {
+    await withEmptyDatabase("squashed", async (url, roles) => {
+      await migrateDatabase(url, roles);
+      // What the earlier series left: its own first migration under the same number, with another hash.
+      await ownerQuery(url, "update graphile_migrate.migrations set hash = 'sha1:0000000000000000000000000000000000000000' where filename = '000001.sql'");
+      await expect(migrateDatabase(url, roles)).rejects.toThrow(/earlier series of Mailroom migrations.*start from an empty database/);
+    });
+  });
 });
 
 describe("migrations/sql: one file for each function, view and trigger", () => {
@@ -118,7 +122,13 @@ describe("migrations/sql: one file for each function, view and trigger", () => {
       where not t.tgisinternal and n.nspname like 'app\\_%'
       order by 1`;
     const before = (await db.pool.query(definitions)).rows;
-    await applySqlSources(db.ownerUrl, { ...rolesFor("mailroom"), database: db.name }, undefined, { always: true });
+    const client = testClient({ connectionString: db.ownerUrl });
+    await client.connect();
+    try {
+      await applySqlSources(client, db.roles, undefined, { always: true });
+    } finally {
+      await client.end();
+    }
     const after = (await db.pool.query(definitions)).rows;
     expect(after).toEqual(before);
     const applied = await db.pool.query("select count(*)::int as n from app_private.applied_sql_sources");

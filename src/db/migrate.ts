@@ -44,7 +44,25 @@ export async function migrateDatabase(
   options: { current?: boolean } = {},
 ): Promise<void> {
   await runMigrations({ connectionString, ...(log ? { logger: workerLogger(log.child({ component: "worker-schema" })) } : {}) });
-  await refuseSquashedHistory(connectionString);
+  // One connection of our own, for the check before the migrations and the files after them.
+  const client = new pg.Client({ connectionString });
+  client.on("error", () => {}); // a lost connection fails the query in progress, which reports it
+  await client.connect();
+  try {
+    await refuseSquashedHistory(client);
+    await runCommittedMigrations(connectionString, roles, log, options);
+    await applySqlSources(client, roles, log, { always: options.current });
+  } finally {
+    await client.end();
+  }
+}
+
+async function runCommittedMigrations(
+  connectionString: string,
+  roles: DatabaseRoles,
+  log: Log | undefined,
+  options: { current?: boolean },
+): Promise<void> {
   // graphile-migrate refuses to run while another process migrates (a try-lock): wait for it instead,
   // so that several processes may start at once.
   for (let attempt = 1; ; attempt++) {
@@ -61,32 +79,23 @@ export async function migrateDatabase(
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  await applySqlSources(connectionString, roles, log, { always: options.current });
 }
 
 /**
  * The migrations were squashed into one baseline (000001) before any release: a database migrated by
  * the earlier series cannot be upgraded, and graphile-migrate would only report a hash mismatch.
  */
-async function refuseSquashedHistory(connectionString: string): Promise<void> {
+async function refuseSquashedHistory(client: pg.Client): Promise<void> {
+  const { rows: table } = await client.query("select to_regclass('graphile_migrate.migrations') is not null as migrated");
+  if (!table[0].migrated) return; // an empty database
   const baseline = fs.readdirSync(path.join(projectRoot, "migrations/committed")).find((f) => f.startsWith("000001"));
   const hash = baseline && /^--! Hash: (\S+)/m.exec(fs.readFileSync(path.join(projectRoot, "migrations/committed", baseline), "utf8"))?.[1];
-  const client = new pg.Client({ connectionString });
-  client.on("error", () => {});
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      `select hash from graphile_migrate.migrations
-       where to_regclass('graphile_migrate.migrations') is not null and filename = '000001.sql'`,
-    ).catch(() => ({ rows: [] as { hash: string }[] }));
-    if (rows.length > 0 && hash && rows[0].hash !== hash) {
-      throw new Error(
-        "this database was created by an earlier series of Mailroom migrations, since squashed into one baseline; " +
-          "it cannot be upgraded: start from an empty database (with the embedded server, delete the data directory, .data by default)",
-      );
-    }
-  } finally {
-    await client.end();
+  const { rows } = await client.query("select hash from graphile_migrate.migrations where filename = '000001.sql'");
+  if (rows.length > 0 && hash && rows[0].hash !== hash) {
+    throw new Error(
+      "this database was created by an earlier series of Mailroom migrations, since squashed into one baseline; " +
+        "it cannot be upgraded: start from an empty database (with the embedded server, delete the data directory, .data by default)",
+    );
   }
 }
 
@@ -111,15 +120,14 @@ const SQL_SOURCES_LOCK = 7361002;
  * should not see at every start. `always` applies them regardless (after migrations/current.sql).
  */
 export async function applySqlSources(
-  connectionString: string,
+  client: pg.Client,
   roles: DatabaseRoles,
   log?: Log,
   options: { always?: boolean } = {},
 ): Promise<void> {
+  // The migrations' placeholders, and the two graphile-migrate fills in by itself.
   const placeholders: Record<string, string> = {
-    ":DATABASE_AUTHENTICATOR": roles.authenticator,
-    ":DATABASE_ADMIN": roles.admin,
-    ":DATABASE_READONLY": roles.readonly,
+    ...migrateSettings("", roles).placeholders,
     ":DATABASE_OWNER": roles.owner,
     ":DATABASE_NAME": roles.database,
   };
@@ -128,9 +136,6 @@ export async function applySqlSources(
   const hash = crypto.createHash("sha256");
   for (const { file, text } of files) hash.update(`${file}\0${text}\0`);
   const sha256 = hash.digest("hex");
-  const client = new pg.Client({ connectionString });
-  client.on("error", () => {}); // a lost connection fails the query in progress, which reports it
-  await client.connect();
   try {
     await client.query("begin");
     await client.query("select pg_advisory_xact_lock($1)", [SQL_SOURCES_LOCK]);
@@ -166,7 +171,5 @@ export async function applySqlSources(
   } catch (error) {
     await client.query("rollback").catch(() => {});
     throw error;
-  } finally {
-    await client.end();
   }
 }
