@@ -479,13 +479,17 @@ export class EmailService {
     return undefined;
   }
 
+  /**
+   * The 202 of an accepted send (or of a replay): always Running, with Operation-Location and Retry-After, as
+   * ACS answers; the outcome is learned by polling, even when the operation has ended already (timeScale 0).
+   */
   private accepted(email: AcceptedEmail, now: number): AcsAnswer {
     const location = new URL(`emails/operations/${email.operationId}`, this.options.baseUrl());
     location.searchParams.set("api-version", email.apiVersion);
     return {
       status: 202,
       headers: { "operation-location": location.href, "retry-after": this.retryAfter(email, now) },
-      body: { id: email.operationId, status: this.statusOf(email, now) },
+      body: { id: email.operationId, status: "Running" },
     };
   }
 

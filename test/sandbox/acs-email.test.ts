@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   sandbox.reset();
-  sandbox.configure({ ...FAST, failedShare: 0, faultShare: 0, lostResponseShare: 0 });
+  sandbox.configure({ ...FAST, failedShare: 0, faultShare: 0, lostResponseShare: 0, latencyMs: 0, operationSeconds: 5 });
 });
 
 describe("the real SDK against the sandbox", () => {
@@ -332,5 +332,102 @@ describe("faults", () => {
     await signedFetch(sandbox, "POST", "/emails:send?api-version=2025-09-01", JSON.stringify(message()));
     // A lower bound only: the machine may be slow, never faster than the added latency.
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+});
+
+describe("operation status", () => {
+  const path = "/emails:send?api-version=2025-09-01";
+
+  /** A client that records every response it gets: method, status, body status and Retry-After. */
+  function observingClient() {
+    const seen: { method: string; status: number; body: string; retryAfter: string | undefined }[] = [];
+    const observing = new EmailClient(sandbox.connectionString, {
+      allowInsecureConnection: true,
+      additionalPolicies: [
+        {
+          position: "perRetry",
+          policy: {
+            name: "observe",
+            async sendRequest(request, next) {
+              const response = await next(request);
+              seen.push({
+                method: request.method,
+                status: response.status,
+                body: (JSON.parse(response.bodyAsText ?? "{}") as { status?: string }).status ?? "",
+                retryAfter: response.headers.get("retry-after"),
+              });
+              return response;
+            },
+          },
+        },
+      ],
+    });
+    return { observing, seen };
+  }
+
+  test("with timeScale 0 the 202 still says Running with Retry-After; the first poll says Succeeded without it", async () => {
+    sandbox.configure({ timeScale: 0 });
+    const response = await signedFetch(sandbox, "POST", path, JSON.stringify(message()));
+    expect(response.status).toBe(202);
+    const { id, status } = (await response.json()) as { id: string; status: string };
+    expect(status).toBe("Running");
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const location = response.headers.get("operation-location") as string;
+    const poll = await signedFetch(sandbox, "GET", location.slice(sandbox.baseUrl.length - 1), "");
+    expect(poll.status).toBe(200);
+    expect(await poll.json()).toEqual({ id, status: "Succeeded" });
+    expect(poll.headers.get("retry-after")).toBeNull();
+  });
+
+  test("a replay of a finished operation is answered 202 Running too", async () => {
+    sandbox.configure({ timeScale: 0 });
+    const headers = { "Operation-Id": crypto.randomUUID() };
+    const body = JSON.stringify(message());
+    await signedFetch(sandbox, "POST", path, body, { headers });
+    const replay = await signedFetch(sandbox, "POST", path, body, { headers });
+    expect(replay.status).toBe(202);
+    expect(((await replay.json()) as { status: string }).status).toBe("Running");
+    expect(replay.headers.get("retry-after")).not.toBeNull();
+  });
+
+  test("polling says Running with Retry-After (whole seconds until the end) while the operation runs", async () => {
+    sandbox.configure({ timeScale: 1, operationSeconds: 120 });
+    const response = await signedFetch(sandbox, "POST", path, JSON.stringify(message()));
+    const { id } = (await response.json()) as { id: string };
+    const poll = await signedFetch(sandbox, "GET", `/emails/operations/${id}?api-version=2025-09-01`, "");
+    expect(await poll.json()).toEqual({ id, status: "Running" });
+    const retryAfter = Number(poll.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(100);
+    expect(retryAfter).toBeLessThanOrEqual(120);
+  });
+
+  test("the SDK's poller with timeScale 0: one 202 Running, one poll Succeeded, no wait", async () => {
+    sandbox.configure({ timeScale: 0 });
+    const { observing, seen } = observingClient();
+    const started = Date.now();
+    const result = await (await observing.beginSend(message())).pollUntilDone();
+    expect(result.status).toBe("Succeeded");
+    expect(seen).toEqual([
+      { method: "POST", status: 202, body: "Running", retryAfter: "1" },
+      { method: "GET", status: 200, body: "Succeeded", retryAfter: undefined },
+    ]);
+    // No Retry-After was waited (the SDK waits at least 1 s when it is told to).
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test("the SDK's poller with timeScale 1: polls Running after Retry-After and completes when the operation ends", async () => {
+    sandbox.configure({ timeScale: 1, operationSeconds: 1 });
+    const { observing, seen } = observingClient();
+    const started = Date.now();
+    const result = await (await observing.beginSend(message())).pollUntilDone();
+    const elapsed = Date.now() - started;
+    expect(result.status).toBe("Succeeded");
+    expect(seen[0]).toMatchObject({ method: "POST", status: 202, body: "Running", retryAfter: "1" });
+    const polls = seen.slice(1);
+    expect(polls.at(-1)).toEqual({ method: "GET", status: 200, body: "Succeeded", retryAfter: undefined });
+    for (const poll of polls.slice(0, -1)) expect(poll).toMatchObject({ method: "GET", body: "Running", retryAfter: "1" });
+    // The operation lasts 1 s; the SDK waits the 1 s Retry-After once, not its default 2 s interval.
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(3000);
   });
 });
