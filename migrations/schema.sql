@@ -238,12 +238,15 @@ begin
       -- The events that can be attributed (delivery and engagement reports that could be interpreted), each with
       -- its message by the attribution rule: by Message-ID; else by operation id and recipient; else by operation
       -- id when the event names no recipient. Nothing else; no message when nothing matches.
+      -- Mailroom's own hits name their message's operation id in a signed token: attributed by the token.
       select e.id as raw_event_id, app_private.event_kind(e.event_type) as kind,
         coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at, e.status, e.status_message,
-        e.engagement_type, e.engagement_context, e.user_agent,
+        e.engagement_type, e.engagement_context, e.user_agent, app_private.engagement_source(e.event_type) as source,
+        e.http_method, e.honeypot, e.ip_address,
         coalesce(by_message_id.id, by_operation_id.id) as message_id,
         case when by_message_id.id is not null then 'internet_message_id'
              when by_operation_id.id is null then null
+             when app_private.engagement_source(e.event_type) = 'mailroom' then 'tracking_token'
              when e.recipient is null then 'operation_id'
              else 'operation_id_and_recipient' end as attributed_by
       from app_public.raw_events as e
@@ -258,7 +261,8 @@ begin
     locked as materialized (
       -- The matched messages, locked in id order and read as last committed (the lock follows a row updated since;
       -- looked up again by id, which unlike the row's address survives that).
-      select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.clicks_human, m.clicks_machine, m.delivery_status,
+      select m.id, m.campaign_id, m.subscriber_id, m.accepted_at, m.opens_human, m.opens_machine, m.clicks_human,
+        m.clicks_machine, m.delivery_status,
         m.delivery_status_message, m.delivery_status_at
       from app_public.messages as m
       where m.id = any(array(select message_id from batch_event where message_id is not null))
@@ -268,8 +272,11 @@ begin
     event as materialized (
       -- The matched events with their message's current state.
       select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
-        b.status, b.status_message, b.engagement_type, b.engagement_context, b.user_agent, m.accepted_at,
-        m.clicks_human + m.clicks_machine as earlier_clicks, m.delivery_status, m.delivery_status_at,
+        b.status, b.status_message, b.engagement_type, b.user_agent, b.source, b.http_method, b.honeypot, b.ip_address,
+        case when b.kind = 'engagement' then app_private.tracked_link(b.engagement_context) end as url,
+        c.engagement_tracking, m.accepted_at, m.clicks_human + m.clicks_machine as earlier_clicks,
+        m.opens_human + m.opens_machine + m.clicks_human + m.clicks_machine as earlier_engagement,
+        m.delivery_status, m.delivery_status_at,
         case when m.delivery_status_at is not null
              then app_private.delivery_report_rank(current_status.precedence, m.delivery_status_at, m.delivery_status,
                                                    m.delivery_status_message) end as current_rank,
@@ -277,6 +284,7 @@ begin
              then app_private.delivery_report_rank(ds.precedence, b.occurred_at, b.status, b.status_message) end as rank
       from batch_event as b
       join locked as m on m.id = b.message_id
+      left join app_public.campaigns as c on c.id = m.campaign_id and b.kind = 'engagement'
       left join app_public.delivery_statuses as ds on ds.status = b.status
       left join app_public.delivery_statuses as current_status on current_status.status = m.delivery_status
     ),
@@ -299,25 +307,37 @@ begin
         limit 1
       ) as r on true
     ),
+    request as (
+      -- What the request of a Mailroom hit says (honeypot, HEAD, a listed address range), once per distinct request.
+      select d.http_method, d.honeypot, d.ip_address, app_private.request_machine_reason(d.http_method, d.honeypot, d.ip_address) as reason
+      from (select distinct http_method, honeypot, ip_address from event where source = 'mailroom') as d
+    ),
     attributed as materialized (
       select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
-        agent.reason as user_agent_reason,
+        agent.reason as user_agent_reason, request.reason as request_reason,
         case when e.kind = 'engagement'
-             then app_private.engagement_machine_reason(agent.reason, e.occurred_at, e.accepted_at, e.delivery_status,
-                                                        e.delivery_status_at, null, s) end as machine_reason
+             then app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) end
+          as ignored_reason,
+        case when e.kind = 'engagement'
+             then app_private.engagement_machine_reason(coalesce(request.reason, agent.reason), e.occurred_at, e.accepted_at,
+                                                        e.delivery_status, e.delivery_status_at, null, null, s) end as machine_reason
       from event as e
       cross join app_public.engagement_settings as s
       left join agent on e.engagement_type is not null and agent.user_agent = e.user_agent
+      left join request on e.source = 'mailroom' and request.http_method is not distinct from e.http_method
+                       and request.honeypot is not distinct from e.honeypot and request.ip_address is not distinct from e.ip_address
       left join rule on e.kind = 'delivery_report' and rule.status = e.status
                     and rule.status_message = coalesce(e.status_message, '')
     ),
     recorded as (
       insert into app_public.message_events (
         raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
-        bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason
+        bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason, engagement_source,
+        request_reason, honeypot, ignored_reason
       )
       select raw_event_id, message_id, campaign_id, attributed_by, kind, occurred_at, status, status_message,
-        bounce_type, blocklists, engagement_type, engagement_context, user_agent_reason, machine_reason
+        bounce_type, blocklists, engagement_type, url, user_agent_reason, machine_reason, source,
+        request_reason, coalesce(honeypot, false), ignored_reason
       from attributed
       on conflict (raw_event_id) do nothing
       returning raw_event_id
@@ -349,22 +369,34 @@ begin
       where s.id = l.id and l.status <> 'blocklisted' and l.id in (select subscriber_id from new_event where blocklists)
     ),
     -- Step 3, apply to messages: per message, what the recorded events add, and the report that wins.
+    counted as (
+      -- The new engagement that counts (ignored_reason NULL), and the rest of the new events.
+      select n.*, n.kind = 'engagement' and n.ignored_reason is null as counts from new_event as n
+    ),
     incoming as (
-      -- Per message: the new views and clicks, and whether the burst rule may reclassify its clicks (a click while
-      -- the message has another), in which case the message is re-derived from all of its events.
+      -- Per message: the new views and clicks, and whether a rule that looks at other events of the message may
+      -- change them, in which case the message is re-derived from all of its events: the burst rule (a click while
+      -- the message has another, the honeypot's included), and with both sources the rule that counts an open or
+      -- click seen by Azure and by Mailroom once (engagement while the message has other engagement).
       select n.message_id,
         count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
           and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
+        or max(n.engagement_tracking) = 'both' and count(*) filter (where n.counts) > 0
+          and count(*) filter (where n.counts) + max(n.earlier_engagement) > 1
           as rederive,
-        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as opens_human,
-        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is not null) as opens_machine,
-        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as clicks_human,
-        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is not null) as clicks_machine,
-        min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as first_opened_at,
-        max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'view' and n.machine_reason is null) as last_opened_at,
-        min(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as first_clicked_at,
-        max(n.occurred_at) filter (where n.kind = 'engagement' and n.engagement_type = 'click' and n.machine_reason is null) as last_clicked_at
-      from new_event as n
+        count(*) filter (where n.counts and n.engagement_type = 'view' and n.machine_reason is null) as opens_human,
+        count(*) filter (where n.counts and n.engagement_type = 'view' and n.machine_reason is not null) as opens_machine,
+        count(*) filter (where n.counts and n.engagement_type = 'click' and n.machine_reason is null) as clicks_human,
+        count(*) filter (where n.counts and n.engagement_type = 'click' and n.machine_reason is not null) as clicks_machine,
+        count(*) filter (where n.counts and n.engagement_type = 'view' and n.machine_reason is null and n.source = 'mailroom')
+          as opens_human_mailroom,
+        count(*) filter (where n.counts and n.engagement_type = 'click' and n.machine_reason is null and n.source = 'mailroom')
+          as clicks_human_mailroom,
+        min(n.occurred_at) filter (where n.counts and n.engagement_type = 'view' and n.machine_reason is null) as first_opened_at,
+        max(n.occurred_at) filter (where n.counts and n.engagement_type = 'view' and n.machine_reason is null) as last_opened_at,
+        min(n.occurred_at) filter (where n.counts and n.engagement_type = 'click' and n.machine_reason is null) as first_clicked_at,
+        max(n.occurred_at) filter (where n.counts and n.engagement_type = 'click' and n.machine_reason is null) as last_clicked_at
+      from counted as n
       group by n.message_id
     ),
     report as (
@@ -379,7 +411,7 @@ begin
     change as materialized (
       select i.message_id, i.rederive, coalesce(r.outranks, false) as outranks,
         r.status, r.status_message, r.occurred_at, r.bounce_type, i.opens_human, i.opens_machine, i.clicks_human,
-        i.clicks_machine, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
+        i.clicks_machine, i.opens_human_mailroom, i.clicks_human_mailroom, i.first_opened_at, i.last_opened_at, i.first_clicked_at, i.last_clicked_at
       from incoming as i left join report as r on r.message_id = i.message_id
     ),
     applied as (
@@ -392,6 +424,8 @@ begin
         opens_machine = m.opens_machine + c.opens_machine,
         clicks_human = m.clicks_human + c.clicks_human,
         clicks_machine = m.clicks_machine + c.clicks_machine,
+        opens_human_mailroom = m.opens_human_mailroom + c.opens_human_mailroom,
+        clicks_human_mailroom = m.clicks_human_mailroom + c.clicks_human_mailroom,
         first_opened_at = least(m.first_opened_at, c.first_opened_at),
         last_opened_at = greatest(m.last_opened_at, c.last_opened_at),
         first_clicked_at = least(m.first_clicked_at, c.first_clicked_at),
@@ -421,7 +455,7 @@ $_$;
 -- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks added as classified by engagement_machine_reason. A click while the message has another (burst rule) re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression; engagement with its source, its request''s and user agent''s reasons, and why it counts nowhere: engagement_ignored_reason), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks that count added as classified by engagement_machine_reason. A click while the message has another (burst rule), and engagement of a campaign tracking both while the message has other engagement, re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
 
 --
 -- Name: attribute_new_events(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -550,7 +584,9 @@ CREATE TABLE app_public.campaigns (
     status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    engagement_tracking text,
     CONSTRAINT campaigns_check CHECK (((status <> 'scheduled'::text) OR (scheduled_at IS NOT NULL))),
+    CONSTRAINT campaigns_engagement_tracking_check CHECK ((engagement_tracking = ANY (ARRAY['azure'::text, 'mailroom'::text, 'both'::text, 'off'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'running'::text, 'paused'::text, 'cancelled'::text, 'finished'::text])))
 );
 
@@ -559,6 +595,12 @@ CREATE TABLE app_public.campaigns (
 --
 
 COMMENT ON TABLE app_public.campaigns IS 'A mailing to the members of its lists. Status changes only through start_campaign, schedule_campaign, unschedule_campaign, pause_campaign, resume_campaign and cancel_campaign, along campaign_status_transitions; a running campaign becomes finished when no message is queued or sending.';
+
+--
+-- Name: COLUMN campaigns.engagement_tracking; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.campaigns.engagement_tracking IS 'azure, mailroom, both or off; NULL until start takes the sender''s. Decides how the messages are rendered (mailroom, both: links rewritten, open pixel) and which engagement counts.';
 
 --
 -- Name: campaign_content(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
@@ -772,6 +814,27 @@ $$;
 COMMENT ON FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) IS 'The rank of a delivery report (precedence of its status, 0 when unknown; time; status; status message, compared in the C collation): the message''s delivery status is the report of highest rank. Used by attribution, refresh_messages and campaign_rollup_from_events.';
 
 --
+-- Name: engagement_ignored_reason(text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.engagement_ignored_reason(engagement_tracking text, engagement_source text, engagement_type text, url text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  select case
+    when engagement_type = 'click' and url ~ '/unsubscribe/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{27}([?#]|$)' then 'unsubscribe link'
+    when coalesce(engagement_tracking, 'azure') = 'off' then 'the campaign counts no engagement'
+    when coalesce(engagement_tracking, 'azure') not in ('both', engagement_source)
+      then 'the campaign counts ' || coalesce(engagement_tracking, 'azure') || ' engagement only'
+  end
+$_$;
+
+--
+-- Name: FUNCTION engagement_ignored_reason(engagement_tracking text, engagement_source text, engagement_type text, url text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.engagement_ignored_reason(engagement_tracking text, engagement_source text, engagement_type text, url text) IS 'Why an engagement event counts nowhere, from the event and its campaign''s engagement_tracking: an unsubscribe link, or a source the campaign does not count. NULL = it counts (unless refresh_messages finds it the duplicate of Mailroom''s own hit).';
+
+--
 -- Name: engagement_settings; Type: TABLE; Schema: app_public; Owner: -
 --
 
@@ -780,42 +843,64 @@ CREATE TABLE app_public.engagement_settings (
     minimum_seconds_after_acceptance numeric DEFAULT 2 NOT NULL,
     burst_distinct_links integer DEFAULT 3 NOT NULL,
     burst_seconds numeric DEFAULT 5 NOT NULL,
+    source_overlap_seconds numeric DEFAULT 60 NOT NULL,
     CONSTRAINT engagement_settings_burst_distinct_links_check CHECK ((burst_distinct_links >= 2)),
     CONSTRAINT engagement_settings_burst_seconds_check CHECK ((burst_seconds >= (0)::numeric)),
     CONSTRAINT engagement_settings_id_check CHECK (id),
-    CONSTRAINT engagement_settings_minimum_seconds_after_acceptance_check CHECK ((minimum_seconds_after_acceptance >= (0)::numeric))
+    CONSTRAINT engagement_settings_minimum_seconds_after_acceptance_check CHECK ((minimum_seconds_after_acceptance >= (0)::numeric)),
+    CONSTRAINT engagement_settings_source_overlap_seconds_check CHECK ((source_overlap_seconds >= (0)::numeric))
 );
 
 --
 -- Name: TABLE engagement_settings; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON TABLE app_public.engagement_settings IS 'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message is machine; a click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it is machine.';
+COMMENT ON TABLE app_public.engagement_settings IS 'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message (or after its delivery) is machine; a click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it, or with a honeypot hit that close, is machine. With both sources, an Azure engagement event within source_overlap_seconds of Mailroom''s own of the same message and type counts once (Mailroom''s).';
 
 --
--- Name: engagement_machine_reason(text, timestamp with time zone, timestamp with time zone, text, timestamp with time zone, bigint, app_public.engagement_settings); Type: FUNCTION; Schema: app_private; Owner: -
+-- Name: engagement_machine_reason(text, timestamp with time zone, timestamp with time zone, text, timestamp with time zone, bigint, boolean, app_public.engagement_settings); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
-CREATE FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) RETURNS text
+CREATE FUNCTION app_private.engagement_machine_reason(event_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, honeypot_near boolean, settings app_public.engagement_settings) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   select coalesce(
-    user_agent_reason,
+    event_reason,
     case when occurred_at < greatest(accepted_at, case when delivery_status = 'Delivered' then delivery_status_at end)
                             + make_interval(secs => settings.minimum_seconds_after_acceptance)
          then 'less than ' || settings.minimum_seconds_after_acceptance::text || ' s after '
               || case when delivery_status = 'Delivered' and delivery_status_at > coalesce(accepted_at, '-infinity')
                       then 'delivery' else 'acceptance' end end,
     case when burst_distinct_links >= settings.burst_distinct_links
-         then 'burst: clicks on ' || burst_distinct_links::text || ' links within ' || settings.burst_seconds::text || ' s' end
+         then 'burst: clicks on ' || burst_distinct_links::text || ' links within ' || settings.burst_seconds::text || ' s' end,
+    case when honeypot_near then 'burst: the honeypot link was hit within ' || settings.burst_seconds::text || ' s' end
   )
 $$;
 
 --
--- Name: FUNCTION engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings); Type: COMMENT; Schema: app_private; Owner: -
+-- Name: FUNCTION engagement_machine_reason(event_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, honeypot_near boolean, settings app_public.engagement_settings); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) IS 'Why an engagement event is a machine''s (user agent; less than minimum_seconds_after_acceptance after the later of acceptance and delivery; a burst of clicks on distinct links), or NULL for a person. Used by attribution, refresh_messages and campaign_rollup_from_events.';
+COMMENT ON FUNCTION app_private.engagement_machine_reason(event_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, honeypot_near boolean, settings app_public.engagement_settings) IS 'Why an engagement event is a machine''s (the request or user agent; less than minimum_seconds_after_acceptance after the later of acceptance and delivery; a burst of clicks on distinct links, or near a honeypot hit), or NULL for a person. Used by attribution, refresh_messages, the rollup trigger and campaign_rollup_from_events.';
+
+--
+-- Name: engagement_source(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.engagement_source(event_type text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case lower(event_type)
+    when 'microsoft.communication.emailengagementtrackingreportreceived' then 'azure'
+    when 'mailroom.emailengagementtracked' then 'mailroom'
+  end
+$$;
+
+--
+-- Name: FUNCTION engagement_source(event_type text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.engagement_source(event_type text) IS 'Who saw an engagement event: azure (Event Grid''s EmailEngagementTrackingReportReceived) or mailroom (Mailroom''s own open pixel and click redirect); NULL for other event types.';
 
 --
 -- Name: event_kind(text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -827,6 +912,7 @@ CREATE FUNCTION app_private.event_kind(event_type text) RETURNS text
   select case lower(event_type)
     when 'microsoft.communication.emaildeliveryreportreceived' then 'delivery_report'
     when 'microsoft.communication.emailengagementtrackingreportreceived' then 'engagement'
+    when 'mailroom.emailengagementtracked' then 'engagement'
   end
 $$;
 
@@ -834,7 +920,7 @@ $$;
 -- Name: FUNCTION event_kind(event_type text); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.event_kind(event_type text) IS 'delivery_report, engagement, or NULL for an event type Mailroom does not attribute.';
+COMMENT ON FUNCTION app_private.event_kind(event_type text) IS 'delivery_report, engagement (Azure''s engagement events and Mailroom''s own tracking hits, Mailroom.EmailEngagementTracked), or NULL for an event type Mailroom does not attribute.';
 
 --
 -- Name: fail_queued_messages(bigint, text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1000,7 +1086,8 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
       source, event_id, event_schema, event_type, subject, event_time, event,
       internet_message_id, operation_id, recipient, sender, status, status_message,
       engagement_type, engagement_context, user_agent, occurred_at, problem,
-      subscription_name, delivery_count, times_received, received_at, last_received_at
+      subscription_name, delivery_count, times_received, received_at, last_received_at,
+      ip_address, http_method, honeypot
     )
     select
       source, event_id, event_schema, event_type, subject, event_time, event,
@@ -1020,7 +1107,11 @@ CREATE FUNCTION app_private.ingest_events(batch jsonb) RETURNS TABLE(received in
       most_deliveries,
       copies,
       first_received_at,
-      latest_received_at
+      latest_received_at,
+      -- What only Mailroom's own tracking endpoint sees (Mailroom.EmailEngagementTracked).
+      case when data ? 'ipAddress' then app_private.to_inet(data->>'ipAddress') end,
+      case when data->>'httpMethod' in ('GET', 'HEAD') then data->>'httpMethod' end,
+      case when jsonb_typeof(data->'honeypot') = 'boolean' then (data->>'honeypot')::boolean end
     from checked
     where copy = 1
     order by lower(source), event_id
@@ -1569,16 +1660,36 @@ begin
   -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
   perform 1 from app_public.messages where id = any(message_ids) order by id for update;
 
-  -- One pass over the events of the touched messages: engagement is classified (machine or human, with the
-  -- reason: the user agent, too soon after acceptance, or a burst of clicks), changed reasons are written back,
-  -- and the message's derived columns are computed from the classified events and the delivery reports.
+  -- One pass over the events of the touched messages: engagement is classified (counted or not, with the reason;
+  -- machine or human, with the reason: the request, the user agent, too soon after acceptance, a burst of clicks or
+  -- a honeypot hit near it), changed reasons are written back, and the message's derived columns are computed from
+  -- the classified events and the delivery reports.
   with settings as materialized (select * from app_public.engagement_settings),
   engagement as materialized (
     select me.raw_event_id, me.message_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
-           me.machine_reason, m.accepted_at
+           me.request_reason, me.honeypot, me.engagement_source, me.machine_reason, me.ignored_reason, m.accepted_at,
+           c.engagement_tracking,
+           app_private.engagement_ignored_reason(c.engagement_tracking, me.engagement_source, me.engagement_type, me.url)
+             as own_ignored_reason
     from app_public.message_events as me
     join app_public.messages as m on m.id = me.message_id
+    join app_public.campaigns as c on c.id = m.campaign_id
     where me.message_id = any(message_ids) and me.kind = 'engagement'
+  ),
+  duplicate as materialized (
+    -- Campaigns tracking both: an Azure open, or click on a link, within source_overlap_seconds of Mailroom's own of
+    -- the same message (and link) is the same open or click, counted once (Mailroom's, which sees more of the request).
+    select e.raw_event_id,
+      'the same ' || e.engagement_type || ' as Mailroom''s own hit within ' || s.source_overlap_seconds::text || ' s' as reason
+    from engagement as e cross join settings as s
+    where e.engagement_tracking = 'both' and e.engagement_source = 'azure' and e.own_ignored_reason is null
+      and exists (
+        select 1 from engagement as own
+        where own.message_id = e.message_id and own.engagement_source = 'mailroom' and own.own_ignored_reason is null
+          and own.engagement_type = e.engagement_type and not own.honeypot
+          and (e.engagement_type = 'view' or own.url = e.url)
+          and own.occurred_at between e.occurred_at - make_interval(secs => s.source_overlap_seconds)
+                                  and e.occurred_at + make_interval(secs => s.source_overlap_seconds))
   ),
   clicks as (
     select message_id, array_agg(url) as urls, array_agg(occurred_at) as times
@@ -1586,15 +1697,24 @@ begin
     where engagement_type = 'click' and url is not null
     group by message_id
   ),
+  honeypot_hits as (
+    select message_id, array_agg(occurred_at) as times from engagement where honeypot group by message_id
+  ),
   burst as materialized (
-    -- For each click, the distinct links clicked in the same message within burst_seconds of it.
+    -- For each click, the distinct links clicked in the same message within burst_seconds of it, and whether the
+    -- message's honeypot link was hit that close.
     select e.raw_event_id,
       (select count(distinct other.url)
        from unnest(c.urls, c.times) as other(url, occurred_at)
        where other.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
-                                   and e.occurred_at + make_interval(secs => s.burst_seconds)) as distinct_links
+                                   and e.occurred_at + make_interval(secs => s.burst_seconds)) as distinct_links,
+      not e.honeypot and exists (
+        select 1 from unnest(h.times) as hit(occurred_at)
+        where hit.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                                  and e.occurred_at + make_interval(secs => s.burst_seconds)) as honeypot_near
     from engagement as e
-    join clicks as c on c.message_id = e.message_id
+    left join clicks as c on c.message_id = e.message_id
+    left join honeypot_hits as h on h.message_id = e.message_id
     cross join settings as s
     where e.engagement_type = 'click'
   ),
@@ -1607,17 +1727,21 @@ begin
     order by me.message_id, app_private.delivery_report_rank(ds.precedence, me.occurred_at, me.status, me.status_message) desc
   ),
   classified as materialized (
-    select e.raw_event_id, e.message_id, e.engagement_type, e.occurred_at, e.machine_reason as old_reason,
-      app_private.engagement_machine_reason(e.user_agent_reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
-                                            b.distinct_links, s) as machine_reason
+    select e.raw_event_id, e.message_id, e.engagement_type, e.engagement_source, e.occurred_at,
+      e.machine_reason as old_reason, e.ignored_reason as old_ignored_reason,
+      coalesce(e.own_ignored_reason, d.reason) as ignored_reason,
+      app_private.engagement_machine_reason(coalesce(e.request_reason, e.user_agent_reason), e.occurred_at, e.accepted_at,
+                                            r.status, r.occurred_at, b.distinct_links, b.honeypot_near, s) as machine_reason
     from engagement as e cross join app_public.engagement_settings as s
     left join burst as b on b.raw_event_id = e.raw_event_id
+    left join duplicate as d on d.raw_event_id = e.raw_event_id
     left join report as r on r.message_id = e.message_id
   ),
   reclassified as (
-    update app_public.message_events as me set machine_reason = c.machine_reason
+    update app_public.message_events as me set machine_reason = c.machine_reason, ignored_reason = c.ignored_reason
     from classified as c
-    where me.raw_event_id = c.raw_event_id and c.machine_reason is distinct from c.old_reason
+    where me.raw_event_id = c.raw_event_id
+      and (c.machine_reason, c.ignored_reason) is distinct from (c.old_reason, c.old_ignored_reason)
   ),
   engagement_counts as (
     select c.message_id,
@@ -1625,17 +1749,23 @@ begin
       count(*) filter (where c.engagement_type = 'view' and c.machine_reason is not null) as opens_machine,
       count(*) filter (where c.engagement_type = 'click' and c.machine_reason is null) as clicks_human,
       count(*) filter (where c.engagement_type = 'click' and c.machine_reason is not null) as clicks_machine,
+      count(*) filter (where c.engagement_type = 'view' and c.machine_reason is null and c.engagement_source = 'mailroom')
+        as opens_human_mailroom,
+      count(*) filter (where c.engagement_type = 'click' and c.machine_reason is null and c.engagement_source = 'mailroom')
+        as clicks_human_mailroom,
       min(c.occurred_at) filter (where c.engagement_type = 'view' and c.machine_reason is null) as first_opened_at,
       max(c.occurred_at) filter (where c.engagement_type = 'view' and c.machine_reason is null) as last_opened_at,
       min(c.occurred_at) filter (where c.engagement_type = 'click' and c.machine_reason is null) as first_clicked_at,
       max(c.occurred_at) filter (where c.engagement_type = 'click' and c.machine_reason is null) as last_clicked_at
     from classified as c
+    where c.ignored_reason is null
     group by c.message_id
   ),
   derived as (
     select m.id, r.status, r.status_message, r.occurred_at, r.bounce_type,
       coalesce(e.opens_human, 0) as opens_human, coalesce(e.opens_machine, 0) as opens_machine,
       coalesce(e.clicks_human, 0) as clicks_human, coalesce(e.clicks_machine, 0) as clicks_machine,
+      coalesce(e.opens_human_mailroom, 0) as opens_human_mailroom, coalesce(e.clicks_human_mailroom, 0) as clicks_human_mailroom,
       e.first_opened_at, e.last_opened_at, e.first_clicked_at, e.last_clicked_at
     from app_public.messages as m
     left join report as r on r.message_id = m.id
@@ -1646,16 +1776,17 @@ begin
     delivery_status = d.status, delivery_status_message = d.status_message, delivery_status_at = d.occurred_at,
     bounce_type = d.bounce_type, opens_human = d.opens_human, opens_machine = d.opens_machine,
     clicks_human = d.clicks_human, clicks_machine = d.clicks_machine,
+    opens_human_mailroom = d.opens_human_mailroom, clicks_human_mailroom = d.clicks_human_mailroom,
     first_opened_at = d.first_opened_at, last_opened_at = d.last_opened_at,
     first_clicked_at = d.first_clicked_at, last_clicked_at = d.last_clicked_at
   from derived as d
   where m.id = d.id
     and (m.delivery_status, m.delivery_status_message, m.delivery_status_at, m.bounce_type, m.opens_human,
-         m.opens_machine, m.clicks_human, m.clicks_machine, m.first_opened_at, m.last_opened_at,
-         m.first_clicked_at, m.last_clicked_at)
+         m.opens_machine, m.clicks_human, m.clicks_machine, m.opens_human_mailroom, m.clicks_human_mailroom,
+         m.first_opened_at, m.last_opened_at, m.first_clicked_at, m.last_clicked_at)
         is distinct from
         (d.status, d.status_message, d.occurred_at, d.bounce_type, d.opens_human, d.opens_machine,
-         d.clicks_human, d.clicks_machine, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at);
+         d.clicks_human, d.clicks_machine, d.opens_human_mailroom, d.clicks_human_mailroom, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at);
 end;
 $$;
 
@@ -1663,7 +1794,7 @@ $$;
 -- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification, counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
+COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification (counted or ignored, machine or human), counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
 
 --
 -- Name: release_jobs_of_dead_workers(timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1743,6 +1874,30 @@ $$;
 COMMENT ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) IS 'Removes the payload (event) of at most max_rows raw events received more than older_than ago, oldest first; returns how many. Call it until it returns less than max_rows. Derived data is untouched.';
 
 --
+-- Name: request_machine_reason(text, boolean, inet); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.request_machine_reason(http_method text, honeypot boolean, ip_address inet) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select case
+    when honeypot then 'honeypot link'
+    when http_method = 'HEAD' then 'HEAD request'
+    else (select 'IP range: ' || r.kind || ' (' || r.range::text || case when r.description <> '' then ', ' || r.description else '' end || ')'
+          from app_public.machine_ip_ranges as r
+          where r.range >>= ip_address
+          order by masklen(r.range) desc, r.id
+          limit 1)
+  end
+$$;
+
+--
+-- Name: FUNCTION request_machine_reason(http_method text, honeypot boolean, ip_address inet); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.request_machine_reason(http_method text, honeypot boolean, ip_address inet) IS 'Why a Mailroom tracking hit is a machine''s from the request alone: the honeypot link, a HEAD request, or an address in machine_ip_ranges (the narrowest range). NULL otherwise.';
+
+--
 -- Name: rollup_delta_query(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1778,7 +1933,11 @@ CREATE FUNCTION app_private.rollup_delta_query(changes text) RETURNS text
       coalesce(sum(sign * clicks_human), 0) as clicks_human,
       coalesce(sum(sign * (clicks_human + clicks_machine)), 0) as clicks,
       coalesce(sum(sign) filter (where unsubscribed_at is not null), 0) as unsubscribes,
-      coalesce(sum(sign) filter (where complained_at is not null), 0) as complaints
+      coalesce(sum(sign) filter (where complained_at is not null), 0) as complaints,
+      coalesce(sum(sign * (opens_human - opens_human_mailroom)), 0) as opens_human_azure,
+      coalesce(sum(sign * opens_human_mailroom), 0) as opens_human_mailroom,
+      coalesce(sum(sign * (clicks_human - clicks_human_mailroom)), 0) as clicks_human_azure,
+      coalesce(sum(sign * clicks_human_mailroom), 0) as clicks_human_mailroom
     from (%s) as changed
     group by campaign_id
   $query$, changes)
@@ -1833,8 +1992,10 @@ CREATE TABLE app_public.senders (
     send_window_time_zone text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    engagement_tracking text DEFAULT 'azure'::text NOT NULL,
     CONSTRAINT senders_check CHECK ((((send_window_start IS NULL) = (send_window_end IS NULL)) AND ((send_window_start IS NULL) = (send_window_time_zone IS NULL)))),
     CONSTRAINT senders_check1 CHECK (((send_window_start IS NULL) OR (send_window_start <> send_window_end))),
+    CONSTRAINT senders_engagement_tracking_check CHECK ((engagement_tracking = ANY (ARRAY['azure'::text, 'mailroom'::text, 'both'::text, 'off'::text]))),
     CONSTRAINT senders_from_address_check CHECK ((from_address ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.]+$'::text)),
     CONSTRAINT senders_per_day_limit_check CHECK ((per_day_limit > 0)),
     CONSTRAINT senders_per_hour_limit_check CHECK ((per_hour_limit > 0)),
@@ -1877,6 +2038,12 @@ COMMENT ON COLUMN app_public.senders.per_day_limit IS 'Quota: messages per day; 
 --
 
 COMMENT ON COLUMN app_public.senders.send_window_start IS 'Local time (in send_window_time_zone) from which sending is allowed; the window may cross midnight.';
+
+--
+-- Name: COLUMN senders.engagement_tracking; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.senders.engagement_tracking IS 'The default engagement source of its campaigns: azure (Azure''s engagement events; needs a custom domain with engagement tracking on), mailroom (Mailroom''s open pixel and click redirect), both (counted once: see docs/sending.md), off.';
 
 --
 -- Name: sender_available_at(app_public.senders, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2440,7 +2607,11 @@ begin
       clicks_human = r.clicks_human + coalesce(d.clicks_human, 0),
       clicks = r.clicks + coalesce(d.clicks, 0),
       unsubscribes = r.unsubscribes + coalesce(d.unsubscribes, 0),
-      complaints = r.complaints + coalesce(d.complaints, 0)
+      complaints = r.complaints + coalesce(d.complaints, 0),
+      opens_human_azure = r.opens_human_azure + coalesce(d.opens_human_azure, 0),
+      opens_human_mailroom = r.opens_human_mailroom + coalesce(d.opens_human_mailroom, 0),
+      clicks_human_azure = r.clicks_human_azure + coalesce(d.clicks_human_azure, 0),
+      clicks_human_mailroom = r.clicks_human_mailroom + coalesce(d.clicks_human_mailroom, 0)
     from delta as d
     where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
   $query$, app_private.rollup_delta_query(changes));
@@ -2460,8 +2631,9 @@ begin
                        and exists (
                          select 1 from app_public.message_events as me
                          where me.message_id = n.id and me.kind = 'engagement'
-                           and app_private.engagement_machine_reason(me.user_agent_reason, me.occurred_at, n.accepted_at,
-                                                                     n.delivery_status, n.delivery_status_at, null, s)
+                           and app_private.engagement_machine_reason(coalesce(me.request_reason, me.user_agent_reason),
+                                                                     me.occurred_at, n.accepted_at, n.delivery_status,
+                                                                     n.delivery_status_at, null, null, s)
                                is distinct from me.machine_reason))
     into campaign_ids, accepted_changed
     from new_messages as n join old_messages as o on o.id = n.id cross join app_public.engagement_settings as s;
@@ -2536,6 +2708,29 @@ end;
 $$;
 
 --
+-- Name: to_inet(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.to_inet(value text) RETURNS inet
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $_$
+begin
+  if value is null or value !~ '^[0-9A-Fa-f:.]{2,45}$' then
+    return null;
+  end if;
+  return value::inet;
+exception when invalid_text_representation then
+  return null;
+end;
+$_$;
+
+--
+-- Name: FUNCTION to_inet(value text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.to_inet(value text) IS 'The address in a text, or NULL when it is not one (no error).';
+
+--
 -- Name: to_timestamptz(text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -2606,6 +2801,73 @@ $_$;
 --
 
 COMMENT ON FUNCTION app_private.to_uuid(value text) IS 'The text as a UUID (32 hexadecimal digits in either case, with the four hyphens or none, in braces or not), or NULL. Never raises.';
+
+--
+-- Name: tracked_link(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tracked_link(url text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $_$
+declare
+  token text;
+  payload bytea;
+begin
+  token := substring(url from '/t/c/([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+(?:[?#].*)?$');
+  if token is null then
+    return url;
+  end if;
+  payload := decode(rpad(translate(token, '-_', '+/'), (length(token) + 3) / 4 * 4, '='), 'base64');
+  if length(payload) <= 24 or get_byte(payload, 0) <> 1 or get_byte(payload, 1) <> ascii('c') then
+    return url;
+  end if;
+  return convert_from(substring(payload from 25), 'UTF8');
+exception when others then
+  return url;
+end;
+$_$;
+
+--
+-- Name: FUNCTION tracked_link(url text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tracked_link(url text) IS 'The original URL inside a Mailroom click-tracking URL (.../t/c/TOKEN), or the URL itself.';
+
+--
+-- Name: truncate_tracking_ip_addresses(interval, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.truncate_tracking_ip_addresses(older_than interval, max_rows integer DEFAULT 10000) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  -- A hit's address is kept whole for older_than, then only its network: the /24 of an IPv4 address, the /48 of an
+  -- IPv6 one (in the column and in the payload as received). The machine classification made with the whole
+  -- address stays.
+  with old as (
+    select e.id, network(set_masklen(e.ip_address, case family(e.ip_address) when 4 then 24 else 48 end))::inet as truncated
+    from app_public.raw_events as e
+    where e.ip_address is not null and masklen(e.ip_address) in (32, 128) and e.received_at < now() - older_than
+    order by e.received_at
+    limit max_rows
+    for update skip locked
+  ),
+  truncated as (
+    update app_public.raw_events as e set
+      ip_address = old.truncated,
+      event = case when e.event is null then null
+                   else jsonb_set(e.event, '{data,ipAddress}', to_jsonb(old.truncated::text)) end
+    from old where e.id = old.id
+    returning 1
+  )
+  select count(*)::integer from truncated
+$$;
+
+--
+-- Name: FUNCTION truncate_tracking_ip_addresses(older_than interval, max_rows integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.truncate_tracking_ip_addresses(older_than interval, max_rows integer) IS 'Truncates the client address of at most max_rows Mailroom tracking hits received more than older_than ago (to the /24 of IPv4, the /48 of IPv6; in ip_address and in the payload), oldest first; returns how many. Call it until it returns less than max_rows.';
 
 --
 -- Name: unsubscribe(uuid, text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2763,7 +3025,11 @@ CREATE TABLE app_public.campaign_rollups (
     clicks_human bigint DEFAULT 0 NOT NULL,
     clicks bigint DEFAULT 0 NOT NULL,
     unsubscribes bigint DEFAULT 0 NOT NULL,
-    complaints bigint DEFAULT 0 NOT NULL
+    complaints bigint DEFAULT 0 NOT NULL,
+    opens_human_azure bigint DEFAULT 0 NOT NULL,
+    opens_human_mailroom bigint DEFAULT 0 NOT NULL,
+    clicks_human_azure bigint DEFAULT 0 NOT NULL,
+    clicks_human_mailroom bigint DEFAULT 0 NOT NULL
 )
 WITH (fillfactor='50');
 
@@ -2771,7 +3037,7 @@ WITH (fillfactor='50');
 -- Name: TABLE campaign_rollups; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON TABLE app_public.campaign_rollups IS 'A campaign''s numbers in one row, kept current by statement-level triggers on messages (one update per campaign per statement). Counts are of messages: by send status, by delivery status (delivered = Delivered; bounced_soft includes soft Failed, Quarantined and FilteredSpam), unique_* = messages with at least one view/click, opens and clicks = totals; *_human exclude machine engagement. app_public.recompute_campaign_rollup rebuilds it.';
+COMMENT ON TABLE app_public.campaign_rollups IS 'A campaign''s numbers in one row, kept current by statement-level triggers on messages (one update per campaign per statement). Counts are of messages: by send status, by delivery status (delivered = Delivered; bounced_soft includes soft Failed, Quarantined and FilteredSpam), unique_* = messages with at least one view/click, opens and clicks = totals; *_human exclude machine engagement; *_human_azure and *_human_mailroom split the human opens and clicks by the source that counted them. app_public.recompute_campaign_rollup rebuilds it.';
 
 --
 -- Name: campaign_rollup_from_events(bigint); Type: FUNCTION; Schema: app_public; Owner: -
@@ -2828,16 +3094,37 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     order by a.message_id, app_private.delivery_report_rank(ds.precedence, coalesce(a.occurred_at, a.event_time, a.received_at),
                                                             a.status, a.status_message) desc
   ),
+  tracking as (
+    select c.engagement_tracking from app_public.campaigns as c where c.id = campaign_rollup_from_events.campaign_id
+  ),
   engagement as materialized (
-    select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
-           coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
-    from attributed as a where a.kind = 'engagement'
+    select e.*, app_private.engagement_ignored_reason(t.engagement_tracking, e.source, e.engagement_type, e.url) as own_ignored,
+      t.engagement_tracking
+    from (
+      select a.id, a.message_id, a.engagement_type, app_private.tracked_link(a.engagement_context) as url, a.user_agent,
+             a.accepted_at, app_private.engagement_source(a.event_type) as source, coalesce(a.honeypot, false) as honeypot,
+             app_private.request_machine_reason(a.http_method, a.honeypot, a.ip_address) as request_reason,
+             coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
+      from attributed as a where a.kind = 'engagement'
+    ) as e
+    left join tracking as t on true
+  ),
+  duplicate as materialized (
+    select e.id
+    from engagement as e cross join settings as s
+    where e.engagement_tracking = 'both' and e.source = 'azure' and e.own_ignored is null
+      and exists (select 1 from engagement as o
+                  where o.message_id = e.message_id and o.source = 'mailroom' and o.own_ignored is null and not o.honeypot
+                    and o.engagement_type = e.engagement_type and (e.engagement_type = 'view' or o.url = e.url)
+                    and o.occurred_at between e.occurred_at - make_interval(secs => s.source_overlap_seconds)
+                                          and e.occurred_at + make_interval(secs => s.source_overlap_seconds))
   ),
   burst as materialized (
-    select e.id, count(distinct o.url) as distinct_links
+    select e.id, count(distinct o.url) filter (where o.engagement_type = 'click' and o.url is not null) as distinct_links,
+      bool_or(o.honeypot and not e.honeypot) as honeypot_near
     from engagement as e cross join settings as s
     join engagement as o on o.message_id = e.message_id
-    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.url is not null
+    where e.engagement_type = 'click' and o.engagement_type = 'click'
       and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
                             and e.occurred_at + make_interval(secs => s.burst_seconds)
     group by e.id
@@ -2847,13 +3134,14 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     from (select distinct user_agent from engagement where user_agent is not null) as d
   ),
   classified as materialized (
-    select e.message_id, e.engagement_type,
-      app_private.engagement_machine_reason(a.reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
-                                            b.distinct_links, s) is not null as is_machine
+    select e.message_id, e.engagement_type, e.source,
+      app_private.engagement_machine_reason(coalesce(e.request_reason, a.reason), e.occurred_at, e.accepted_at, r.status,
+                                            r.occurred_at, b.distinct_links, b.honeypot_near, s) is not null as is_machine
     from engagement as e cross join app_public.engagement_settings as s
     left join agent as a on a.user_agent = e.user_agent
     left join burst as b on b.id = e.id
     left join report as r on r.message_id = e.message_id
+    where e.own_ignored is null and e.id not in (select d.id from duplicate as d)
   ),
   per_message as (
     select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
@@ -2861,6 +3149,8 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
       count(*) filter (where c.engagement_type = 'view') as opens,
       count(*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
       count(*) filter (where c.engagement_type = 'click') as clicks,
+      count(*) filter (where c.engagement_type = 'view' and not c.is_machine and c.source = 'mailroom') as opens_human_mailroom,
+      count(*) filter (where c.engagement_type = 'click' and not c.is_machine and c.source = 'mailroom') as clicks_human_mailroom,
       bool_or(u.message_id is not null) as unsubscribed,
       bool_or(complaint.message_id is not null) as complained
     from msg as m
@@ -2899,7 +3189,11 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     coalesce(sum(clicks_human), 0),
     coalesce(sum(clicks), 0),
     count(*) filter (where unsubscribed),
-    count(*) filter (where complained)
+    count(*) filter (where complained),
+    coalesce(sum(opens_human - opens_human_mailroom), 0),
+    coalesce(sum(opens_human_mailroom), 0),
+    coalesce(sum(clicks_human - clicks_human_mailroom), 0),
+    coalesce(sum(clicks_human_mailroom), 0)
   from per_message
 $$;
 
@@ -2907,7 +3201,7 @@ $$;
 -- Name: FUNCTION campaign_rollup_from_events(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) IS 'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, bounce rules, machine classification), the ledger''s send status, unsubscribes and complaints, without reading the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
+COMMENT ON FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) IS 'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, bounce rules, which engagement counts, machine classification), the ledger''s send status, unsubscribes and complaints, without reading the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
 
 --
 -- Name: cancel_campaign(bigint); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3451,6 +3745,12 @@ begin
   -- Until commit: a subscriber that this start gives a message to cannot be deleted meanwhile (the deletion's
   -- trigger takes this lock exclusively, then looks for messages).
   perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('subscriber deletion'));
+  -- The engagement source is fixed at start (the campaign's own, else its sender's): the messages are rendered by it,
+  -- and events attributed meanwhile (pending ones, as the messages are inserted) are counted by it.
+  update app_public.campaigns as c
+  set engagement_tracking = coalesce(c.engagement_tracking, sender.engagement_tracking, 'azure')
+  from app_public.senders as sender
+  where c.id = campaign.id and sender.id = campaign.sender_id and c.engagement_tracking is null;
 
   -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
   -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
@@ -3495,7 +3795,7 @@ $$;
 -- Name: FUNCTION start_campaign(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.start_campaign(campaign_id bigint) IS 'Starts a draft or scheduled campaign: creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
+COMMENT ON FUNCTION app_public.start_campaign(campaign_id bigint) IS 'Starts a draft or scheduled campaign: fixes its engagement_tracking (its own, else its sender''s), creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
 
 --
 -- Name: template_errors(text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3882,6 +4182,10 @@ CREATE VIEW app_public.campaign_stats WITH (security_invoker='true') AS
     r.clicks,
     r.unsubscribes,
     r.complaints,
+    r.opens_human_azure,
+    r.opens_human_mailroom,
+    r.clicks_human_azure,
+    r.clicks_human_mailroom,
     c.name,
     c.status,
     round(((r.unique_opens_human)::numeric / (NULLIF(r.delivered, 0))::numeric), 4) AS open_rate,
@@ -3959,8 +4263,13 @@ CREATE TABLE app_public.message_events (
     url text,
     user_agent_reason text,
     machine_reason text,
-    CONSTRAINT message_events_attributed_by_check CHECK ((attributed_by = ANY (ARRAY['internet_message_id'::text, 'operation_id_and_recipient'::text, 'operation_id'::text]))),
+    engagement_source text,
+    request_reason text,
+    honeypot boolean DEFAULT false NOT NULL,
+    ignored_reason text,
+    CONSTRAINT message_events_attributed_by_check CHECK ((attributed_by = ANY (ARRAY['internet_message_id'::text, 'operation_id_and_recipient'::text, 'operation_id'::text, 'tracking_token'::text]))),
     CONSTRAINT message_events_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
+    CONSTRAINT message_events_engagement_source_check CHECK ((engagement_source = ANY (ARRAY['azure'::text, 'mailroom'::text]))),
     CONSTRAINT message_events_kind_check CHECK ((kind = ANY (ARRAY['delivery_report'::text, 'engagement'::text])))
 );
 
@@ -3974,7 +4283,7 @@ COMMENT ON TABLE app_public.message_events IS 'Each delivery report and engageme
 -- Name: COLUMN message_events.attributed_by; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON COLUMN app_public.message_events.attributed_by IS 'internet_message_id, operation_id_and_recipient, or operation_id (event without recipient, one-recipient message).';
+COMMENT ON COLUMN app_public.message_events.attributed_by IS 'internet_message_id, operation_id_and_recipient, operation_id (event without recipient, one-recipient message), or tracking_token (Mailroom''s own hit: the signed token names the message).';
 
 --
 -- Name: COLUMN message_events.user_agent_reason; Type: COMMENT; Schema: app_public; Owner: -
@@ -3989,6 +4298,30 @@ COMMENT ON COLUMN app_public.message_events.user_agent_reason IS 'Set when the u
 COMMENT ON COLUMN app_public.message_events.machine_reason IS 'Why this engagement is counted as machine (user agent, too soon after acceptance, burst of clicks); NULL = human. Set when the event is attributed; re-evaluated when another click arrives for the message, when its acceptance time changes, and by recompute_campaign_rollup (which also applies engagement_settings changed since).';
 
 --
+-- Name: COLUMN message_events.engagement_source; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.engagement_source IS 'Engagement: azure (an Event Grid engagement event) or mailroom (Mailroom''s open pixel or click redirect).';
+
+--
+-- Name: COLUMN message_events.request_reason; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.request_reason IS 'Why the request itself is a machine''s (Mailroom hits: a HEAD request, the honeypot link, an address in machine_ip_ranges); it depends on the event alone.';
+
+--
+-- Name: COLUMN message_events.honeypot; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.honeypot IS 'A hit on the hidden honeypot link of the message.';
+
+--
+-- Name: COLUMN message_events.ignored_reason; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.message_events.ignored_reason IS 'Why this engagement event counts nowhere, neither human nor machine: a click on an unsubscribe link, a source the campaign does not count, or an Azure event that Mailroom''s own hit of the same message already counts (campaigns tracking both). NULL = it counts.';
+
+--
 -- Name: link_clicks; Type: VIEW; Schema: app_public; Owner: -
 --
 
@@ -3999,16 +4332,18 @@ CREATE VIEW app_public.link_clicks WITH (security_invoker='true') AS
     count(*) FILTER (WHERE (me.machine_reason IS NULL)) AS clicks_human,
     count(*) FILTER (WHERE (me.machine_reason IS NOT NULL)) AS clicks_machine,
     min(me.occurred_at) AS first_clicked_at,
-    max(me.occurred_at) AS last_clicked_at
+    max(me.occurred_at) AS last_clicked_at,
+    count(*) FILTER (WHERE ((me.machine_reason IS NULL) AND (me.engagement_source = 'azure'::text))) AS clicks_human_azure,
+    count(*) FILTER (WHERE ((me.machine_reason IS NULL) AND (me.engagement_source = 'mailroom'::text))) AS clicks_human_mailroom
    FROM app_public.message_events me
-  WHERE ((me.kind = 'engagement'::text) AND (me.engagement_type = 'click'::text))
+  WHERE ((me.kind = 'engagement'::text) AND (me.engagement_type = 'click'::text) AND (me.ignored_reason IS NULL) AND (NOT me.honeypot))
   GROUP BY me.message_id, me.campaign_id, me.url;
 
 --
 -- Name: VIEW link_clicks; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON VIEW app_public.link_clicks IS 'Clicks per message and URL, human and machine.';
+COMMENT ON VIEW app_public.link_clicks IS 'Clicks that count, per message and original URL (a Mailroom tracking URL is shown as the link it stands for), human and machine, and the human ones by source. Clicks on unsubscribe links, the honeypot link and engagement that counts nowhere (message_events.ignored_reason) are left out.';
 
 --
 -- Name: list_memberships; Type: TABLE; Schema: app_public; Owner: -
@@ -4038,6 +4373,44 @@ COMMENT ON TABLE app_public.list_memberships IS 'Who is on which list, with the 
 
 ALTER TABLE app_public.lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME app_public.lists_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: machine_ip_ranges; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.machine_ip_ranges (
+    id integer NOT NULL,
+    range cidr NOT NULL,
+    kind text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    source text DEFAULT ''::text NOT NULL,
+    CONSTRAINT machine_ip_ranges_kind_check CHECK ((kind = ANY (ARRAY['image proxy'::text, 'privacy protection'::text, 'link scanner'::text])))
+);
+
+--
+-- Name: TABLE machine_ip_ranges; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.machine_ip_ranges IS 'Address ranges of image proxies, privacy relays and link scanners: a Mailroom hit from one of them is machine. Data: edit it as the vendors publish changes (docs/sending.md names the sources).';
+
+--
+-- Name: COLUMN machine_ip_ranges.source; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.machine_ip_ranges.source IS 'Where the range is published.';
+
+--
+-- Name: machine_ip_ranges_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.machine_ip_ranges ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME app_public.machine_ip_ranges_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -4110,6 +4483,8 @@ CREATE TABLE app_public.messages (
     complained_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    opens_human_mailroom integer DEFAULT 0 NOT NULL,
+    clicks_human_mailroom integer DEFAULT 0 NOT NULL,
     CONSTRAINT messages_bounce_type_check CHECK ((bounce_type = ANY (ARRAY['hard'::text, 'soft'::text]))),
     CONSTRAINT messages_send_status_check CHECK ((send_status = ANY (ARRAY['queued'::text, 'sending'::text, 'accepted'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text])))
 )
@@ -4194,6 +4569,12 @@ COMMENT ON COLUMN app_public.messages.opens_human IS 'Views judged human; opens_
 COMMENT ON COLUMN app_public.messages.first_opened_at IS 'First and last human views and clicks.';
 
 --
+-- Name: COLUMN messages.opens_human_mailroom; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.messages.opens_human_mailroom IS 'Of opens_human, those seen by Mailroom''s own open pixel (the rest are Azure''s); likewise clicks_human_mailroom.';
+
+--
 -- Name: messages_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
 --
 
@@ -4236,6 +4617,9 @@ CREATE TABLE app_public.raw_events (
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     last_received_at timestamp with time zone DEFAULT now() NOT NULL,
     event_text text,
+    ip_address inet,
+    http_method text,
+    honeypot boolean,
     CONSTRAINT raw_events_event_schema_check CHECK ((event_schema = ANY (ARRAY['eventgrid'::text, 'cloudevents'::text]))),
     CONSTRAINT raw_events_times_received_check CHECK ((times_received >= 1))
 );
@@ -4385,6 +4769,24 @@ COMMENT ON COLUMN app_public.raw_events.last_received_at IS 'When it was last re
 COMMENT ON COLUMN app_public.raw_events.event_text IS 'The event as received (JSON text), kept when it could not be stored as jsonb or under its own keys (a NUL character or a lone surrogate in a string, nesting too deep, an id or source too long for the index); event is then NULL and problem says why. NULL for every other event.';
 
 --
+-- Name: COLUMN raw_events.ip_address; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.raw_events.ip_address IS 'Mailroom tracking hits: the client''s address (data.ipAddress); truncated to its /24 (IPv4) or /48 (IPv6) after TRACKING_IP_RETENTION_DAYS.';
+
+--
+-- Name: COLUMN raw_events.http_method; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.raw_events.http_method IS 'Mailroom tracking hits: GET or HEAD.';
+
+--
+-- Name: COLUMN raw_events.honeypot; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.raw_events.honeypot IS 'Mailroom tracking hits: true for the hidden link no person sees.';
+
+--
 -- Name: monitor_attribution_lag; Type: VIEW; Schema: app_public; Owner: -
 --
 
@@ -4419,7 +4821,7 @@ CREATE VIEW app_public.monitor_engagement_last_hour WITH (security_invoker='true
     count(*) FILTER (WHERE ((me.engagement_type = 'click'::text) AND (me.machine_reason IS NOT NULL))) AS clicks_machine
    FROM (app_public.message_events me
      JOIN app_public.campaigns c ON ((c.id = me.campaign_id)))
-  WHERE ((me.kind = 'engagement'::text) AND (me.occurred_at > (now() - '01:00:00'::interval)))
+  WHERE ((me.kind = 'engagement'::text) AND (me.ignored_reason IS NULL) AND (me.occurred_at > (now() - '01:00:00'::interval)))
   GROUP BY me.campaign_id, c.name;
 
 --
@@ -4440,7 +4842,7 @@ CREATE VIEW app_public.monitor_hourly_engagement WITH (security_invoker='true') 
     count(*) FILTER (WHERE ((me.engagement_type = 'click'::text) AND (me.machine_reason IS NULL))) AS clicks_human,
     count(*) FILTER (WHERE (me.engagement_type = 'click'::text)) AS clicks
    FROM app_public.message_events me
-  WHERE (me.kind = 'engagement'::text)
+  WHERE ((me.kind = 'engagement'::text) AND (me.ignored_reason IS NULL))
   GROUP BY me.campaign_id, (date_trunc('hour'::text, me.occurred_at));
 
 --
@@ -4816,6 +5218,20 @@ ALTER TABLE ONLY app_public.lists
     ADD CONSTRAINT lists_pkey PRIMARY KEY (id);
 
 --
+-- Name: machine_ip_ranges machine_ip_ranges_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.machine_ip_ranges
+    ADD CONSTRAINT machine_ip_ranges_pkey PRIMARY KEY (id);
+
+--
+-- Name: machine_ip_ranges machine_ip_ranges_range_key; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.machine_ip_ranges
+    ADD CONSTRAINT machine_ip_ranges_range_key UNIQUE (range);
+
+--
 -- Name: machine_user_agents machine_user_agents_pattern_key; Type: CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -4959,6 +5375,12 @@ CREATE INDEX campaigns_template_id_idx ON app_public.campaigns USING btree (temp
 CREATE INDEX list_memberships_subscriber_id_idx ON app_public.list_memberships USING btree (subscriber_id);
 
 --
+-- Name: machine_ip_ranges_range_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX machine_ip_ranges_range_idx ON app_public.machine_ip_ranges USING gist (range inet_ops);
+
+--
 -- Name: message_events_campaign_id_occurred_at_idx; Type: INDEX; Schema: app_public; Owner: -
 --
 
@@ -5023,6 +5445,12 @@ CREATE INDEX raw_events_received_at_idx ON app_public.raw_events USING btree (re
 --
 
 CREATE UNIQUE INDEX raw_events_source_event_id_key ON app_public.raw_events USING btree (lower(source), event_id);
+
+--
+-- Name: raw_events_whole_ip_address_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX raw_events_whole_ip_address_idx ON app_public.raw_events USING btree (received_at) WHERE ((ip_address IS NOT NULL) AND (masklen(ip_address) = ANY (ARRAY[32, 128])));
 
 --
 -- Name: senders_from_address_key; Type: INDEX; Schema: app_public; Owner: -
@@ -5473,6 +5901,12 @@ CREATE POLICY delete_admin ON app_public.list_memberships FOR DELETE TO mailroom
 CREATE POLICY delete_admin ON app_public.lists FOR DELETE TO mailroom_admin USING (true);
 
 --
+-- Name: machine_ip_ranges delete_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY delete_admin ON app_public.machine_ip_ranges FOR DELETE TO mailroom_admin USING (true);
+
+--
 -- Name: machine_user_agents delete_admin; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -5551,6 +5985,12 @@ CREATE POLICY insert_admin ON app_public.list_memberships FOR INSERT TO mailroom
 CREATE POLICY insert_admin ON app_public.lists FOR INSERT TO mailroom_admin WITH CHECK (true);
 
 --
+-- Name: machine_ip_ranges insert_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY insert_admin ON app_public.machine_ip_ranges FOR INSERT TO mailroom_admin WITH CHECK (true);
+
+--
 -- Name: machine_user_agents insert_admin; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -5585,6 +6025,12 @@ ALTER TABLE app_public.list_memberships ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app_public.lists ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: machine_ip_ranges; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.machine_ip_ranges ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: machine_user_agents; Type: ROW SECURITY; Schema: app_public; Owner: -
@@ -5681,6 +6127,12 @@ CREATE POLICY select_all ON app_public.list_memberships FOR SELECT TO mailroom_a
 --
 
 CREATE POLICY select_all ON app_public.lists FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: machine_ip_ranges select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.machine_ip_ranges FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
 
 --
 -- Name: machine_user_agents select_all; Type: POLICY; Schema: app_public; Owner: -
@@ -5807,6 +6259,12 @@ CREATE POLICY update_admin ON app_public.list_memberships FOR UPDATE TO mailroom
 --
 
 CREATE POLICY update_admin ON app_public.lists FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
+
+--
+-- Name: machine_ip_ranges update_admin; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY update_admin ON app_public.machine_ip_ranges FOR UPDATE TO mailroom_admin USING (true) WITH CHECK (true);
 
 --
 -- Name: machine_user_agents update_admin; Type: POLICY; Schema: app_public; Owner: -
@@ -5951,6 +6409,12 @@ GRANT INSERT(html_body),UPDATE(html_body) ON TABLE app_public.campaigns TO mailr
 GRANT INSERT(text_body),UPDATE(text_body) ON TABLE app_public.campaigns TO mailroom_admin;
 
 --
+-- Name: COLUMN campaigns.engagement_tracking; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(engagement_tracking),UPDATE(engagement_tracking) ON TABLE app_public.campaigns TO mailroom_admin;
+
+--
 -- Name: FUNCTION campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -5981,6 +6445,12 @@ REVOKE ALL ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messag
 REVOKE ALL ON FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION engagement_ignored_reason(engagement_tracking text, engagement_source text, engagement_type text, url text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.engagement_ignored_reason(engagement_tracking text, engagement_source text, engagement_type text, url text) FROM PUBLIC;
+
+--
 -- Name: TABLE engagement_settings; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -6006,10 +6476,22 @@ GRANT UPDATE(burst_distinct_links) ON TABLE app_public.engagement_settings TO ma
 GRANT UPDATE(burst_seconds) ON TABLE app_public.engagement_settings TO mailroom_admin;
 
 --
--- Name: FUNCTION engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings); Type: ACL; Schema: app_private; Owner: -
+-- Name: COLUMN engagement_settings.source_overlap_seconds; Type: ACL; Schema: app_public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION app_private.engagement_machine_reason(user_agent_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, settings app_public.engagement_settings) FROM PUBLIC;
+GRANT UPDATE(source_overlap_seconds) ON TABLE app_public.engagement_settings TO mailroom_admin;
+
+--
+-- Name: FUNCTION engagement_machine_reason(event_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, honeypot_near boolean, settings app_public.engagement_settings); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.engagement_machine_reason(event_reason text, occurred_at timestamp with time zone, accepted_at timestamp with time zone, delivery_status text, delivery_status_at timestamp with time zone, burst_distinct_links bigint, honeypot_near boolean, settings app_public.engagement_settings) FROM PUBLIC;
+
+--
+-- Name: FUNCTION engagement_source(event_type text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.engagement_source(event_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION event_kind(event_type text); Type: ACL; Schema: app_private; Owner: -
@@ -6150,6 +6632,12 @@ REVOKE ALL ON FUNCTION app_private.release_worker_lock(pool_id text) FROM PUBLIC
 REVOKE ALL ON FUNCTION app_private.remove_raw_event_payloads(older_than interval, max_rows integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION request_machine_reason(http_method text, honeypot boolean, ip_address inet); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.request_machine_reason(http_method text, honeypot boolean, ip_address inet) FROM PUBLIC;
+
+--
 -- Name: FUNCTION rollup_delta_query(changes text); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6233,6 +6721,12 @@ GRANT INSERT(send_window_end),UPDATE(send_window_end) ON TABLE app_public.sender
 --
 
 GRANT INSERT(send_window_time_zone),UPDATE(send_window_time_zone) ON TABLE app_public.senders TO mailroom_admin;
+
+--
+-- Name: COLUMN senders.engagement_tracking; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(engagement_tracking),UPDATE(engagement_tracking) ON TABLE app_public.senders TO mailroom_admin;
 
 --
 -- Name: FUNCTION sender_available_at(sender app_public.senders, at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
@@ -6367,6 +6861,12 @@ REVOKE ALL ON FUNCTION app_private.tg_senders__defaults() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.tg_subscribers__normalize() FROM PUBLIC;
 
 --
+-- Name: FUNCTION to_inet(value text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.to_inet(value text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION to_timestamptz(value text); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6377,6 +6877,18 @@ REVOKE ALL ON FUNCTION app_private.to_timestamptz(value text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.to_uuid(value text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION tracked_link(url text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tracked_link(url text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION truncate_tracking_ip_addresses(older_than interval, max_rows integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.truncate_tracking_ip_addresses(older_than interval, max_rows integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION unsubscribe(operation_id uuid, source text); Type: ACL; Schema: app_private; Owner: -
@@ -6811,6 +7323,43 @@ GRANT INSERT(status),UPDATE(status) ON TABLE app_public.list_memberships TO mail
 --
 
 GRANT SELECT,USAGE ON SEQUENCE app_public.lists_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE machine_ip_ranges; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,DELETE ON TABLE app_public.machine_ip_ranges TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.machine_ip_ranges TO mailroom_readonly;
+
+--
+-- Name: COLUMN machine_ip_ranges.range; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(range),UPDATE(range) ON TABLE app_public.machine_ip_ranges TO mailroom_admin;
+
+--
+-- Name: COLUMN machine_ip_ranges.kind; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(kind),UPDATE(kind) ON TABLE app_public.machine_ip_ranges TO mailroom_admin;
+
+--
+-- Name: COLUMN machine_ip_ranges.description; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app_public.machine_ip_ranges TO mailroom_admin;
+
+--
+-- Name: COLUMN machine_ip_ranges.source; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(source),UPDATE(source) ON TABLE app_public.machine_ip_ranges TO mailroom_admin;
+
+--
+-- Name: SEQUENCE machine_ip_ranges_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.machine_ip_ranges_id_seq TO mailroom_admin;
 
 --
 -- Name: TABLE machine_user_agents; Type: ACL; Schema: app_public; Owner: -

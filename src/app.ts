@@ -166,7 +166,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         taskList: createTaskList(sending.settings),
         concurrency: config.workerConcurrency,
         reclaimAfterMs: config.workerReclaimAfterMs,
-        cronItems: retentionCronItems(config.rawEventRetentionDays),
+        cronItems: retentionCronItems(config.rawEventRetentionDays, config.trackingIpRetentionDays),
       });
     }
     let url: string | undefined;
@@ -197,6 +197,8 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         graphql,
         webhook: { authenticator, maxBodyBytes: config.webhookMaxBodyBytes, maxBytesInFlight: config.webhookMaxBytesInFlight },
         unsubscribeSecret: config.sending.unsubscribeSecret,
+        trackingSecrets: config.sending.trackingSecrets,
+        trustProxy: config.trustProxy,
         workerRunning: options.worker ? () => worker?.running() ?? false : undefined,
         shuttingDown: () => shuttingDown,
       });

@@ -30,6 +30,10 @@ export interface Config {
   workerReclaimAfterMs: number;
   /** RAW_EVENT_RETENTION_DAYS: raw event payloads older than this are removed (hourly); undefined keeps them. */
   rawEventRetentionDays: number | undefined;
+  /** TRACKING_IP_RETENTION_DAYS: tracking hits' addresses are truncated after this (hourly); undefined keeps them. */
+  trackingIpRetentionDays: number | undefined;
+  /** TRUST_PROXY: Express's "trust proxy" (which X-Forwarded-For hops give the client's address); false: none. */
+  trustProxy: boolean | number | string;
   /** Largest webhook request body accepted (bytes): 413 above it. */
   webhookMaxBodyBytes: number;
   /** Request body bytes all webhook requests together may hold in memory: 503 beyond it. */
@@ -72,6 +76,8 @@ export interface SendingConfig {
   publicUrl: string | undefined;
   /** UNSUBSCRIBE_SECRET: HMAC key of unsubscribe tokens. Undefined: generated once and kept in the database. */
   unsubscribeSecret: string | undefined;
+  /** TRACKING_SECRETS: HMAC keys of tracking tokens, the first signs. Undefined: generated once and kept in the database. */
+  trackingSecrets: string[] | undefined;
   batchSize: number;
   concurrency: number;
   leaseSeconds: number;
@@ -124,6 +130,7 @@ const SECRET_VARIABLES = new Set([
   "ACS_CONNECTION_STRING",
   "WEBHOOK_SECRETS",
   "UNSUBSCRIBE_SECRET",
+  "TRACKING_SECRETS",
 ]);
 
 function shown(variable: string, value: string): string {
@@ -251,6 +258,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (unsubscribeSecret !== undefined && unsubscribeSecret.length < 32) {
     throw invalid("UNSUBSCRIBE_SECRET", unsubscribeSecret, "a secret of at least 32 characters");
   }
+  const trackingSecrets = nonEmpty(env, "TRACKING_SECRETS")?.split(",").map((v) => v.trim()).filter((v) => v !== "");
+  if (trackingSecrets !== undefined && (trackingSecrets.length === 0 || trackingSecrets.some((v) => v.length < 32))) {
+    throw invalid("TRACKING_SECRETS", "", "a comma-separated list of secrets of at least 32 characters each (the first signs)");
+  }
+  const trustProxyText = nonEmpty(env, "TRUST_PROXY") ?? "false";
+  const trustProxy: boolean | number | string =
+    trustProxyText === "true" ? true : trustProxyText === "false" ? false : /^[0-9]+$/.test(trustProxyText) ? Number(trustProxyText) : trustProxyText;
   const webhookMaxBodyBytes = integer(env, "WEBHOOK_MAX_BODY_BYTES", DEFAULT_WEBHOOK_MAX_BODY_BYTES, MB, 1024 * MB);
   const webhookMaxBytesInFlight = integer(
     env,
@@ -310,12 +324,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     workerConcurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 256),
     workerReclaimAfterMs: integer(env, "WORKER_RECLAIM_AFTER_SECONDS", 30, 5, 3600) * 1000,
     rawEventRetentionDays: integer(env, "RAW_EVENT_RETENTION_DAYS", 0, 0, 36500) || undefined,
+    trackingIpRetentionDays: integer(env, "TRACKING_IP_RETENTION_DAYS", 30, 0, 36500) || undefined,
+    trustProxy,
     webhookMaxBodyBytes,
     webhookMaxBytesInFlight,
     entra,
     sending: {
       publicUrl: publicUrl?.replace(/\/+$/, ""),
       unsubscribeSecret,
+      trackingSecrets,
       batchSize: integer(env, "SEND_BATCH_SIZE", 100, 1, 1000),
       concurrency: integer(env, "SEND_CONCURRENCY", 64, 1, 1000),
       leaseSeconds: sendLeaseSeconds,

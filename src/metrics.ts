@@ -25,6 +25,13 @@ export const webhookDeliveries = new client.Counter({
   registers: [registry],
 });
 
+export const trackingHits = new client.Counter({
+  name: "mailroom_tracking_hits_total",
+  help: "Requests to the open pixel and click redirect, by outcome: open, click, honeypot (stored, then answered), refused (404: not a genuine token), malformed (400), unavailable (503: could not be stored).",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});
+
 export const webhookEventsReceived = new client.Counter({
   name: "mailroom_webhook_events_received_total",
   help: "Events acknowledged with 200 (stored in a job), by envelope schema.",

@@ -8,6 +8,7 @@ import removeRawEventPayloads from "./remove_raw_event_payloads.ts";
 import sendCampaignTask from "./send_campaign.ts";
 import sendTestEmailTask from "./send_test_email.ts";
 import startScheduledCampaign from "./start_scheduled_campaign.ts";
+import truncateTrackingIpAddresses from "./truncate_tracking_ip_addresses.ts";
 
 export function createTaskList(sending: SendingSettings): TaskList {
   return {
@@ -16,5 +17,6 @@ export function createTaskList(sending: SendingSettings): TaskList {
     send_campaign: sendCampaignTask(sending),
     send_test_email: sendTestEmailTask(sending),
     start_scheduled_campaign: startScheduledCampaign,
+    truncate_tracking_ip_addresses: truncateTrackingIpAddresses,
   };
 }

@@ -5,35 +5,39 @@
 // recompute gives the same numbers. A run stops after 100 statements and queues the next run at once when
 // more is left, so that a first run over a large backlog never holds the worker for long.
 import type { Task } from "graphile-worker";
+import { RETENTION_TASK, runInBatches } from "../src/retention.ts";
 
-export const BATCH_ROWS = 10_000;
-const MAX_BATCHES = 100;
+export { BATCH_ROWS } from "../src/retention.ts";
 
-type Query = (text: string, values: unknown[]) => Promise<{ rows: { removed: number }[] }>;
+type Query = (text: string, values: unknown[]) => Promise<{ rows: { changed: number }[] }>;
 
 export async function removeRawEventPayloads(query: Query, retentionDays: number): Promise<{ removed: number; more: boolean }> {
-  let removed = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const { rows } = await query(
-      "select app_private.remove_raw_event_payloads(make_interval(days => $1), $2) as removed",
-      [retentionDays, BATCH_ROWS],
-    );
-    removed += rows[0]!.removed;
-    if (rows[0]!.removed < BATCH_ROWS) return { removed, more: false };
-  }
-  return { removed, more: true };
+  const { changed, more } = await runInBatches(query, "app_private.remove_raw_event_payloads", retentionDays);
+  return { removed: changed, more };
 }
 
-const task: Task = async (payload, helpers) => {
-  const retentionDays = (payload as { retentionDays?: unknown } | null)?.retentionDays;
-  if (typeof retentionDays !== "number" || !Number.isInteger(retentionDays) || retentionDays < 1) {
-    throw new Error(`remove_raw_event_payloads needs {"retentionDays": a positive integer}, got ${JSON.stringify(payload)}`);
-  }
-  const { removed, more } = await removeRawEventPayloads((text, values) => helpers.query(text, values), retentionDays);
-  if (removed > 0) helpers.logger.info(`removed the payloads of ${removed} raw events received more than ${retentionDays} days ago`);
-  if (more) {
-    await helpers.addJob("remove_raw_event_payloads", { retentionDays }, { jobKey: "remove_raw_event_payloads:more" });
-  }
-};
+/** A retention task over `work`: checks the payload, logs what it did, queues itself again when more is left. */
+export function retentionTask(
+  identifier: string,
+  work: (query: Query, retentionDays: number) => Promise<{ changed: number; more: boolean }>,
+  done: (changed: number, retentionDays: number) => string,
+): Task {
+  return async (payload, helpers) => {
+    const retentionDays = (payload as { retentionDays?: unknown } | null)?.retentionDays;
+    if (typeof retentionDays !== "number" || !Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`${identifier} needs {"retentionDays": a positive integer}, got ${JSON.stringify(payload)}`);
+    }
+    const { changed, more } = await work((text, values) => helpers.query(text, values), retentionDays);
+    if (changed > 0) helpers.logger.info(done(changed, retentionDays));
+    if (more) await helpers.addJob(identifier, { retentionDays }, { jobKey: `${identifier}:more` });
+  };
+}
 
-export default task;
+export default retentionTask(
+  RETENTION_TASK,
+  async (query, days) => {
+    const { removed, more } = await removeRawEventPayloads(query, days);
+    return { changed: removed, more };
+  },
+  (removed, days) => `removed the payloads of ${removed} raw events received more than ${days} days ago`,
+);

@@ -3,6 +3,7 @@
 import express from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
+import { createTrackingRouter } from "./tracking.ts";
 import { createUnsubscribeRouter } from "./unsubscribe.ts";
 import { createWebhookRouter } from "./webhook.ts";
 import type { WebhookAuthenticator } from "./webhook-auth.ts";
@@ -21,6 +22,10 @@ export interface HttpDependencies {
   webhook: { authenticator: WebhookAuthenticator; maxBodyBytes: number; maxBytesInFlight?: number };
   /** UNSUBSCRIBE_SECRET; undefined: the secret generated and kept in the database. */
   unsubscribeSecret?: string;
+  /** TRACKING_SECRETS; undefined: the secret generated and kept in the database. */
+  trackingSecrets?: string[];
+  /** TRUST_PROXY: Express's "trust proxy" (which X-Forwarded-For hops to believe for the client's address). */
+  trustProxy?: boolean | number | string;
   /** The GraphQL API at /graphql (absent when the process has no authenticator connection). */
   graphql?: GraphqlApi;
 }
@@ -43,6 +48,7 @@ export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<
 export function createHttpApp(deps: HttpDependencies): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  app.set("trust proxy", deps.trustProxy ?? false);
 
   app.use((req, res, next) => {
     const end = httpRequestDuration.startTimer({ method: req.method, route: routeLabel(req.path) });
@@ -72,6 +78,9 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
       ...(deps.shuttingDown() ? { shutdown: "in progress" } : {}),
     });
   });
+
+  // Mailroom's own open pixel and click redirect (/t/o/TOKEN, /t/c/TOKEN): first, as they must answer fast.
+  app.use(createTrackingRouter({ pool: deps.pool, log: deps.log, secrets: deps.trackingSecrets, shuttingDown: deps.shuttingDown }));
 
   app.use(
     createWebhookRouter({

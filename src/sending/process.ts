@@ -56,6 +56,7 @@ export async function prepareSending(config: Config, log: Log, options: { worker
     defaultConnectionString: config.acsConnectionString ?? sandbox?.connectionString,
     publicUrl,
     unsubscribeSecret: config.sending.unsubscribeSecret,
+    trackingSecrets: config.sending.trackingSecrets,
     batchSize: config.sending.batchSize,
     concurrency: config.sending.concurrency,
     leaseSeconds: config.sending.leaseSeconds,

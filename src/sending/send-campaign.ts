@@ -13,6 +13,8 @@ import { AcsResource, type LookUpOutcome, type SendOutcome } from "./acs.ts";
 import type { SendingSettings } from "./settings.ts";
 import { TemplateError, compileCampaign, type CompiledCampaign } from "./template.ts";
 import { storedUnsubscribeSecret, unsubscribeToken, type Query } from "./unsubscribe-token.ts";
+import { addTracking } from "../tracking/rewrite.ts";
+import { loadTrackingKeys, type TrackingKeys } from "../tracking/token.ts";
 
 export interface ClaimedMessage {
   message_id: string;
@@ -51,11 +53,17 @@ export interface CampaignContentRow {
   subject: string;
   html: string;
   text: string;
+  /** azure, mailroom, both or off (fixed when the campaign starts; NULL before: the sender's). */
+  engagement_tracking: EngagementTracking;
 }
+
+export type EngagementTracking = "azure" | "mailroom" | "both" | "off";
 
 /** The subject and bodies the campaign sends (app_private.campaign_content: its own, else its template's). */
 export const CAMPAIGN_CONTENT_SQL = `
-  select c.id, c.name, content.subject, content.html_body as html, content.text_body as text
+  select c.id, c.name, content.subject, content.html_body as html, content.text_body as text,
+    coalesce(c.engagement_tracking, (select s.engagement_tracking from app_public.senders as s where s.id = c.sender_id), 'azure')
+      as engagement_tracking
   from app_public.campaigns as c cross join lateral app_private.campaign_content(c) as content
   where c.id = $1`;
 
@@ -87,15 +95,27 @@ export function unsubscribeUrl(publicUrl: string, secret: string, operationId: s
   return `${publicUrl.replace(/\/+$/, "")}/unsubscribe/${unsubscribeToken(secret, operationId)}`;
 }
 
-/** The ACS message for a claimed row: the ledger's Message-ID (validated by ACS) and RFC 8058 one-click unsubscribe. */
+/** How a message is tracked: Mailroom's own links (keys and PUBLIC_URL) when the campaign tracks mailroom or both. */
+export interface MessageTracking {
+  engagementTracking: EngagementTracking;
+  keys: TrackingKeys | undefined;
+  publicUrl: string;
+}
+
+/**
+ * The ACS message for a claimed row: the ledger's Message-ID (validated by ACS), RFC 8058 one-click unsubscribe, and
+ * the engagement tracking of the campaign: Mailroom's links and pixel (mailroom, both); Azure's tracking turned off
+ * where it is not counted (mailroom, off), so that Azure does not rewrite the links as well.
+ */
 export function emailMessage(
   campaign: CompiledCampaign,
   content: CampaignContentRow,
   row: ClaimedMessage,
   senderAddress: string,
   listUnsubscribeUrl: string,
+  tracking?: MessageTracking,
 ): EmailMessage {
-  const rendered = campaign.render({
+  let rendered = campaign.render({
     subscriber: {
       id: row.subscriber_id,
       email: row.recipient,
@@ -106,6 +126,14 @@ export function emailMessage(
     campaign: { id: content.id, name: content.name },
     unsubscribeUrl: listUnsubscribeUrl,
   });
+  const mode = tracking?.engagementTracking ?? "azure";
+  if ((mode === "mailroom" || mode === "both") && tracking?.keys) {
+    rendered = addTracking(rendered, {
+      keys: tracking.keys,
+      publicUrl: tracking.publicUrl.replace(/\/+$/, ""),
+      operationId: row.operation_id,
+    });
+  }
   return {
     senderAddress,
     content: { subject: rendered.subject, plainText: rendered.plainText, ...(rendered.html !== undefined ? { html: rendered.html } : {}) },
@@ -116,6 +144,7 @@ export function emailMessage(
       "List-Unsubscribe": `<${listUnsubscribeUrl}>`,
       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     },
+    ...(mode === "mailroom" || mode === "off" ? { disableUserEngagementTracking: true } : {}),
   };
 }
 
@@ -172,6 +201,12 @@ export async function sendCampaign(
     log?.error({ failed: rows[0].failed }, `campaign ${campaignId} cannot be rendered: ${contentError}`);
   }
   const secret = settings.unsubscribeSecret ?? (await storedUnsubscribeSecret(query));
+  const tracksOwn = content.engagement_tracking === "mailroom" || content.engagement_tracking === "both";
+  const tracking: MessageTracking = {
+    engagementTracking: content.engagement_tracking,
+    keys: tracksOwn ? await loadTrackingKeys(query, settings.trackingSecrets) : undefined,
+    publicUrl: settings.publicUrl,
+  };
 
   const senders = new Map<string, Promise<Sender>>();
   const senderOf = (id: string): Promise<Sender> => {
@@ -205,7 +240,14 @@ export async function sendCampaign(
     const sender = await senderOf(row.sender_id);
     if (!sender.resource) return { ...base, outcome: "throttled", ...noConnection(row.sender_id) };
     if (!campaign) return { ...base, outcome: "failed", code: "InvalidContent", error: contentError ?? "invalid content" };
-    const message = emailMessage(campaign, content, row, sender.fromAddress, unsubscribeUrl(settings.publicUrl, secret, row.operation_id));
+    const message = emailMessage(
+      campaign,
+      content,
+      row,
+      sender.fromAddress,
+      unsubscribeUrl(settings.publicUrl, secret, row.operation_id),
+      tracking,
+    );
     return { ...base, ...(await sender.resource.send(message, row.operation_id, settings.timeoutMs)) };
   };
 

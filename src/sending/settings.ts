@@ -13,6 +13,8 @@ export interface SendingSettings {
   publicUrl: string;
   /** UNSUBSCRIBE_SECRET, or undefined to use the secret generated and stored in the database. */
   unsubscribeSecret: string | undefined;
+  /** TRACKING_SECRETS (the first signs), or undefined to use the secret generated and stored in the database. */
+  trackingSecrets: string[] | undefined;
   /** Messages per claim (SEND_BATCH_SIZE). */
   batchSize: number;
   /** Requests to ACS in flight per campaign job (SEND_CONCURRENCY). */
@@ -36,6 +38,7 @@ export const DEFAULT_SENDING_SETTINGS: SendingSettings = {
   defaultConnectionString: undefined,
   publicUrl: "http://127.0.0.1:3000",
   unsubscribeSecret: undefined,
+  trackingSecrets: undefined,
   batchSize: 100,
   concurrency: 64,
   lanes: 4,

@@ -99,7 +99,8 @@ as $$
       source, event_id, event_schema, event_type, subject, event_time, event,
       internet_message_id, operation_id, recipient, sender, status, status_message,
       engagement_type, engagement_context, user_agent, occurred_at, problem,
-      subscription_name, delivery_count, times_received, received_at, last_received_at
+      subscription_name, delivery_count, times_received, received_at, last_received_at,
+      ip_address, http_method, honeypot
     )
     select
       source, event_id, event_schema, event_type, subject, event_time, event,
@@ -119,7 +120,11 @@ as $$
       most_deliveries,
       copies,
       first_received_at,
-      latest_received_at
+      latest_received_at,
+      -- What only Mailroom's own tracking endpoint sees (Mailroom.EmailEngagementTracked).
+      case when data ? 'ipAddress' then app_private.to_inet(data->>'ipAddress') end,
+      case when data->>'httpMethod' in ('GET', 'HEAD') then data->>'httpMethod' end,
+      case when jsonb_typeof(data->'honeypot') = 'boolean' then (data->>'honeypot')::boolean end
     from checked
     where copy = 1
     order by lower(source), event_id

@@ -44,16 +44,37 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
     order by a.message_id, app_private.delivery_report_rank(ds.precedence, coalesce(a.occurred_at, a.event_time, a.received_at),
                                                             a.status, a.status_message) desc
   ),
+  tracking as (
+    select c.engagement_tracking from app_public.campaigns as c where c.id = campaign_rollup_from_events.campaign_id
+  ),
   engagement as materialized (
-    select a.id, a.message_id, a.engagement_type, a.engagement_context as url, a.user_agent, a.accepted_at,
-           coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
-    from attributed as a where a.kind = 'engagement'
+    select e.*, app_private.engagement_ignored_reason(t.engagement_tracking, e.source, e.engagement_type, e.url) as own_ignored,
+      t.engagement_tracking
+    from (
+      select a.id, a.message_id, a.engagement_type, app_private.tracked_link(a.engagement_context) as url, a.user_agent,
+             a.accepted_at, app_private.engagement_source(a.event_type) as source, coalesce(a.honeypot, false) as honeypot,
+             app_private.request_machine_reason(a.http_method, a.honeypot, a.ip_address) as request_reason,
+             coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
+      from attributed as a where a.kind = 'engagement'
+    ) as e
+    left join tracking as t on true
+  ),
+  duplicate as materialized (
+    select e.id
+    from engagement as e cross join settings as s
+    where e.engagement_tracking = 'both' and e.source = 'azure' and e.own_ignored is null
+      and exists (select 1 from engagement as o
+                  where o.message_id = e.message_id and o.source = 'mailroom' and o.own_ignored is null and not o.honeypot
+                    and o.engagement_type = e.engagement_type and (e.engagement_type = 'view' or o.url = e.url)
+                    and o.occurred_at between e.occurred_at - make_interval(secs => s.source_overlap_seconds)
+                                          and e.occurred_at + make_interval(secs => s.source_overlap_seconds))
   ),
   burst as materialized (
-    select e.id, count(distinct o.url) as distinct_links
+    select e.id, count(distinct o.url) filter (where o.engagement_type = 'click' and o.url is not null) as distinct_links,
+      bool_or(o.honeypot and not e.honeypot) as honeypot_near
     from engagement as e cross join settings as s
     join engagement as o on o.message_id = e.message_id
-    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.url is not null
+    where e.engagement_type = 'click' and o.engagement_type = 'click'
       and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
                             and e.occurred_at + make_interval(secs => s.burst_seconds)
     group by e.id
@@ -63,13 +84,14 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
     from (select distinct user_agent from engagement where user_agent is not null) as d
   ),
   classified as materialized (
-    select e.message_id, e.engagement_type,
-      app_private.engagement_machine_reason(a.reason, e.occurred_at, e.accepted_at, r.status, r.occurred_at,
-                                            b.distinct_links, s) is not null as is_machine
+    select e.message_id, e.engagement_type, e.source,
+      app_private.engagement_machine_reason(coalesce(e.request_reason, a.reason), e.occurred_at, e.accepted_at, r.status,
+                                            r.occurred_at, b.distinct_links, b.honeypot_near, s) is not null as is_machine
     from engagement as e cross join app_public.engagement_settings as s
     left join agent as a on a.user_agent = e.user_agent
     left join burst as b on b.id = e.id
     left join report as r on r.message_id = e.message_id
+    where e.own_ignored is null and e.id not in (select d.id from duplicate as d)
   ),
   per_message as (
     select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
@@ -77,6 +99,8 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
       count(*) filter (where c.engagement_type = 'view') as opens,
       count(*) filter (where c.engagement_type = 'click' and not c.is_machine) as clicks_human,
       count(*) filter (where c.engagement_type = 'click') as clicks,
+      count(*) filter (where c.engagement_type = 'view' and not c.is_machine and c.source = 'mailroom') as opens_human_mailroom,
+      count(*) filter (where c.engagement_type = 'click' and not c.is_machine and c.source = 'mailroom') as clicks_human_mailroom,
       bool_or(u.message_id is not null) as unsubscribed,
       bool_or(complaint.message_id is not null) as complained
     from msg as m
@@ -115,11 +139,15 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
     coalesce(sum(clicks_human), 0),
     coalesce(sum(clicks), 0),
     count(*) filter (where unsubscribed),
-    count(*) filter (where complained)
+    count(*) filter (where complained),
+    coalesce(sum(opens_human - opens_human_mailroom), 0),
+    coalesce(sum(opens_human_mailroom), 0),
+    coalesce(sum(clicks_human - clicks_human_mailroom), 0),
+    coalesce(sum(clicks_human_mailroom), 0)
   from per_message
 $$ language sql stable security definer set search_path to pg_catalog, public, pg_temp set work_mem to '256MB' set enable_nestloop to off;
 
-comment on function app_public.campaign_rollup_from_events(campaign_id bigint) is 'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, bounce rules, machine classification), the ledger''s send status, unsubscribes and complaints, without reading the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
+comment on function app_public.campaign_rollup_from_events(campaign_id bigint) is 'A campaign''s numbers computed from scratch from the raw events (attribution rule, delivery status precedence, bounce rules, which engagement counts, machine classification), the ledger''s send status, unsubscribes and complaints, without reading the maintained rollup or the derived message columns. Slow (reads the raw events); for checks and repair.';
 
 revoke all on function app_public.campaign_rollup_from_events(campaign_id bigint) from public;
 grant execute on function app_public.campaign_rollup_from_events(campaign_id bigint) to :DATABASE_ADMIN;

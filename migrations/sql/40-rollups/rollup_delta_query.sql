@@ -35,7 +35,11 @@ as $$
       coalesce(sum(sign * clicks_human), 0) as clicks_human,
       coalesce(sum(sign * (clicks_human + clicks_machine)), 0) as clicks,
       coalesce(sum(sign) filter (where unsubscribed_at is not null), 0) as unsubscribes,
-      coalesce(sum(sign) filter (where complained_at is not null), 0) as complaints
+      coalesce(sum(sign) filter (where complained_at is not null), 0) as complaints,
+      coalesce(sum(sign * (opens_human - opens_human_mailroom)), 0) as opens_human_azure,
+      coalesce(sum(sign * opens_human_mailroom), 0) as opens_human_mailroom,
+      coalesce(sum(sign * (clicks_human - clicks_human_mailroom)), 0) as clicks_human_azure,
+      coalesce(sum(sign * clicks_human_mailroom), 0) as clicks_human_mailroom
     from (%s) as changed
     group by campaign_id
   $query$, changes)

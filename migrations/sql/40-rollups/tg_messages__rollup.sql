@@ -60,7 +60,11 @@ begin
       clicks_human = r.clicks_human + coalesce(d.clicks_human, 0),
       clicks = r.clicks + coalesce(d.clicks, 0),
       unsubscribes = r.unsubscribes + coalesce(d.unsubscribes, 0),
-      complaints = r.complaints + coalesce(d.complaints, 0)
+      complaints = r.complaints + coalesce(d.complaints, 0),
+      opens_human_azure = r.opens_human_azure + coalesce(d.opens_human_azure, 0),
+      opens_human_mailroom = r.opens_human_mailroom + coalesce(d.opens_human_mailroom, 0),
+      clicks_human_azure = r.clicks_human_azure + coalesce(d.clicks_human_azure, 0),
+      clicks_human_mailroom = r.clicks_human_mailroom + coalesce(d.clicks_human_mailroom, 0)
     from delta as d
     where r.campaign_id = d.campaign_id and r.campaign_id in (select campaign_id from locked)
   $query$, app_private.rollup_delta_query(changes));
@@ -80,8 +84,9 @@ begin
                        and exists (
                          select 1 from app_public.message_events as me
                          where me.message_id = n.id and me.kind = 'engagement'
-                           and app_private.engagement_machine_reason(me.user_agent_reason, me.occurred_at, n.accepted_at,
-                                                                     n.delivery_status, n.delivery_status_at, null, s)
+                           and app_private.engagement_machine_reason(coalesce(me.request_reason, me.user_agent_reason),
+                                                                     me.occurred_at, n.accepted_at, n.delivery_status,
+                                                                     n.delivery_status_at, null, null, s)
                                is distinct from me.machine_reason))
     into campaign_ids, accepted_changed
     from new_messages as n join old_messages as o on o.id = n.id cross join app_public.engagement_settings as s;

@@ -7,6 +7,12 @@ begin
   -- Until commit: a subscriber that this start gives a message to cannot be deleted meanwhile (the deletion's
   -- trigger takes this lock exclusively, then looks for messages).
   perform pg_advisory_xact_lock_shared(app_hidden.advisory_lock_id('subscriber deletion'));
+  -- The engagement source is fixed at start (the campaign's own, else its sender's): the messages are rendered by it,
+  -- and events attributed meanwhile (pending ones, as the messages are inserted) are counted by it.
+  update app_public.campaigns as c
+  set engagement_tracking = coalesce(c.engagement_tracking, sender.engagement_tracking, 'azure')
+  from app_public.senders as sender
+  where c.id = campaign.id and sender.id = campaign.sender_id and c.engagement_tracking is null;
 
   -- The recipients, in one INSERT: members of the campaign's lists who may receive it (confirmed on double
   -- opt-in lists, not unsubscribed on single opt-in lists), enabled, once each however many lists they are on,
@@ -47,7 +53,7 @@ begin
 end;
 $$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
 
-comment on function app_public.start_campaign(campaign_id bigint) is 'Starts a draft or scheduled campaign: creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
+comment on function app_public.start_campaign(campaign_id bigint) is 'Starts a draft or scheduled campaign: fixes its engagement_tracking (its own, else its sender''s), creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
 
 revoke all on function app_public.start_campaign(campaign_id bigint) from public;
 grant execute on function app_public.start_campaign(campaign_id bigint) to :DATABASE_ADMIN;

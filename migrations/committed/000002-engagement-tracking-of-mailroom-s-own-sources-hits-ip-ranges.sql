@@ -1,0 +1,110 @@
+--! Previous: sha1:dc1bd9e5797f8d834d2105c60afe1103ed1175d1
+--! Hash: sha1:3ab0721b1946eec7bce266d395d9def49fee7cb0
+--! Message: Engagement tracking of Mailroom's own: sources, hits, IP ranges
+
+-- Mailroom's own engagement tracking: the per-campaign choice of source, what a hit adds to raw events and
+-- message events, the IP ranges of machines, and the per-source numbers.
+
+-- Which engagement counts: Azure's events, Mailroom's own open pixel and click redirect, both, or none.
+alter table app_public.senders
+  add column engagement_tracking text not null default 'azure'
+    constraint senders_engagement_tracking_check check (engagement_tracking in ('azure', 'mailroom', 'both', 'off'));
+comment on column app_public.senders.engagement_tracking is 'The default engagement source of its campaigns: azure (Azure''s engagement events; needs a custom domain with engagement tracking on), mailroom (Mailroom''s open pixel and click redirect), both (counted once: see docs/sending.md), off.';
+grant insert(engagement_tracking), update(engagement_tracking) on table app_public.senders to :DATABASE_ADMIN;
+
+alter table app_public.campaigns
+  add column engagement_tracking text
+    constraint campaigns_engagement_tracking_check check (engagement_tracking in ('azure', 'mailroom', 'both', 'off'));
+comment on column app_public.campaigns.engagement_tracking is 'azure, mailroom, both or off; NULL until start takes the sender''s. Decides how the messages are rendered (mailroom, both: links rewritten, open pixel) and which engagement counts.';
+grant insert(engagement_tracking), update(engagement_tracking) on table app_public.campaigns to :DATABASE_ADMIN;
+
+-- What only Mailroom's endpoint sees of a hit.
+alter table app_public.raw_events
+  add column ip_address inet,
+  add column http_method text,
+  add column honeypot boolean;
+comment on column app_public.raw_events.ip_address is 'Mailroom tracking hits: the client''s address (data.ipAddress); truncated to its /24 (IPv4) or /48 (IPv6) after TRACKING_IP_RETENTION_DAYS.';
+comment on column app_public.raw_events.http_method is 'Mailroom tracking hits: GET or HEAD.';
+comment on column app_public.raw_events.honeypot is 'Mailroom tracking hits: true for the hidden link no person sees.';
+
+alter table app_public.message_events
+  add column engagement_source text
+    constraint message_events_engagement_source_check check (engagement_source in ('azure', 'mailroom')),
+  add column request_reason text,
+  add column honeypot boolean not null default false,
+  add column ignored_reason text;
+comment on column app_public.message_events.engagement_source is 'Engagement: azure (an Event Grid engagement event) or mailroom (Mailroom''s open pixel or click redirect).';
+comment on column app_public.message_events.request_reason is 'Why the request itself is a machine''s (Mailroom hits: a HEAD request, the honeypot link, an address in machine_ip_ranges); it depends on the event alone.';
+comment on column app_public.message_events.honeypot is 'A hit on the hidden honeypot link of the message.';
+comment on column app_public.message_events.ignored_reason is 'Why this engagement event counts nowhere, neither human nor machine: a click on an unsubscribe link, a source the campaign does not count, or an Azure event that Mailroom''s own hit of the same message already counts (campaigns tracking both). NULL = it counts.';
+alter table app_public.message_events drop constraint message_events_attributed_by_check;
+alter table app_public.message_events add constraint message_events_attributed_by_check
+  check (attributed_by in ('internet_message_id', 'operation_id_and_recipient', 'operation_id', 'tracking_token'));
+comment on column app_public.message_events.attributed_by is 'internet_message_id, operation_id_and_recipient, operation_id (event without recipient, one-recipient message), or tracking_token (Mailroom''s own hit: the signed token names the message).';
+
+-- Azure and Mailroom report the same open or click at about the same time; within this many seconds they are one.
+alter table app_public.engagement_settings
+  add column source_overlap_seconds numeric not null default 60
+    constraint engagement_settings_source_overlap_seconds_check check (source_overlap_seconds >= 0);
+grant update(source_overlap_seconds) on table app_public.engagement_settings to :DATABASE_ADMIN;
+comment on table app_public.engagement_settings is 'One row. Engagement sooner than minimum_seconds_after_acceptance after ACS accepted the message (or after its delivery) is machine; a click with clicks on burst_distinct_links or more distinct links within burst_seconds before or after it, or with a honeypot hit that close, is machine. With both sources, an Azure engagement event within source_overlap_seconds of Mailroom''s own of the same message and type counts once (Mailroom''s).';
+
+-- Address ranges of machines that open or click on a recipient's behalf.
+create table app_public.machine_ip_ranges (
+  id integer generated by default as identity primary key,
+  range cidr not null constraint machine_ip_ranges_range_key unique,
+  kind text not null constraint machine_ip_ranges_kind_check check (kind in ('image proxy', 'privacy protection', 'link scanner')),
+  description text not null default '',
+  source text not null default ''
+);
+comment on table app_public.machine_ip_ranges is 'Address ranges of image proxies, privacy relays and link scanners: a Mailroom hit from one of them is machine. Data: edit it as the vendors publish changes (docs/sending.md names the sources).';
+comment on column app_public.machine_ip_ranges.source is 'Where the range is published.';
+create index machine_ip_ranges_range_idx on app_public.machine_ip_ranges using gist (range inet_ops);
+alter table app_public.machine_ip_ranges enable row level security;
+create policy select_all on app_public.machine_ip_ranges for select to :DATABASE_ADMIN, :DATABASE_READONLY using (true);
+create policy insert_admin on app_public.machine_ip_ranges for insert to :DATABASE_ADMIN with check (true);
+create policy update_admin on app_public.machine_ip_ranges for update to :DATABASE_ADMIN using (true) with check (true);
+create policy delete_admin on app_public.machine_ip_ranges for delete to :DATABASE_ADMIN using (true);
+grant select, delete on table app_public.machine_ip_ranges to :DATABASE_ADMIN;
+grant select on table app_public.machine_ip_ranges to :DATABASE_READONLY;
+grant insert(range, kind, description, source), update(range, kind, description, source) on table app_public.machine_ip_ranges to :DATABASE_ADMIN;
+grant select, usage on sequence app_public.machine_ip_ranges_id_seq to :DATABASE_ADMIN;
+
+insert into app_public.machine_ip_ranges (range, kind, description, source) values
+  ('66.102.0.0/20', 'image proxy', 'Google (Gmail image proxy, GoogleImageProxy)', 'Google netblocks, _netblocks.google.com / _spf.google.com TXT records'),
+  ('66.249.80.0/20', 'image proxy', 'Google (Gmail image proxy, GoogleImageProxy)', 'Google netblocks, _netblocks.google.com / _spf.google.com TXT records'),
+  ('17.0.0.0/8', 'privacy protection', 'Apple (Mail Privacy Protection prefetch)', 'ARIN registration of 17.0.0.0/8 to Apple Inc.; relays outside it: https://mask-api.icloud.com/egress-ip-ranges.csv'),
+  ('40.92.0.0/15', 'link scanner', 'Microsoft Exchange Online Protection (Defender Safe Links)', 'https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges (Exchange Online)'),
+  ('40.107.0.0/16', 'link scanner', 'Microsoft Exchange Online Protection (Defender Safe Links)', 'https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges (Exchange Online)'),
+  ('52.100.0.0/14', 'link scanner', 'Microsoft Exchange Online Protection (Defender Safe Links)', 'https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges (Exchange Online)'),
+  ('104.47.0.0/17', 'link scanner', 'Microsoft Exchange Online Protection (Defender Safe Links)', 'https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges (Exchange Online)'),
+  ('205.139.110.0/24', 'link scanner', 'Mimecast (US)', 'Mimecast: "Data Centers and URLs", IP ranges per region'),
+  ('216.205.24.0/24', 'link scanner', 'Mimecast (US)', 'Mimecast: "Data Centers and URLs", IP ranges per region'),
+  ('207.211.30.0/24', 'link scanner', 'Mimecast (US)', 'Mimecast: "Data Centers and URLs", IP ranges per region'),
+  ('91.220.42.0/24', 'link scanner', 'Mimecast (UK)', 'Mimecast: "Data Centers and URLs", IP ranges per region'),
+  ('146.101.78.0/24', 'link scanner', 'Mimecast (UK)', 'Mimecast: "Data Centers and URLs", IP ranges per region'),
+  ('195.130.217.0/24', 'link scanner', 'Mimecast (UK)', 'Mimecast: "Data Centers and URLs", IP ranges per region'),
+  ('148.163.128.0/19', 'link scanner', 'Proofpoint (pphosted)', 'Proofpoint: IP addresses of Proofpoint on Demand and Essentials'),
+  ('67.231.152.0/21', 'link scanner', 'Proofpoint Essentials', 'Proofpoint: IP addresses of Proofpoint on Demand and Essentials'),
+  ('64.235.144.0/20', 'link scanner', 'Barracuda Email Security Service', 'Barracuda Campus: Email Gateway Defense IP ranges'),
+  ('209.222.80.0/21', 'link scanner', 'Barracuda Email Security Service', 'Barracuda Campus: Email Gateway Defense IP ranges');
+
+-- Per-source human numbers: what Mailroom's own hits counted (Azure's are the rest).
+alter table app_public.messages
+  add column opens_human_mailroom integer not null default 0,
+  add column clicks_human_mailroom integer not null default 0;
+comment on column app_public.messages.opens_human_mailroom is 'Of opens_human, those seen by Mailroom''s own open pixel (the rest are Azure''s); likewise clicks_human_mailroom.';
+
+alter table app_public.campaign_rollups
+  add column opens_human_azure bigint not null default 0,
+  add column opens_human_mailroom bigint not null default 0,
+  add column clicks_human_azure bigint not null default 0,
+  add column clicks_human_mailroom bigint not null default 0;
+comment on table app_public.campaign_rollups is 'A campaign''s numbers in one row, kept current by statement-level triggers on messages (one update per campaign per statement). Counts are of messages: by send status, by delivery status (delivered = Delivered; bounced_soft includes soft Failed, Quarantined and FilteredSpam), unique_* = messages with at least one view/click, opens and clicks = totals; *_human exclude machine engagement; *_human_azure and *_human_mailroom split the human opens and clicks by the source that counted them. app_public.recompute_campaign_rollup rebuilds it.';
+
+-- engagement_machine_reason takes whether a honeypot hit is near (migrations/sql/30-attribution).
+drop function if exists app_private.engagement_machine_reason(text, timestamptz, timestamptz, text, timestamptz, bigint, app_public.engagement_settings);
+
+-- The hits whose address is still whole, for the truncation after TRACKING_IP_RETENTION_DAYS.
+create index raw_events_whole_ip_address_idx on app_public.raw_events (received_at)
+  where ip_address is not null and masklen(ip_address) in (32, 128);
