@@ -68,6 +68,7 @@ export function createTrackingRouter(deps: TrackingDependencies): express.Router
   const log = deps.log.child({ component: "tracking" });
   const queue = new DeliveryQueue(deps.pool, INGEST_TASK);
   const keys = () => trackingKeys(deps.pool, deps.secrets);
+  keys().catch(() => undefined); // read at start, not at the first hit (a failure is retried then)
   let failures = 0;
   let failureWarned = 0;
 

@@ -89,12 +89,14 @@ export class TrackingKeys {
     const match = TOKEN.exec(token);
     if (!match) return undefined;
     const payload = Buffer.from(match[1], "base64url");
+    const given = Buffer.from(match[2], "base64url");
+    // Only the one spelling of the bytes (base64's unused low bits of a last character could spell it otherwise).
+    if (payload.toString("base64url") !== match[1] || given.toString("base64url") !== match[2]) return undefined;
     if (payload.length < HEADER_BYTES || payload[0] !== VERSION) return undefined;
     const kind = KIND_OF.get(payload[1]);
     if (!kind || !kinds.includes(kind)) return undefined;
     const key = this.keys.find((k) => k.id.equals(payload.subarray(2, 6)));
     if (!key) return undefined;
-    const given = Buffer.from(match[2], "base64url");
     const expected = mac(key.secret, payload);
     if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return undefined;
     const url = kind === "click" ? payload.subarray(HEADER_BYTES).toString("utf8") : undefined;
@@ -133,7 +135,16 @@ export function trackingKeys(pool: pg.Pool, configured: string[] | undefined): P
   const configuration = JSON.stringify(configured ?? []);
   let keys = byConfiguration.get(configuration);
   if (!keys) {
-    keys = loadTrackingKeys((text, values) => pool.query(text, values), configured);
+    const loading = loadTrackingKeys((text, values) => pool.query(text, values), configured);
+    keys =
+      configured !== undefined && configured.length > 0
+        ? // The configured keys do not wait for the database: while it cannot be read, they alone verify (and the
+          // database's secret is looked for again at the next hit).
+          loading.catch(() => {
+            byConfiguration.delete(configuration);
+            return new TrackingKeys(configured);
+          })
+        : loading;
     keys.catch(() => byConfiguration.delete(configuration));
     byConfiguration.set(configuration, keys);
   }

@@ -25,6 +25,8 @@ export async function startReceiver(
     maxBodyBytes?: number;
     maxBytesInFlight?: number;
     shuttingDown?: () => boolean;
+    trackingSecrets?: string[];
+    trustProxy?: boolean | number | string;
   } = {},
 ): Promise<Receiver> {
   const app = createHttpApp({
@@ -36,6 +38,8 @@ export async function startReceiver(
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES,
       maxBytesInFlight: options.maxBytesInFlight,
     },
+    trackingSecrets: options.trackingSecrets,
+    trustProxy: options.trustProxy,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
