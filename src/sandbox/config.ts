@@ -40,6 +40,7 @@ const VARIABLES: [string, keyof SandboxSettings, Kind][] = [
   ["SANDBOX_ENGAGEMENT_DELAY_SECONDS", "engagementDelaySeconds", "range"],
   ["SANDBOX_MAX_CLOCK_SKEW_SECONDS", "maxClockSkewSeconds", "number"],
   ["SANDBOX_RETAINED_EMAILS", "retainedEmails", "integer"],
+  ["SANDBOX_RETAINED_CONTENT_BYTES", "retainedContentBytes", "integer"],
   ["SANDBOX_RETAINED_DELIVERIES", "retainedDeliveries", "integer"],
   ["SANDBOX_RETAINED_DEAD_LETTERS", "retainedDeadLetters", "integer"],
   ["SANDBOX_DELIVERY_TIMEOUT_MS", "deliveryTimeoutMs", "integer"],

@@ -25,6 +25,13 @@ export interface AcsAnswer {
   body: unknown;
 }
 
+/** What the email says, as received (kept for the newest emails within retainedContentBytes). */
+export interface EmailContent {
+  subject: string;
+  html: string | null;
+  plainText: string | null;
+}
+
 export interface AcceptedEmail {
   operationId: string;
   internetMessageId: string;
@@ -45,6 +52,10 @@ export interface AcceptedEmail {
   endsAt: number;
   outcome: "Succeeded" | "Failed";
   bodyHash: string;
+  /** Subject, HTML and plain text; undefined once dropped to stay within retainedContentBytes. */
+  content: EmailContent | undefined;
+  /** UTF-8 bytes of the content's three parts (what it counts against retainedContentBytes). */
+  contentBytes: number;
 }
 
 export interface EmailView {
@@ -64,6 +75,11 @@ export interface EmailView {
   acceptedAt: string;
   /** When the operation ends (or ended) Succeeded or Failed. */
   endsAt: string;
+}
+
+/** One email with what it says: `content` is null when it was dropped to stay within retainedContentBytes. */
+export interface EmailDetailView extends EmailView {
+  content: EmailContent | null;
 }
 
 export type ScheduledKind = "delivery-report" | "human-view" | "human-click" | "machine-open" | "scanner-click";
@@ -175,6 +191,9 @@ export interface EmailServiceOptions {
 
 export class EmailService {
   private emails = new Map<string, AcceptedEmail>();
+  /** The retained emails that still hold their content, oldest first, and the bytes of that content. */
+  private withContent = new Map<string, AcceptedEmail>();
+  private contentBytes = 0;
   private byInternetMessageId = new Map<string, string>();
   private perMinute: SlidingWindow | null = null;
   private perHour: SlidingWindow | null = null;
@@ -275,6 +294,9 @@ export class EmailService {
       endsAt: now + settings.operationSeconds * 1000 * settings.timeScale,
       outcome: this.options.random.chance(settings.failedShare) ? "Failed" : "Succeeded",
       bodyHash,
+      content: { subject: parsed.subject, html: parsed.html ?? null, plainText: parsed.plainText ?? null },
+      contentBytes:
+        Buffer.byteLength(parsed.subject) + Buffer.byteLength(parsed.html ?? "") + Buffer.byteLength(parsed.plainText ?? ""),
     };
     this.remember(email, settings);
     this.totals.accepted++;
@@ -306,9 +328,10 @@ export class EmailService {
     };
   }
 
-  getEmail(operationId: string): EmailView | undefined {
+  /** One retained email with its content (null when dropped to stay within retainedContentBytes). */
+  getEmail(operationId: string): EmailDetailView | undefined {
     const email = this.emails.get(operationId.toLowerCase());
-    return email ? this.view(email, Date.now()) : undefined;
+    return email ? { ...this.view(email, Date.now()), content: email.content ?? null } : undefined;
   }
 
   listEmails(offset = 0, limit = Infinity): EmailView[] {
@@ -325,6 +348,11 @@ export class EmailService {
 
   get emailCount(): number {
     return this.emails.size;
+  }
+
+  /** Bytes of content held for retained emails (at most retainedContentBytes). */
+  get retainedContentBytes(): number {
+    return this.contentBytes;
   }
 
   get scheduledCount(): number {
@@ -351,6 +379,9 @@ export class EmailService {
 
   reset(): void {
     this.emails.clear();
+    for (const email of this.withContent.values()) email.content = undefined;
+    this.withContent.clear();
+    this.contentBytes = 0;
     this.byInternetMessageId.clear();
     this.scheduled.clear();
     this.resetQuotas();
@@ -449,6 +480,7 @@ export class EmailService {
       message,
       subject: content.subject,
       html: typeof content.html === "string" ? content.html : undefined,
+      plainText: typeof content.plainText === "string" ? content.plainText : undefined,
       to,
       cc,
       bcc,
@@ -502,16 +534,37 @@ export class EmailService {
     return String(Math.max(1, Math.ceil((email.endsAt - now) / 1000)));
   }
 
+  /**
+   * Keeps the email (the newest retainedEmails are kept) and its content (the newest that fit in
+   * retainedContentBytes). Content is dropped from the email object itself, so that events still scheduled
+   * for an email, which hold the object, do not keep its content alive either.
+   */
   private remember(email: AcceptedEmail, settings: SandboxSettings): void {
-    this.emails.set(email.operationId.toLowerCase(), email);
+    const key = email.operationId.toLowerCase();
+    this.emails.set(key, email);
     this.byInternetMessageId.set(email.internetMessageId, email.operationId);
+    if (email.contentBytes <= settings.retainedContentBytes) {
+      this.withContent.set(key, email);
+      this.contentBytes += email.contentBytes;
+    } else {
+      email.content = undefined;
+    }
     while (this.emails.size > settings.retainedEmails) {
       const oldest = this.emails.values().next().value as AcceptedEmail;
       this.emails.delete(oldest.operationId.toLowerCase());
+      this.dropContent(oldest);
       if (this.byInternetMessageId.get(oldest.internetMessageId) === oldest.operationId) {
         this.byInternetMessageId.delete(oldest.internetMessageId);
       }
     }
+    while (this.contentBytes > settings.retainedContentBytes && this.withContent.size > 0) {
+      this.dropContent(this.withContent.values().next().value as AcceptedEmail);
+    }
+  }
+
+  private dropContent(email: AcceptedEmail): void {
+    if (this.withContent.delete(email.operationId.toLowerCase())) this.contentBytes -= email.contentBytes;
+    email.content = undefined;
   }
 
   private view(email: AcceptedEmail, now: number): EmailView {

@@ -26,9 +26,11 @@
 //                                      CloudEventSchemaV1_0, maxEventsPerBatch, deliveryHeaders, ... ; resolves
 //                                      after the handshake succeeds, rejects (SubscriptionValidationError) if not
 //   unsubscribe(name), subscriptions()
-//   emails({offset, limit}), email(operationId)   accepted emails (recipients, headers with Message-ID,
+//   emails({offset, limit})            accepted emails, metadata only (recipients, headers with Message-ID,
 //                                      internetMessageId, operation id and status, times); the newest
 //                                      retainedEmails are kept
+//   email(operationId)                 one email with its content {subject, html, plainText} (null once
+//                                      dropped: the newest within retainedContentBytes keep it)
 //   scheduledEvents(limit)             events still to be published, earliest first
 //   deliveries()                       events delivered to webhooks (newest retainedDeliveries)
 //   deadLetters()                      events Event Grid gave up on (400/401/403/413, attempts or TTL exhausted)
@@ -47,7 +49,7 @@
 import crypto from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Log } from "../log.ts";
-import { EmailService, type EmailView, type ScheduledEventView } from "./email-service.ts";
+import { EmailService, type EmailDetailView, type EmailView, type ScheduledEventView } from "./email-service.ts";
 import {
   EventGrid,
   type DeadLetter,
@@ -63,7 +65,7 @@ export { SandboxSettingsError, DEFAULT_SETTINGS, DELIVERY_STATUSES } from "./set
 export type { SandboxSettings, DeliveryStatus, EngagementMessageId } from "./settings.ts";
 export { SubscriptionValidationError } from "./event-grid.ts";
 export type { DeadLetter, DeliveryRecord, EventSchema, SubscriptionOptions, SubscriptionView, PublishedEvent } from "./event-grid.ts";
-export type { EmailView, ScheduledEventView, ScheduledKind } from "./email-service.ts";
+export type { EmailContent, EmailDetailView, EmailView, ScheduledEventView, ScheduledKind } from "./email-service.ts";
 export { EMAIL_DELIVERY_REPORT, EMAIL_ENGAGEMENT } from "./email-service.ts";
 export { signRequest } from "./hmac.ts";
 export { loadSandboxConfig, type SandboxConfig } from "./config.ts";
@@ -81,7 +83,7 @@ export interface SandboxOptions {
 }
 
 export interface SandboxStats {
-  emails: EmailService["totals"] & { retained: number };
+  emails: EmailService["totals"] & { retained: number; retainedContentBytes: number };
   events: EventGrid["totals"] & { scheduled: number; pendingDeliveries: number };
 }
 
@@ -97,7 +99,7 @@ export interface Sandbox {
   unsubscribe(name: string): boolean;
   subscriptions(): SubscriptionView[];
   emails(options?: { offset?: number; limit?: number }): EmailView[];
-  email(operationId: string): EmailView | undefined;
+  email(operationId: string): EmailDetailView | undefined;
   scheduledEvents(limit?: number): ScheduledEventView[];
   deliveries(): DeliveryRecord[];
   deadLetters(): DeadLetter[];
@@ -133,7 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     eventGrid.reset();
   };
   const stats = (): SandboxStats => ({
-    emails: { ...email.totals, retained: email.emailCount },
+    emails: { ...email.totals, retained: email.emailCount, retainedContentBytes: email.retainedContentBytes },
     events: { ...eventGrid.totals, scheduled: email.scheduledCount, pendingDeliveries: eventGrid.pendingCount() },
   });
 

@@ -56,6 +56,8 @@ export interface SandboxSettings {
   maxClockSkewSeconds: number;
   /** Accepted emails kept for inspection and polling (oldest forgotten first). */
   retainedEmails: number;
+  /** UTF-8 bytes of content (subject, HTML, plain text) kept for the newest retained emails (oldest dropped first). */
+  retainedContentBytes: number;
   /** Delivered events kept for inspection (oldest forgotten first). */
   retainedDeliveries: number;
   /** Dead letters kept for inspection (oldest forgotten first). */
@@ -97,6 +99,7 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   engagementDelaySeconds: [5, 90],
   maxClockSkewSeconds: 900,
   retainedEmails: 10_000,
+  retainedContentBytes: 64 * 1024 * 1024,
   retainedDeliveries: 10_000,
   retainedDeadLetters: 10_000,
   deliveryTimeoutMs: 30_000,
@@ -239,6 +242,9 @@ export function checkSettings(current: SandboxSettings, change: Record<string, u
         break;
       case "retainedEmails":
         next.retainedEmails = count(key, value, 0, 10_000_000);
+        break;
+      case "retainedContentBytes":
+        next.retainedContentBytes = count(key, value, 0, 2 ** 40);
         break;
       case "retainedDeliveries":
         next.retainedDeliveries = count(key, value, 0, 10_000_000);

@@ -47,7 +47,8 @@ afterAll(async () => {
 });
 beforeEach(() => {
   sandbox.reset();
-  sandbox.configure({ ...FAST, failedShare: 0, faultShare: 0, lostResponseShare: 0, latencyMs: 0, operationSeconds: 5 });
+  sandbox.configure({ ...FAST, failedShare: 0, faultShare: 0, lostResponseShare: 0, latencyMs: 0, operationSeconds: 5,
+    retainedEmails: 10_000, retainedContentBytes: 64 * 1024 * 1024 });
 });
 
 describe("the real SDK against the sandbox", () => {
@@ -429,5 +430,77 @@ describe("operation status", () => {
     // The operation lasts 1 s; the SDK waits the 1 s Retry-After once, not its default 2 s interval.
     expect(elapsed).toBeGreaterThanOrEqual(900);
     expect(elapsed).toBeLessThan(3000);
+  });
+});
+
+describe("what the sandbox keeps of an email", () => {
+  const path = "/emails:send?api-version=2025-09-01";
+
+  test("subject, HTML, plain text and headers as received: in email(id) and GET /sandbox/emails/{id}, not in the list", async () => {
+    const html = '<p>Hello <a href="https://shop.example.com/sale?a=1&amp;b=2">sale</a> ünïcödé</p>';
+    const plainText = "Hello, sale: https://shop.example.com/sale?a=1&b=2";
+    const poller = await client.beginSend(
+      message({
+        content: { subject: "Kept as sent", html, plainText },
+        headers: { "Message-ID": "<kept-1@news.example.com>", "List-Unsubscribe": "<https://x.example.com/u/1>", "X-Campaign": "7" },
+      }),
+    );
+    const { id } = await poller.pollUntilDone();
+
+    const email = sandbox.email(id);
+    expect(email?.content).toEqual({ subject: "Kept as sent", html, plainText });
+    expect(email?.headers).toEqual({
+      "Message-ID": "<kept-1@news.example.com>",
+      "List-Unsubscribe": "<https://x.example.com/u/1>",
+      "X-Campaign": "7",
+    });
+
+    const one = (await (await fetch(`${sandbox.controlUrl}/emails/${id}`)).json()) as Record<string, unknown>;
+    expect(one.content).toEqual({ subject: "Kept as sent", html, plainText });
+    expect(one.headers).toMatchObject({ "X-Campaign": "7" });
+
+    // Listing stays cheap: metadata and headers, no content.
+    const listed = (await (await fetch(`${sandbox.controlUrl}/emails`)).json()) as Record<string, unknown>[];
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).not.toHaveProperty("content");
+    expect(listed[0]).toMatchObject({ operationId: id, subject: "Kept as sent" });
+    expect(sandbox.emails()[0]).not.toHaveProperty("content");
+  });
+
+  test("a message with HTML only keeps plainText null, and one with plain text only keeps html null", async () => {
+    const htmlOnly = await signedFetch(sandbox, "POST", path, JSON.stringify(message({ content: { subject: "h", html: "<p>x</p>" } })));
+    const textOnly = await signedFetch(sandbox, "POST", path, JSON.stringify(message({ content: { subject: "t", plainText: "x" } })));
+    const [h, t] = [(await htmlOnly.json()) as { id: string }, (await textOnly.json()) as { id: string }];
+    expect(sandbox.email(h.id)?.content).toEqual({ subject: "h", html: "<p>x</p>", plainText: null });
+    expect(sandbox.email(t.id)?.content).toEqual({ subject: "t", html: null, plainText: "x" });
+  });
+
+  test("memory stays bounded: content of the oldest emails is dropped beyond retainedContentBytes, emails beyond retainedEmails", async () => {
+    // Each email's content: subject (2 bytes) + 1000 bytes of HTML + 0 of text = 1002 bytes.
+    sandbox.configure({ retainedContentBytes: 3500, retainedEmails: 4 });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const body = JSON.stringify(message({ content: { subject: `s${i}`, html: `<p>${String(i).repeat(993)}</p>` } }));
+      ids.push(((await (await signedFetch(sandbox, "POST", path, body)).json()) as { id: string }).id);
+    }
+    // Only the newest 4 emails are retained, and of those the newest 3 keep their content (3 x 1002 <= 3500).
+    expect(sandbox.emails().map((e) => e.operationId)).toEqual(ids.slice(2));
+    expect(sandbox.email(ids[0])).toBeUndefined();
+    expect(sandbox.email(ids[2])?.content).toBeNull();
+    for (const id of ids.slice(3)) expect(sandbox.email(id)?.content?.html).toHaveLength(1000);
+    expect(sandbox.stats().emails.retainedContentBytes).toBe(3 * 1002);
+
+    // An email larger than the whole budget keeps none, and takes nothing from the others.
+    const big = JSON.stringify(message({ content: { subject: "big", html: "x".repeat(5000) } }));
+    const bigId = ((await (await signedFetch(sandbox, "POST", path, big)).json()) as { id: string }).id;
+    expect(sandbox.email(bigId)?.content).toBeNull();
+    expect(sandbox.email(ids[5])?.content).not.toBeNull();
+    expect(sandbox.stats().emails.retainedContentBytes).toBeLessThanOrEqual(3500);
+
+    // Metadata (subject, headers) of a retained email stays when its content is dropped.
+    expect(sandbox.email(ids[3])?.subject).toBe("s3");
+
+    sandbox.reset();
+    expect(sandbox.stats().emails.retainedContentBytes).toBe(0);
   });
 });

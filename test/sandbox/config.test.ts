@@ -27,6 +27,7 @@ describe("loadSandboxConfig", () => {
       SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID: "false",
       SANDBOX_DELIVERY_DELAY_SECONDS: "10-20",
       SANDBOX_SEED: "42",
+      SANDBOX_RETAINED_CONTENT_BYTES: "1048576",
       SANDBOX_WEBHOOK_URL: "http://127.0.0.1:3000/webhooks/acs?code=0123456789abcdef",
       SANDBOX_WEBHOOK_SCHEMA: "CloudEventSchemaV1_0",
       SANDBOX_MAX_EVENTS_PER_BATCH: "100",
@@ -41,6 +42,7 @@ describe("loadSandboxConfig", () => {
       engagementInternetMessageId: false,
       deliveryDelaySeconds: [10, 20],
       seed: 42,
+      retainedContentBytes: 1048576,
     });
     expect(config.subscription).toEqual({
       endpoint: "http://127.0.0.1:3000/webhooks/acs?code=0123456789abcdef",
