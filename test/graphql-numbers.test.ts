@@ -13,7 +13,8 @@ let campaignId: string;
 
 const ROLLUP_FIELDS = `recipients queued sending accepted sendFailed cancelled skipped delivered expanded bouncedHard
   bouncedSoft suppressed filteredSpam quarantined deliveryFailed unknownStatus uniqueOpensHuman uniqueOpens opensHuman
-  opens uniqueClicksHuman uniqueClicks clicksHuman clicks unsubscribes complaints`;
+  opens uniqueClicksHuman uniqueClicks clicksHuman clicks unsubscribes complaints opensHumanAzure opensHumanMailroom
+  clicksHumanAzure clicksHumanMailroom`;
 
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 

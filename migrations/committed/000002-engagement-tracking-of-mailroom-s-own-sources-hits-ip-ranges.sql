@@ -1,5 +1,5 @@
 --! Previous: sha1:dc1bd9e5797f8d834d2105c60afe1103ed1175d1
---! Hash: sha1:3ab0721b1946eec7bce266d395d9def49fee7cb0
+--! Hash: sha1:380a7f91ccfa42592a69852a06dfcc33c0cc74b9
 --! Message: Engagement tracking of Mailroom's own: sources, hits, IP ranges
 
 -- Mailroom's own engagement tracking: the per-campaign choice of source, what a hit adds to raw events and
@@ -108,3 +108,6 @@ drop function if exists app_private.engagement_machine_reason(text, timestamptz,
 -- The hits whose address is still whole, for the truncation after TRACKING_IP_RETENTION_DAYS.
 create index raw_events_whole_ip_address_idx on app_public.raw_events (received_at)
   where ip_address is not null and masklen(ip_address) in (32, 128);
+
+-- campaign_stats selects r.* of campaign_rollups, which has new columns now: made again by its file.
+drop view if exists app_public.campaign_stats;
