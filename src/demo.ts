@@ -40,9 +40,11 @@ export async function createDemoCampaign(pool: pg.Pool, subscribers: number): Pr
   try {
     await client.query("begin");
     const sender = await client.query<{ id: string }>(
-      `insert into app_public.senders (name, from_address, display_name, per_minute_limit, per_hour_limit)
-       values ('Demo', $1, 'Mailroom demo', null, null)
-       on conflict (lower(from_address)) do update set per_minute_limit = null, per_hour_limit = null
+      // Engagement from both sources: Azure's events (the sandbox emulates a custom domain with tracking on) and
+      // Mailroom's own pixel and redirect (the sandbox requests them as recipients and their machines would).
+      `insert into app_public.senders (name, from_address, display_name, per_minute_limit, per_hour_limit, engagement_tracking)
+       values ('Demo', $1, 'Mailroom demo', null, null, 'both')
+       on conflict (lower(from_address)) do update set per_minute_limit = null, per_hour_limit = null, engagement_tracking = 'both'
        returning id`,
       [`news@${DEMO_DOMAIN}`],
     );

@@ -51,6 +51,16 @@ const NUMBERS: { section: string; rows: [column: string, label: string, base?: s
       ["complaints", "complaints", "delivered"],
     ],
   },
+  {
+    // Which source counted the human opens and clicks (an open seen by both counts once, as Mailroom's).
+    section: "Engagement by source (human)",
+    rows: [
+      ["opens_human_azure", "opens seen by Azure", "opens_human"],
+      ["opens_human_mailroom", "opens seen by Mailroom", "opens_human"],
+      ["clicks_human_azure", "clicks seen by Azure", "clicks_human"],
+      ["clicks_human_mailroom", "clicks seen by Mailroom", "clicks_human"],
+    ],
+  },
 ];
 
 export const ROLLUP_COLUMNS = NUMBERS.flatMap((s) => s.rows.map(([column]) => column));
