@@ -17,7 +17,7 @@ export interface SandboxConfig {
 }
 
 type Env = Record<string, string | undefined>;
-type Kind = "number" | "integer" | "quota" | "boolean" | "text" | "mix" | "range";
+type Kind = "number" | "integer" | "quota" | "boolean" | "share" | "text" | "mix" | "range";
 
 const VARIABLES: [string, keyof SandboxSettings, Kind][] = [
   ["SANDBOX_TIME_SCALE", "timeScale", "number"],
@@ -34,7 +34,7 @@ const VARIABLES: [string, keyof SandboxSettings, Kind][] = [
   ["SANDBOX_MACHINE_OPEN_PROBABILITY", "machineOpenProbability", "number"],
   ["SANDBOX_SCANNER_CLICK_PROBABILITY", "scannerClickProbability", "number"],
   ["SANDBOX_ENGAGEMENT_MESSAGE_ID", "engagementMessageId", "text"],
-  ["SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID", "engagementInternetMessageId", "boolean"],
+  ["SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID", "engagementInternetMessageId", "share"],
   ["SANDBOX_DUPLICATE_SHARE", "duplicateShare", "number"],
   ["SANDBOX_DELIVERY_DELAY_SECONDS", "deliveryDelaySeconds", "range"],
   ["SANDBOX_ENGAGEMENT_DELAY_SECONDS", "engagementDelaySeconds", "range"],
@@ -74,6 +74,13 @@ function parse(variable: string, raw: string, kind: Kind): unknown {
       if (raw === "true") return true;
       if (raw === "false") return false;
       throw invalid(variable, raw, "true or false");
+    case "share": {
+      if (raw === "true") return 1;
+      if (raw === "false") return 0;
+      const n = number(raw);
+      if (Number.isNaN(n)) throw invalid(variable, raw, "a number from 0 to 1, true (1) or false (0)");
+      return n;
+    }
     case "text":
       return raw;
     case "range": {

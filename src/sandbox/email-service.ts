@@ -7,12 +7,17 @@ import type { Random } from "./random.ts";
 import type { DeliveryStatus, SandboxSettings } from "./settings.ts";
 import { Timeline } from "./timeline.ts";
 import {
+  FRACTION_DIGITS,
   HUMAN_USER_AGENTS,
   MACHINE_OPEN_USER_AGENTS,
   SCANNER_USER_AGENTS,
+  TOPIC_SPELLINGS,
   acsTimestamp,
   deliveryOutcome,
+  engagementTimestamp,
   linksOf,
+  topicSpelling,
+  type EngagementShape,
 } from "./traffic.ts";
 
 export const API_VERSIONS = ["2023-03-31", "2025-09-01"];
@@ -97,6 +102,8 @@ export interface ScheduledEvent {
   recipientMailServerHostName?: string;
   url?: string;
   userAgent?: string;
+  /** How an engagement event is spelled (drawn when scheduled, so that a seed repeats it). */
+  shape?: EngagementShape;
 }
 
 export interface ScheduledEventView {
@@ -184,6 +191,8 @@ function headerValue(headers: Record<string, string>, name: string): string | un
 
 export interface EmailServiceOptions {
   baseUrl: () => string;
+  /** The emulated resource's topic (engagement events spell it in several ways). */
+  topic: string;
   settings: () => SandboxSettings;
   random: Random;
   eventGrid: EventGrid;
@@ -595,7 +604,8 @@ export class EmailService {
     const add = (item: Omit<ScheduledEvent, "email" | "publishedAt">) => {
       const publishedAt = item.happenedAt + random.between(200, 900);
       const dueAt = email.acceptedAt + (publishedAt - email.acceptedAt) * settings.timeScale;
-      this.scheduled.add(dueAt, { ...item, email, publishedAt });
+      const shape = item.kind === "delivery-report" ? undefined : this.engagementShape(email, settings);
+      this.scheduled.add(dueAt, { ...item, email, publishedAt, ...(shape ? { shape } : {}) });
     };
     const seconds = (range: [number, number]) => email.acceptedAt + random.between(range[0], range[1]) * 1000;
 
@@ -628,6 +638,24 @@ export class EmailService {
     }
   }
 
+  /**
+   * The spelling of one engagement event, mixed as in Microsoft's published samples: userActionTimestamp or
+   * userActionTimeStamp, 0, 3, 6 or 7 fraction digits, the topic in several casings, view/View and click/Click,
+   * and internetMessageId on a share of them. With a distinct messageId (engagementMessageId "distinct")
+   * internetMessageId is the only key that ties the event to its message, so it is always there.
+   */
+  private engagementShape(email: AcceptedEmail, settings: SandboxSettings): EngagementShape {
+    const random = this.options.random;
+    return {
+      timestampKey: random.chance(0.5) ? "userActionTimestamp" : "userActionTimeStamp",
+      fractionDigits: random.pick(FRACTION_DIGITS),
+      ticks: Math.floor(random.between(0, 10_000)),
+      topicSpelling: Math.floor(random.between(0, TOPIC_SPELLINGS)),
+      capitalised: random.chance(0.5),
+      internetMessageId: email.engagementMessageId !== email.operationId || random.chance(settings.engagementInternetMessageId),
+    };
+  }
+
   private toEvent(item: ScheduledEvent): PublishedEvent {
     const email = item.email;
     const eventTime = new Date(item.publishedAt).toISOString();
@@ -653,8 +681,10 @@ export class EmailService {
         },
       };
     }
-    const settings = this.options.settings();
+    // No recipient: none of Microsoft's published engagement samples has one.
+    const shape = item.shape as EngagementShape;
     const messageId = email.engagementMessageId;
+    const engagementType = item.kind.endsWith("click") ? "click" : "view";
     return {
       id: crypto.randomUUID(),
       eventType: EMAIL_ENGAGEMENT,
@@ -662,15 +692,15 @@ export class EmailService {
       eventTime,
       dataVersion: "1.0",
       origin: item.kind,
+      topic: topicSpelling(this.options.topic, shape.topicSpelling),
       data: {
         sender: email.sender,
-        recipient: item.recipient,
         messageId,
-        ...(settings.engagementInternetMessageId ? { internetMessageId: email.internetMessageId } : {}),
-        userActionTimestamp: acsTimestamp(item.happenedAt),
+        ...(shape.internetMessageId ? { internetMessageId: email.internetMessageId } : {}),
+        [shape.timestampKey]: engagementTimestamp(item.happenedAt, shape.fractionDigits, shape.ticks),
         engagementContext: item.url ?? "",
         userAgent: item.userAgent ?? "",
-        engagementType: item.kind.endsWith("click") ? "click" : "view",
+        engagementType: shape.capitalised ? `${engagementType[0].toUpperCase()}${engagementType.slice(1)}` : engagementType,
       },
     };
   }

@@ -23,6 +23,8 @@ export interface PublishedEvent {
   data: Record<string, unknown>;
   /** What the sandbox knows and the event does not say: human, machine-open, scanner-click, delivery-report. */
   origin: string;
+  /** The topic (source) as this event spells it, when not the resource's own spelling (Azure's casing varies). */
+  topic?: string;
 }
 
 export interface SubscriptionOptions {
@@ -394,7 +396,7 @@ export class EventGrid {
       return {
         specversion: "1.0",
         type: event.eventType,
-        source: this.options.topic,
+        source: event.topic ?? this.options.topic,
         id: event.id,
         time: event.eventTime,
         subject: event.subject,
@@ -404,7 +406,7 @@ export class EventGrid {
     }
     return {
       id: event.id,
-      topic: this.options.topic,
+      topic: event.topic ?? this.options.topic,
       subject: event.subject,
       data: event.data,
       eventType: event.eventType,

@@ -121,7 +121,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   let baseUrl = "";
   const eventGrid = new EventGrid({ topic, baseUrl: () => baseUrl, settings: () => settings, random, onError });
-  const email = new EmailService({ baseUrl: () => baseUrl, settings: () => settings, random, eventGrid });
+  const email = new EmailService({ baseUrl: () => baseUrl, topic, settings: () => settings, random, eventGrid });
 
   const configure = (change: Record<string, unknown>): SandboxSettings => {
     const next = checkSettings(settings, change);

@@ -44,8 +44,11 @@ export interface SandboxSettings {
   scannerClickProbability: number;
   /** Engagement events' messageId: the send operation id, or a distinct id per message (seen in production). */
   engagementMessageId: EngagementMessageId;
-  /** Whether engagement events carry internetMessageId. */
-  engagementInternetMessageId: boolean;
+  /**
+   * Share (0..1) of engagement events that carry internetMessageId when engagementMessageId is "operation-id"
+   * (true = 1, false = 0). With "distinct" every engagement event carries it: it is the only usable key then.
+   */
+  engagementInternetMessageId: number;
   /** Share (0..1) of events Event Grid delivers a second time (same event id). */
   duplicateShare: number;
   /** Modelled seconds from sending to the delivery report: [min, max]. */
@@ -93,7 +96,7 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   machineOpenProbability: 0.15,
   scannerClickProbability: 0.03,
   engagementMessageId: "distinct",
-  engagementInternetMessageId: true,
+  engagementInternetMessageId: 0.3,
   duplicateShare: 0.01,
   deliveryDelaySeconds: [60, 300],
   engagementDelaySeconds: [5, 90],
@@ -225,8 +228,8 @@ export function checkSettings(current: SandboxSettings, change: Record<string, u
         next.engagementMessageId = value;
         break;
       case "engagementInternetMessageId":
-        if (typeof value !== "boolean") throw refuse(key, value, "true or false");
-        next.engagementInternetMessageId = value;
+        // A share; true and false (the setting was a switch before) mean 1 and 0.
+        next.engagementInternetMessageId = typeof value === "boolean" ? Number(value) : share(key, value);
         break;
       case "duplicateShare":
         next.duplicateShare = share(key, value);

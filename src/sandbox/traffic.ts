@@ -80,6 +80,49 @@ export function linksOf(html: string | undefined, limit = 20): string[] {
   return links;
 }
 
+/** How one engagement event is spelled; Microsoft's samples and production differ, so the sandbox mixes them. */
+export interface EngagementShape {
+  timestampKey: "userActionTimestamp" | "userActionTimeStamp";
+  /** Fraction digits of the timestamp: 0, 3, 6 or 7. */
+  fractionDigits: number;
+  /** Sub-millisecond 100 ns ticks (0..9999) for 6 or 7 digits. */
+  ticks: number;
+  /** Index into topicSpelling's variants. */
+  topicSpelling: number;
+  /** "View" / "Click" instead of "view" / "click". */
+  capitalised: boolean;
+  internetMessageId: boolean;
+}
+
+export const FRACTION_DIGITS = [0, 3, 6, 7] as const;
+export const TOPIC_SPELLINGS = 4;
+
+/**
+ * The resource's topic as events spell it: as configured, with the provider segment as in the REST
+ * specification's examples (communicationServices), all in lower case as in the event documentation, or with
+ * the resource group in upper case as Azure Resource Manager often reports it.
+ */
+export function topicSpelling(topic: string, variant: number): string {
+  const provider = /\/providers\/Microsoft\.Communication\/CommunicationServices\//i;
+  switch (variant) {
+    case 1:
+      return topic.replace(provider, "/providers/Microsoft.Communication/communicationServices/");
+    case 2:
+      return topic.replace(provider, "/providers/microsoft.communication/communicationservices/");
+    case 3:
+      return topic.replace(/\/resourceGroups\/([^/]+)\//i, (_m, group: string) => `/resourceGroups/${group.toUpperCase()}/`);
+    default:
+      return topic;
+  }
+}
+
+/** An engagement timestamp: 0, 3, 6 or 7 fraction digits and +00:00, as Microsoft's samples show them. */
+export function engagementTimestamp(ms: number, fractionDigits: number, ticks: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-11-27T10:04:31.285Z
+  const fraction = `${iso.slice(20, 23)}${String(ticks).padStart(4, "0")}`.slice(0, fractionDigits);
+  return `${iso.slice(0, 19)}${fraction ? `.${fraction}` : ""}+00:00`;
+}
+
 /** A timestamp as ACS writes them inside event data: seven fraction digits and +00:00. */
 export function acsTimestamp(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2026-11-27T10:04:31.285Z

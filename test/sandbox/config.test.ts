@@ -39,7 +39,7 @@ describe("loadSandboxConfig", () => {
       quotaPerHour: 1000,
       statusMix: { Delivered: 80, Bounced: 20, Suppressed: 0 },
       engagementMessageId: "operation-id",
-      engagementInternetMessageId: false,
+      engagementInternetMessageId: 0,
       deliveryDelaySeconds: [10, 20],
       seed: 42,
       retainedContentBytes: 1048576,
@@ -56,6 +56,8 @@ describe("loadSandboxConfig", () => {
     ["SANDBOX_FAULT_SHARE", "1.5", /SANDBOX_FAULT_SHARE="1.5"; expected a number from 0 to 1\.$/],
     ["SANDBOX_QUOTA_PER_HOUR", "0", /SANDBOX_QUOTA_PER_HOUR="0"; expected an integer from 1 to/],
     ["SANDBOX_ENGAGEMENT_MESSAGE_ID", "same", /SANDBOX_ENGAGEMENT_MESSAGE_ID="same"; expected "operation-id" or "distinct"/],
+    ["SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID", "some", /SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID="some"; expected a number from 0 to 1, true \(1\) or false \(0\)\.$/],
+    ["SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID", "2", /SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID="2"; expected a number from 0 to 1\.$/],
     ["SANDBOX_STATUS_MIX", "Delivered=0", /SANDBOX_STATUS_MIX="Delivered=0"; expected at least one weight above 0/],
     ["SANDBOX_PORT", "70000", /SANDBOX_PORT="70000"; expected an integer from 0 to 65535/],
     ["SANDBOX_ACCESS_KEY", "not base64!", /SANDBOX_ACCESS_KEY=\(hidden\); expected a base64 key/],
@@ -75,6 +77,12 @@ describe("loadSandboxConfig", () => {
   });
 });
 
+test("engagementInternetMessageId is a share; true and false (it was a switch) mean 1 and 0", () => {
+  expect(loadSandboxConfig({ SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID: "0.25" }).settings.engagementInternetMessageId).toBe(0.25);
+  expect(loadSandboxConfig({ SANDBOX_ENGAGEMENT_INTERNET_MESSAGE_ID: "true" }).settings.engagementInternetMessageId).toBe(1);
+  expect(DEFAULT_SETTINGS.engagementInternetMessageId).toBe(0.3);
+});
+
 test("configure() refuses a bad value and keeps the settings as they were", async () => {
   const sandbox = await startSandbox({ settings: { quotaPerMinute: null } });
   try {
@@ -82,6 +90,9 @@ test("configure() refuses a bad value and keeps the settings as they were", asyn
     expect(() => sandbox.configure({ deliveryDelaySeconds: [5, 1] })).toThrow(/deliveryDelaySeconds/);
     expect(sandbox.settings().timeScale).toBe(DEFAULT_SETTINGS.timeScale);
     expect(sandbox.configure({ quotaPerHour: null }).quotaPerHour).toBeNull();
+    expect(sandbox.configure({ engagementInternetMessageId: true as unknown as number }).engagementInternetMessageId).toBe(1);
+    expect(sandbox.configure({ engagementInternetMessageId: false as unknown as number }).engagementInternetMessageId).toBe(0);
+    expect(() => sandbox.configure({ engagementInternetMessageId: 1.5 })).toThrow(/engagementInternetMessageId/);
   } finally {
     await sandbox.stop();
   }

@@ -16,6 +16,24 @@ import { startReceiver, type Receiver } from "./receiver.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "../fixtures/eventgrid");
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as Record<string, unknown>[];
+/** Engagement events in the shapes Microsoft publishes (test/fixtures/sandbox/README.md). */
+const SAMPLES = path.join(import.meta.dirname, "../fixtures/sandbox");
+const sample = (name: string) => {
+  const parsed = JSON.parse(fs.readFileSync(path.join(SAMPLES, name), "utf8")) as Record<string, unknown> | Record<string, unknown>[];
+  return (Array.isArray(parsed) ? parsed[0] : parsed) as { data: Record<string, unknown>; topic?: string; source?: string };
+};
+const PUBLISHED_ENGAGEMENT = [
+  sample("eventgrid-engagement-view-docs.json"),
+  sample("eventgrid-engagement-click-specs.json"),
+  sample("cloudevents-engagement-click-specs.json"),
+];
+const TIMESTAMP_KEYS = ["userActionTimestamp", "userActionTimeStamp"];
+/** The data keys of an engagement event, its timestamp's spelling set aside (both spellings are published). */
+const shapeKeys = (data: Record<string, unknown>) =>
+  Object.keys(data)
+    .map((k) => (TIMESTAMP_KEYS.includes(k) ? "userActionTimestamp" : k))
+    .sort();
+const PUBLISHED_KEY_SETS = PUBLISHED_ENGAGEMENT.map((e) => shapeKeys(e.data).join(","));
 
 // Every modelled second is half a real millisecond: delivery reports arrive within ~150 ms, the first
 // retries after ~5 ms, a 503's minimum retry delay (30 s) after ~15 ms.
@@ -94,7 +112,9 @@ describe("Event Grid schema", () => {
       expect(request.headers["aeg-metadata-version"]).toBe("1");
       const events = await deserializer.deserializeEventGridEvents(request.body);
       expect(events).toHaveLength(1);
-      expect(events[0].topic).toBe(sandbox.topic);
+      // Delivery reports spell the topic as the resource does; engagement events in several casings.
+      if (events[0].eventType === EMAIL_DELIVERY_REPORT) expect(events[0].topic).toBe(sandbox.topic);
+      expect(events[0].topic?.toLowerCase()).toBe(sandbox.topic.toLowerCase());
       expect(events[0].eventTime).toBeInstanceOf(Date);
     }
 
@@ -118,18 +138,22 @@ describe("Event Grid schema", () => {
     expect(Object.keys(reports[0].data).sort()).toEqual(Object.keys(azureReport.data as object).sort());
 
     const engagement = events.filter((e) => e.eventType === EMAIL_ENGAGEMENT);
-    expect(engagement.map((e) => e.data.engagementType).sort()).toEqual(["click", "click", "view", "view"]);
-    for (const click of engagement.filter((e) => e.data.engagementType === "click")) {
+    expect(engagement.map((e) => String(e.data.engagementType).toLowerCase()).sort()).toEqual(["click", "click", "view", "view"]);
+    for (const click of engagement.filter((e) => String(e.data.engagementType).toLowerCase() === "click")) {
       expect(["https://shop.example.com/sale?utm_source=mailroom", "https://shop.example.com/faq"]).toContain(
         click.data.engagementContext,
       );
     }
-    const azureView = fixture("eventgrid-engagement-view.json")[0];
-    const view = engagement.find((e) => e.data.engagementType === "view") as EventGridEnvelope;
-    expect(Object.keys(view.data).sort()).toEqual(Object.keys(azureView.data as object).sort());
-    // Default: engagement carries a messageId of its own (as reported from production) and the internetMessageId.
-    expect(view.data.messageId).not.toBe(operationId);
-    expect(view.data.internetMessageId).toBe("<n1@news.example.com>");
+    const view = engagement.find((e) => String(e.data.engagementType).toLowerCase() === "view") as EventGridEnvelope;
+    for (const event of engagement) {
+      // No engagement event carries recipient: none of Microsoft's samples does.
+      expect(event.data).not.toHaveProperty("recipient");
+      // Default: a messageId of its own (as reported from production), so always the internetMessageId.
+      expect(event.data.messageId).not.toBe(operationId);
+      expect(event.data.internetMessageId).toBe("<n1@news.example.com>");
+      // The keys of Microsoft's sample that carries internetMessageId (the REST specification's).
+      expect(shapeKeys(event.data)).toEqual(shapeKeys(sample("eventgrid-engagement-click-specs.json").data));
+    }
     expect(view.subject).toBe(`sender/news@news.example.com/message/${view.data.messageId}`);
 
     // The sandbox's own records agree with what the webhook received.
@@ -141,7 +165,7 @@ describe("Event Grid schema", () => {
     const { sandbox, receiver, client } = await setUp({
       ...ENGAGED,
       engagementMessageId: "operation-id",
-      engagementInternetMessageId: false,
+      engagementInternetMessageId: 0,
     });
     await sandbox.subscribe({ endpoint: receiver.url });
     const { id: operationId } = await (await client.beginSend(message(["ada@example.org"]))).pollUntilDone();
@@ -184,10 +208,10 @@ describe("Event Grid schema", () => {
     expect(statuses).toEqual({ "bounced@example.org": "Bounced", "suppressed+1@example.org": "Suppressed", "ada@example.org": "Delivered" });
     const bounce = events.find((e) => e.data.status === "Bounced") as EventGridEnvelope;
     expect((bounce.data.deliveryStatusDetails as { statusMessage: string }).statusMessage).toMatch(/^5\d\d 5\.\d+\.\d+ /);
-    // Only the delivered recipient engages; its view (seconds) comes before its report (minutes).
-    const order = events.filter((e) => e.data.recipient === "ada@example.org").map((e) => e.eventType);
+    // Only the delivered recipient engages (one view; engagement events name no recipient); its view
+    // (seconds) comes before its report (minutes).
+    const order = events.filter((e) => e.eventType === EMAIL_ENGAGEMENT || e.data.recipient === "ada@example.org").map((e) => e.eventType);
     expect(order).toEqual([EMAIL_ENGAGEMENT, EMAIL_DELIVERY_REPORT]);
-    expect(events.filter((e) => e.eventType === EMAIL_ENGAGEMENT).map((e) => e.data.recipient)).toEqual(["ada@example.org"]);
   });
 
   test("includedEventTypes filters, and delivery headers come on the handshake and every delivery", async () => {
@@ -265,6 +289,97 @@ describe("Event Grid schema", () => {
   });
 });
 
+describe("engagement events in the shapes Microsoft publishes", () => {
+  const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?\+00:00$/;
+  const recipients = Array.from({ length: 30 }, (_, i) => `r${i}@example.org`);
+
+  /** The spelling of every engagement event of one send to 30 recipients (each views and clicks). */
+  async function engagementOf(settings: Partial<SandboxSettings>) {
+    const { sandbox, receiver, client } = await setUp({ ...ENGAGED, ...settings });
+    await sandbox.subscribe({ endpoint: receiver.url, maxEventsPerBatch: 100 });
+    const { id: operationId } = await (await client.beginSend(message(recipients, "<mix@news.example.com>"))).pollUntilDone();
+    await sandbox.whenIdle();
+    const events = bodies(receiver);
+    await deserializer.deserializeEventGridEvents(JSON.stringify(events));
+    const acceptedAt = Date.parse(sandbox.emails()[0].acceptedAt);
+    return { operationId, acceptedAt, events, engagement: events.filter((e) => e.eventType === EMAIL_ENGAGEMENT) };
+  }
+  const spelling = (e: EventGridEnvelope & { topic?: string }) => {
+    const key = TIMESTAMP_KEYS.find((k) => k in e.data) as string;
+    const digits = TIMESTAMP.exec(String(e.data[key]))?.[1]?.length ?? 0;
+    return `${key} ${digits} ${e.topic} ${String(e.data.engagementType)} ${"internetMessageId" in e.data}`;
+  };
+
+  test("a mix: no recipient, internetMessageId on some, both timestamp spellings, 0/3/6/7 digits, topics in several casings", async () => {
+    const { operationId, acceptedAt, events, engagement } = await engagementOf({
+      engagementMessageId: "operation-id",
+      engagementInternetMessageId: 0.5,
+    });
+    expect(engagement).toHaveLength(60);
+    const withId = engagement.filter((e) => "internetMessageId" in e.data);
+    expect(withId.length).toBeGreaterThan(0);
+    expect(withId.length).toBeLessThan(60);
+    for (const event of engagement) {
+      expect(event.data).not.toHaveProperty("recipient");
+      expect(PUBLISHED_KEY_SETS).toContain(shapeKeys(event.data).join(","));
+      // Attributable either way: messageId is the send's operation id, internetMessageId when present its Message-ID.
+      expect(event.data.messageId).toBe(operationId);
+      expect(event.subject).toBe(`sender/news@news.example.com/message/${operationId}`);
+      if ("internetMessageId" in event.data) expect(event.data.internetMessageId).toBe("<mix@news.example.com>");
+      const key = TIMESTAMP_KEYS.find((k) => k in event.data) as string;
+      const timestamp = String(event.data[key]);
+      expect(timestamp).toMatch(TIMESTAMP);
+      const seconds = (Date.parse(timestamp) - acceptedAt) / 1000;
+      expect(seconds).toBeGreaterThan(4);
+      expect(seconds).toBeLessThan(200);
+      expect(["view", "View", "click", "Click"]).toContain(event.data.engagementType);
+    }
+    const keys = new Set(engagement.map((e) => TIMESTAMP_KEYS.find((k) => k in e.data)));
+    expect(keys).toEqual(new Set(TIMESTAMP_KEYS));
+    const digits = new Set(engagement.map((e) => TIMESTAMP.exec(String(e.data.userActionTimestamp ?? e.data.userActionTimeStamp))?.[1]?.length ?? 0));
+    expect(digits).toEqual(new Set([0, 3, 6, 7]));
+    const topics = new Set(engagement.map((e) => (e as { topic?: string }).topic));
+    expect(topics.size).toBeGreaterThan(1);
+    for (const topic of topics) expect(topic?.toLowerCase()).toBe(sandbox?.topic.toLowerCase());
+    expect([...topics].some((t) => t?.includes("/providers/microsoft.communication/communicationservices/"))).toBe(true);
+    expect([...topics].some((t) => t?.includes("/providers/Microsoft.Communication/communicationServices/"))).toBe(true);
+    expect(new Set(engagement.map((e) => e.data.engagementType))).toEqual(new Set(["view", "View", "click", "Click"]));
+
+    // Delivery reports keep their shape: recipient, internetMessageId, the resource's own topic spelling.
+    const azureReport = fixture("eventgrid-delivery-delivered.json")[0];
+    for (const report of events.filter((e) => e.eventType === EMAIL_DELIVERY_REPORT)) {
+      expect(Object.keys(report.data).sort()).toEqual(Object.keys(azureReport.data as object).sort());
+      expect(report.data).toMatchObject({ messageId: operationId, internetMessageId: "<mix@news.example.com>" });
+      expect((report as { topic?: string }).topic).toBe(sandbox?.topic);
+    }
+  });
+
+  test("engagementMessageId distinct: every engagement event carries internetMessageId, whatever the share", async () => {
+    const { operationId, engagement } = await engagementOf({ engagementMessageId: "distinct", engagementInternetMessageId: 0 });
+    expect(engagement).toHaveLength(60);
+    for (const event of engagement) {
+      expect(event.data.messageId).not.toBe(operationId);
+      expect(event.data.internetMessageId).toBe("<mix@news.example.com>");
+      expect(event.data).not.toHaveProperty("recipient");
+    }
+  });
+
+  test("the same seed spells the same events the same way", async () => {
+    const settings = { engagementMessageId: "operation-id", engagementInternetMessageId: 0.5, seed: 99 } as const;
+    const first = (await engagementOf(settings)).engagement.map(spelling).sort();
+    await sandbox?.stop();
+    await receiver?.close();
+    const second = (await engagementOf(settings)).engagement.map(spelling).sort();
+    expect(second).toEqual(first);
+    const other = (await (async () => {
+      await sandbox?.stop();
+      await receiver?.close();
+      return engagementOf({ ...settings, seed: 100 });
+    })()).engagement.map(spelling).sort();
+    expect(other).not.toEqual(first);
+  });
+});
+
 describe("CloudEvents schema", () => {
   test("OPTIONS handshake first; single events as application/cloudevents+json, batches as cloudevents-batch+json", async () => {
     const { sandbox, receiver, client } = await setUp(ENGAGED);
@@ -282,7 +397,8 @@ describe("CloudEvents schema", () => {
       const body = JSON.parse(request.body) as Record<string, unknown>;
       expect(Array.isArray(body)).toBe(false);
       const [event] = await deserializer.deserializeCloudEvents(request.body);
-      expect(event.source).toBe(sandbox.topic);
+      if (event.type === EMAIL_DELIVERY_REPORT) expect(event.source).toBe(sandbox.topic);
+      expect(event.source.toLowerCase()).toBe(sandbox.topic.toLowerCase());
       expect(body.specversion).toBe("1.0");
       expect([EMAIL_DELIVERY_REPORT, EMAIL_ENGAGEMENT]).toContain(event.type);
       expect(Object.keys(body).sort()).toEqual(Object.keys(fixture("cloudevents-delivery-delivered.json")).sort());
