@@ -318,7 +318,9 @@ begin
         case when e.kind = 'engagement'
              then app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) end
           as ignored_reason,
+        -- Engagement that counts nowhere has no machine reason either (ignored_reason says why).
         case when e.kind = 'engagement'
+              and app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) is null
              then app_private.engagement_machine_reason(coalesce(request.reason, agent.reason), e.occurred_at, e.accepted_at,
                                                         e.delivery_status, e.delivery_status_at, null, null, s) end as machine_reason
       from event as e
@@ -379,8 +381,8 @@ begin
       -- the message has another, the honeypot's included), and with both sources the rule that counts an open or
       -- click seen by Azure and by Mailroom once (engagement while the message has other engagement).
       select n.message_id,
-        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
-          and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
+        count(*) filter (where n.counts and n.engagement_type = 'click') > 0
+          and count(*) filter (where n.counts and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
         or max(n.engagement_tracking) = 'both' and count(*) filter (where n.counts) > 0
           and count(*) filter (where n.counts) + max(n.earlier_engagement) > 1
           as rederive,
@@ -1694,11 +1696,11 @@ begin
   clicks as (
     select message_id, array_agg(url) as urls, array_agg(occurred_at) as times
     from engagement
-    where engagement_type = 'click' and url is not null
+    where engagement_type = 'click' and url is not null and own_ignored_reason is null
     group by message_id
   ),
   honeypot_hits as (
-    select message_id, array_agg(occurred_at) as times from engagement where honeypot group by message_id
+    select message_id, array_agg(occurred_at) as times from engagement where honeypot and own_ignored_reason is null group by message_id
   ),
   burst as materialized (
     -- For each click, the distinct links clicked in the same message within burst_seconds of it, and whether the
@@ -1730,8 +1732,11 @@ begin
     select e.raw_event_id, e.message_id, e.engagement_type, e.engagement_source, e.occurred_at,
       e.machine_reason as old_reason, e.ignored_reason as old_ignored_reason,
       coalesce(e.own_ignored_reason, d.reason) as ignored_reason,
-      app_private.engagement_machine_reason(coalesce(e.request_reason, e.user_agent_reason), e.occurred_at, e.accepted_at,
-                                            r.status, r.occurred_at, b.distinct_links, b.honeypot_near, s) as machine_reason
+      -- Engagement that counts nowhere has no machine reason either.
+      case when e.own_ignored_reason is null and d.reason is null
+           then app_private.engagement_machine_reason(coalesce(e.request_reason, e.user_agent_reason), e.occurred_at,
+                                                      e.accepted_at, r.status, r.occurred_at, b.distinct_links,
+                                                      b.honeypot_near, s) end as machine_reason
     from engagement as e cross join app_public.engagement_settings as s
     left join burst as b on b.raw_event_id = e.raw_event_id
     left join duplicate as d on d.raw_event_id = e.raw_event_id
@@ -2630,7 +2635,7 @@ begin
                        and n.opens_human + n.opens_machine + n.clicks_human + n.clicks_machine > 0
                        and exists (
                          select 1 from app_public.message_events as me
-                         where me.message_id = n.id and me.kind = 'engagement'
+                         where me.message_id = n.id and me.kind = 'engagement' and me.ignored_reason is null
                            and app_private.engagement_machine_reason(coalesce(me.request_reason, me.user_agent_reason),
                                                                      me.occurred_at, n.accepted_at, n.delivery_status,
                                                                      n.delivery_status_at, null, null, s)
@@ -3124,7 +3129,7 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
       bool_or(o.honeypot and not e.honeypot) as honeypot_near
     from engagement as e cross join settings as s
     join engagement as o on o.message_id = e.message_id
-    where e.engagement_type = 'click' and o.engagement_type = 'click'
+    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.own_ignored is null
       and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
                             and e.occurred_at + make_interval(secs => s.burst_seconds)
     group by e.id

@@ -20,6 +20,7 @@ import { EventEmitter } from "node:events";
 import { Logger, run, type WorkerEvents } from "graphile-worker";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import ingestEvents from "../tasks/ingest_events.ts";
+import { TrackingKeys } from "../src/tracking/token.ts";
 import { createTestDatabase, superuserQuery, type TestDatabase } from "./helpers/database.ts";
 import { endPool, testPool } from "./helpers/pg.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -35,6 +36,9 @@ const TOPIC =
 const SENDER = "news@news.example.com";
 const ACCEPTED_AT = Date.parse("2026-11-27T09:00:00Z");
 const CAMPAIGNS = ["autumn", "winter", "spring"] as const;
+// Which engagement each campaign counts: Azure's, Mailroom's own hits, or both (an open or click seen by both once).
+const TRACKING = ["azure", "mailroom", "both"] as const;
+const TRACKING_KEYS = new TrackingKeys(["property-test-tracking-secret-0123456789"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // A seeded generator (mulberry32): the event set comes from SEED, each run's order from SEED and its number.
@@ -157,6 +161,23 @@ function click(m: Message, atMs: number, url: string, userAgent: string) {
   });
 }
 
+/** Mailroom's own hit (what src/http/tracking.ts queues): always the Event Grid schema, topic "mailroom". */
+function hit(m: Message, atMs: number, type: "view" | "click", url: string, userAgent: string,
+  request: { method?: "GET" | "HEAD"; ip?: string; honeypot?: boolean } = {}) {
+  const id = g.uuid();
+  const time = iso(atMs);
+  events.push({
+    id, schema: "eventgrid", bounce: false,
+    body: { id, topic: "mailroom", subject: `messages/${m.opid}`, eventType: "Mailroom.EmailEngagementTracked", eventTime: time,
+      dataVersion: "1.0", metadataVersion: "1",
+      data: { messageId: m.opid, engagementType: type, engagementContext: url, link: 1, honeypot: request.honeypot ?? false,
+        httpMethod: request.method ?? "GET", ipAddress: request.ip ?? "192.0.2.10", userAgent, userActionTimeStamp: time } },
+  });
+}
+/** The URL Azure reports for a click on a link Mailroom tracks: Mailroom's own tracking URL of it. */
+const trackedUrl = (m: Message, url: string) => `https://mail.example.com/t/c/${TRACKING_KEYS.sign("click", m.opid, 1, url)}`;
+const UNSUBSCRIBE = "https://mail.example.com/unsubscribe/AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
 let tieMessages = 0;
 for (const m of messages) {
   const t0 = ACCEPTED_AT + g.int(600_000);
@@ -210,6 +231,29 @@ for (const m of messages) {
   } else if (plan < 0.7) {
     click(m, start, g.pick(LINKS), ROBOT);
     if (g.random() < 0.5) click(m, start, g.pick(LINKS), g.pick(HUMAN));
+  }
+  // Mailroom's own hits, in every campaign (counted where it tracks mailroom or both): an open seen by Azure too
+  // (within source_overlap_seconds or not), a click through Azure's wrapper of Mailroom's URL, the honeypot near a
+  // click, HEAD requests, a listed scanner's address; and Azure's report of a click on the unsubscribe link.
+  const own = g.random();
+  const ua = g.pick(HUMAN);
+  const at2 = ACCEPTED_AT + 10_800_000 + g.int(3_600_000);
+  if (own < 0.15) {
+    hit(m, at2, "view", "", ua);
+    view(m, at2 + g.pick([0, 1000, 59_000, 61_000, -30_000]), ua);
+  } else if (own < 0.3) {
+    const url = g.pick(LINKS);
+    hit(m, at2, "click", url, ua);
+    click(m, at2 - g.int(2000), trackedUrl(m, url), ua);
+    if (g.random() < 0.3) click(m, at2 + 1000, trackedUrl(m, g.pick(LINKS)), ua);
+  } else if (own < 0.4) {
+    hit(m, at2, "click", LINKS[0], ua);
+    hit(m, at2 + g.int(8000), "click", "", "Mozilla/5.0 (compatible; Barracuda Sentinel (EE))", { honeypot: true });
+  } else if (own < 0.45) {
+    hit(m, at2, "click", g.pick(LINKS), ua, { method: "HEAD" });
+    hit(m, at2 + 500, "view", "", ua, { ip: "205.139.110.40" });
+  } else if (own < 0.5) {
+    click(m, at2, UNSUBSCRIBE, ua);
   }
 }
 
@@ -274,7 +318,10 @@ afterEach(async () => {
 
 async function setUp(db: TestDatabase): Promise<void> {
   const sender = (await db.pool.query("insert into app_public.senders (name, from_address) values ('News', $1) returning id", [SENDER])).rows[0].id;
-  await db.pool.query("insert into app_public.campaigns (name, sender_id) select unnest($1::text[]), $2", [CAMPAIGNS, sender]);
+  await db.pool.query(
+    "insert into app_public.campaigns (name, sender_id, engagement_tracking) select unnest($1::text[]), $2, unnest($3::text[])",
+    [CAMPAIGNS, sender, TRACKING],
+  );
   await db.pool.query("insert into app_public.subscribers (email) select 'r' || g || '@example.org' from generate_series(0, $1 - 1) g", [SUBSCRIBERS]);
   await db.pool.query(
     `insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id, operation_id, send_status, accepted_at)
@@ -392,12 +439,14 @@ async function takeSnapshot(db: TestDatabase): Promise<Snapshot> {
   const queries: Record<string, string> = {
     messages: `select m.internet_message_id as key, c.name as campaign, m.recipient, m.delivery_status, m.delivery_status_message,
                  m.delivery_status_at, m.bounce_type, m.opens_human, m.opens_machine, m.clicks_human, m.clicks_machine,
-                 m.first_opened_at, m.last_opened_at, m.first_clicked_at, m.last_clicked_at
+                 m.first_opened_at, m.last_opened_at, m.first_clicked_at, m.last_clicked_at, m.opens_human_mailroom,
+                 m.clicks_human_mailroom
                from app_public.messages m join app_public.campaigns c on c.id = m.campaign_id`,
     campaign_rollups: `select c.name as key, r.* from app_public.campaign_rollups r join app_public.campaigns c on c.id = r.campaign_id`,
     message_events: `select e.event_id as key, m.internet_message_id as message, me.attributed_by, me.kind, me.occurred_at,
                        me.status, me.status_message, me.bounce_type, me.blocklists, me.engagement_type, me.url,
-                       me.user_agent_reason, me.machine_reason
+                       me.user_agent_reason, me.machine_reason, me.engagement_source, me.request_reason, me.honeypot,
+                       me.ignored_reason
                      from app_public.message_events me join app_public.raw_events e on e.id = me.raw_event_id
                      join app_public.messages m on m.id = me.message_id`,
     bounces: `select e.event_id as key, s.email, m.internet_message_id as message, b.bounce_type, b.status, b.detail, b.occurred_at
@@ -504,6 +553,17 @@ describe(`ingestion order independence under ${CONCURRENCY} concurrent jobs (Pos
         return lines.length ? [`run ${i + 1} against run 0:`, ...lines] : [];
       });
       expect(report.join("\n"), `final states differ between orders ${reproduce}`).toBe("");
+      // The rules that look at a message's other events had something to decide.
+      const reasons = (field: string, pattern: RegExp) =>
+        [...outcomes[0].snapshot.message_events.values()].filter((r) => pattern.test(String(r[field] ?? ""))).length;
+      expect({
+        twinOfOwnHit: reasons("ignored_reason", /^the same (view|click) as Mailroom's own hit/) > 0,
+        sourceNotCounted: reasons("ignored_reason", /^the campaign counts (azure|mailroom) engagement only$/) > 0,
+        unsubscribeLink: reasons("ignored_reason", /^unsubscribe link$/) > 0,
+        honeypotBurst: reasons("machine_reason", /^burst: the honeypot link/) > 0,
+        headRequest: reasons("machine_reason", /^HEAD request$/) > 0,
+        scannerRange: reasons("machine_reason", /^IP range: link scanner/) > 0,
+      }).toEqual({ twinOfOwnHit: true, sourceNotCounted: true, unsubscribeLink: true, honeypotBurst: true, headRequest: true, scannerRange: true });
     },
   );
 });

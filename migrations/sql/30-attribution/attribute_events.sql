@@ -92,7 +92,9 @@ begin
         case when e.kind = 'engagement'
              then app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) end
           as ignored_reason,
+        -- Engagement that counts nowhere has no machine reason either (ignored_reason says why).
         case when e.kind = 'engagement'
+              and app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) is null
              then app_private.engagement_machine_reason(coalesce(request.reason, agent.reason), e.occurred_at, e.accepted_at,
                                                         e.delivery_status, e.delivery_status_at, null, null, s) end as machine_reason
       from event as e
@@ -153,8 +155,8 @@ begin
       -- the message has another, the honeypot's included), and with both sources the rule that counts an open or
       -- click seen by Azure and by Mailroom once (engagement while the message has other engagement).
       select n.message_id,
-        count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') > 0
-          and count(*) filter (where n.kind = 'engagement' and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
+        count(*) filter (where n.counts and n.engagement_type = 'click') > 0
+          and count(*) filter (where n.counts and n.engagement_type = 'click') + max(n.earlier_clicks) > 1
         or max(n.engagement_tracking) = 'both' and count(*) filter (where n.counts) > 0
           and count(*) filter (where n.counts) + max(n.earlier_engagement) > 1
           as rederive,

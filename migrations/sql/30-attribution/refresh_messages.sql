@@ -42,11 +42,11 @@ begin
   clicks as (
     select message_id, array_agg(url) as urls, array_agg(occurred_at) as times
     from engagement
-    where engagement_type = 'click' and url is not null
+    where engagement_type = 'click' and url is not null and own_ignored_reason is null
     group by message_id
   ),
   honeypot_hits as (
-    select message_id, array_agg(occurred_at) as times from engagement where honeypot group by message_id
+    select message_id, array_agg(occurred_at) as times from engagement where honeypot and own_ignored_reason is null group by message_id
   ),
   burst as materialized (
     -- For each click, the distinct links clicked in the same message within burst_seconds of it, and whether the
@@ -78,8 +78,11 @@ begin
     select e.raw_event_id, e.message_id, e.engagement_type, e.engagement_source, e.occurred_at,
       e.machine_reason as old_reason, e.ignored_reason as old_ignored_reason,
       coalesce(e.own_ignored_reason, d.reason) as ignored_reason,
-      app_private.engagement_machine_reason(coalesce(e.request_reason, e.user_agent_reason), e.occurred_at, e.accepted_at,
-                                            r.status, r.occurred_at, b.distinct_links, b.honeypot_near, s) as machine_reason
+      -- Engagement that counts nowhere has no machine reason either.
+      case when e.own_ignored_reason is null and d.reason is null
+           then app_private.engagement_machine_reason(coalesce(e.request_reason, e.user_agent_reason), e.occurred_at,
+                                                      e.accepted_at, r.status, r.occurred_at, b.distinct_links,
+                                                      b.honeypot_near, s) end as machine_reason
     from engagement as e cross join app_public.engagement_settings as s
     left join burst as b on b.raw_event_id = e.raw_event_id
     left join duplicate as d on d.raw_event_id = e.raw_event_id

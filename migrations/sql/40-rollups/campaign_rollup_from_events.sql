@@ -74,7 +74,7 @@ create or replace function app_public.campaign_rollup_from_events(campaign_id bi
       bool_or(o.honeypot and not e.honeypot) as honeypot_near
     from engagement as e cross join settings as s
     join engagement as o on o.message_id = e.message_id
-    where e.engagement_type = 'click' and o.engagement_type = 'click'
+    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.own_ignored is null
       and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
                             and e.occurred_at + make_interval(secs => s.burst_seconds)
     group by e.id

@@ -83,7 +83,7 @@ begin
                        and n.opens_human + n.opens_machine + n.clicks_human + n.clicks_machine > 0
                        and exists (
                          select 1 from app_public.message_events as me
-                         where me.message_id = n.id and me.kind = 'engagement'
+                         where me.message_id = n.id and me.kind = 'engagement' and me.ignored_reason is null
                            and app_private.engagement_machine_reason(coalesce(me.request_reason, me.user_agent_reason),
                                                                      me.occurred_at, n.accepted_at, n.delivery_status,
                                                                      n.delivery_status_at, null, null, s)
