@@ -2444,8 +2444,9 @@ begin
     end if;
     new.status_changed_at = now();
   end if;
-  if (new.subject, new.html_body, new.text_body, new.sender_id, new.template_id)
-     is distinct from (old.subject, old.html_body, old.text_body, old.sender_id, old.template_id)
+  -- What the messages are rendered from (engagement_tracking decides the links and the pixel) is fixed at start.
+  if (new.subject, new.html_body, new.text_body, new.sender_id, new.template_id, new.engagement_tracking)
+     is distinct from (old.subject, old.html_body, old.text_body, old.sender_id, old.template_id, old.engagement_tracking)
      and old.status not in ('draft', 'scheduled') then
     raise exception 'campaign % is % and can no longer be edited', old.id, old.status using errcode = '55000';
   end if;

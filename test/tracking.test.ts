@@ -7,6 +7,7 @@ import { addTracking } from "../src/tracking/rewrite.ts";
 import { TrackingKeys } from "../src/tracking/token.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runQueuedJobs, startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { createCampaign, createList, createSender } from "./helpers/sending.ts";
 
 const SECRET = "tracking-secret-for-tests-0123456789abcdef";
 const OLD_SECRET = "an-older-tracking-secret-0123456789abcdef";
@@ -310,6 +311,21 @@ describe("the hit endpoint and attribution", () => {
     } finally {
       await db.pool.query("update app_public.campaigns set engagement_tracking = 'both' where id = $1", [campaignId]);
     }
+  });
+
+  it("fixes a campaign's source at start, from its sender unless it has its own, and refuses a change after", async () => {
+    const senderId = await createSender(db.pool);
+    await db.pool.query("update app_public.senders set engagement_tracking = 'mailroom' where id = $1", [senderId]);
+    const listId = await createList(db.pool, 1);
+    const fromSender = await createCampaign(db.pool, { senderId, listIds: [listId] });
+    const own = await createCampaign(db.pool, { senderId, listIds: [listId] });
+    await db.pool.query("update app_public.campaigns set engagement_tracking = 'off' where id = $1", [own]);
+    for (const id of [fromSender, own]) await db.pool.query("select app_public.start_campaign($1)", [id]);
+    const { rows } = await db.pool.query("select id, engagement_tracking from app_public.campaigns where id in ($1, $2) order by id", [fromSender, own]);
+    expect(rows.map((r) => r.engagement_tracking)).toEqual(["mailroom", "off"]);
+    await expect(db.pool.query("update app_public.campaigns set engagement_tracking = 'both' where id = $1", [own])).rejects.toThrow(
+      /is running and can no longer be edited/,
+    );
   });
 
   it("truncates addresses after the retention period, in the column and in the payload as received", async () => {
