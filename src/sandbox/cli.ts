@@ -34,6 +34,10 @@ export async function runSandboxCommand(env: Record<string, string | undefined> 
     `time scale ${s.timeScale}; quotas ${s.quotaPerMinute ?? "off"}/minute, ${s.quotaPerHour ?? "off"}/hour; ` +
       `faults ${s.faultShare}; failed ${s.failedShare}`,
   );
+  console.log(
+    `engagement: Azure events ${s.azureEngagementTracking ? "on" : "off"}; requests to tracking and unsubscribe URLs: ` +
+      `${s.trackingRequests}; unsubscribe rate ${s.unsubscribeRate}`,
+  );
 
   let stopped = false;
   const subscription = config.subscription;

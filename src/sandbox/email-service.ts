@@ -15,14 +15,27 @@ import {
   acsTimestamp,
   deliveryOutcome,
   engagementTimestamp,
-  linksOf,
   topicSpelling,
   type EngagementShape,
 } from "./traffic.ts";
+import {
+  isHttpUrl,
+  isTrackingUrl,
+  isUnsubscribeLink,
+  listUnsubscribeOf,
+  readHtml,
+  type TrackingClient,
+  type TrackingOrigin,
+  type TrackingRequest,
+} from "./tracking.ts";
 
 export const API_VERSIONS = ["2023-03-31", "2025-09-01"];
 export const MAX_RECIPIENTS = 50;
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** Links of one message that ACS tracks and scanners follow (the first ones). */
+const MAX_LINKS = 20;
+/** What a link scanner does with each link: look (HEAD), fetch (GET), or both. */
+const SCANNER_METHODS: readonly (readonly ("HEAD" | "GET")[])[] = [["HEAD"], ["GET"], ["HEAD", "GET"]];
 
 export interface AcsAnswer {
   status: number;
@@ -87,7 +100,14 @@ export interface EmailDetailView extends EmailView {
   content: EmailContent | null;
 }
 
-export type ScheduledKind = "delivery-report" | "human-view" | "human-click" | "machine-open" | "scanner-click";
+export type ScheduledKind =
+  | "delivery-report"
+  | "human-view"
+  | "human-click"
+  | "machine-open"
+  | "scanner-click"
+  /** A person's click on the body's unsubscribe link (an Azure click event; Mailroom does not count it as a click). */
+  | "unsubscribe-click";
 
 export interface ScheduledEvent {
   kind: ScheduledKind;
@@ -196,6 +216,8 @@ export interface EmailServiceOptions {
   settings: () => SandboxSettings;
   random: Random;
   eventGrid: EventGrid;
+  /** Makes the HTTP requests of opens, clicks and unsubscribes. */
+  tracker: TrackingClient;
 }
 
 export class EmailService {
@@ -596,12 +618,20 @@ export class EmailService {
     };
   }
 
-  /** Schedules a delivery report for every recipient and, for delivered ones, engagement. */
+  /**
+   * Schedules, per recipient, a delivery report and, for delivered ones, what people and machines do: opens
+   * (a person's, an image or privacy proxy's), clicks (a person's, on one visible link that is not an
+   * unsubscribe link; a link scanner's, on every link) and unsubscribes. Each of these becomes an Azure
+   * engagement event when Azure tracking applies (the domain tracks, the message did not opt out, it has
+   * HTML), and real HTTP requests when the message holds URLs the emulation may request (Mailroom's pixel
+   * and tracked links, the List-Unsubscribe URL): both for the same act, as in reality.
+   */
   private schedule(email: AcceptedEmail, html: string | undefined, settings: SandboxSettings): void {
     const random = this.options.random;
-    const links = linksOf(html);
-    const trackable = html !== undefined && !email.userEngagementTrackingDisabled;
+    const tracker = this.options.tracker;
+    const azure = html !== undefined && settings.azureEngagementTracking && !email.userEngagementTrackingDisabled;
     const add = (item: Omit<ScheduledEvent, "email" | "publishedAt">) => {
+      if (item.kind !== "delivery-report" && !azure) return;
       const publishedAt = item.happenedAt + random.between(200, 900);
       const dueAt = email.acceptedAt + (publishedAt - email.acceptedAt) * settings.timeScale;
       const shape = item.kind === "delivery-report" ? undefined : this.engagementShape(email, settings);
@@ -609,31 +639,85 @@ export class EmailService {
     };
     const seconds = (range: [number, number]) => email.acceptedAt + random.between(range[0], range[1]) * 1000;
 
+    // What the message offers: its links (every one, as ACS tracks them and scanners follow them), the
+    // links a person may click, its unsubscribe link, Mailroom's open pixels, and the List-Unsubscribe URL.
+    const page = html === undefined ? { anchors: [], images: [] } : readHtml(html);
+    const unsubscribe = listUnsubscribeOf(email.headers);
+    const httpAnchors = page.anchors.filter((a) => isHttpUrl(a.href));
+    const unique = (urls: string[]) => [...new Set(urls)].slice(0, MAX_LINKS);
+    const links = unique(httpAnchors.map((a) => a.href));
+    const visibleLinks = unique(httpAnchors.filter((a) => !a.hidden && !isUnsubscribeLink(a, unsubscribe.url)).map((a) => a.href));
+    const unsubscribeLink = httpAnchors.find((a) => !a.hidden && isUnsubscribeLink(a, unsubscribe.url))?.href;
+    const requestable = (url: string) => (isTrackingUrl(url) || url === unsubscribe.url) && tracker.allows(url);
+    const pixels = unique(page.images.filter((src) => isTrackingUrl(src) && tracker.allows(src)));
+    const oneClickUrl = unsubscribe.url !== undefined && unsubscribe.oneClick && tracker.allows(unsubscribe.url) ? unsubscribe.url : undefined;
+    const request = (at: number, origin: TrackingOrigin, recipient: string, method: TrackingRequest["method"], url: string, userAgent: string) =>
+      tracker.schedule(email.acceptedAt + (at - email.acceptedAt) * settings.timeScale, {
+        origin,
+        operationId: email.operationId,
+        recipient,
+        method,
+        url,
+        userAgent,
+        ...(method === "POST" ? { form: "List-Unsubscribe=One-Click" } : {}),
+      });
+
     for (const recipient of [...email.to, ...email.cc, ...email.bcc]) {
       const outcome = deliveryOutcome(recipient, settings.statusMix, random);
       add({ kind: "delivery-report", recipient, happenedAt: seconds(settings.deliveryDelaySeconds), ...outcome });
-      if (!trackable || outcome.status !== "Delivered") continue;
+      if (outcome.status !== "Delivered") continue;
 
-      if (random.chance(settings.machineOpenProbability)) {
-        add({ kind: "machine-open", recipient, happenedAt: seconds([0.5, 4]), userAgent: random.pick(MACHINE_OPEN_USER_AGENTS) });
-      }
-      if (links.length > 0 && random.chance(settings.scannerClickProbability)) {
-        const userAgent = random.pick(SCANNER_USER_AGENTS);
-        let at = seconds([1, 8]);
-        for (const url of links) {
-          add({ kind: "scanner-click", recipient, happenedAt: at, url, userAgent });
-          at += random.between(50, 900);
+      let viewedAt: number | undefined;
+      const userAgent = random.pick(HUMAN_USER_AGENTS);
+      if (html !== undefined) {
+        // An image or privacy proxy fetches the images as the message arrives.
+        if (random.chance(settings.machineOpenProbability)) {
+          const at = seconds([0.5, 4]);
+          const proxy = random.pick(MACHINE_OPEN_USER_AGENTS);
+          add({ kind: "machine-open", recipient, happenedAt: at, userAgent: proxy });
+          for (const pixel of pixels) request(at, "machine-open", recipient, "GET", pixel, proxy);
+        }
+        // A link scanner follows every link, the hidden ones included, within a second or two.
+        if (links.length > 0 && random.chance(settings.scannerClickProbability)) {
+          const scanner = random.pick(SCANNER_USER_AGENTS);
+          const methods = random.pick(SCANNER_METHODS);
+          let at = seconds([1, 8]);
+          for (const url of links) {
+            add({ kind: "scanner-click", recipient, happenedAt: at, url, userAgent: scanner });
+            if (requestable(url)) {
+              let step = at;
+              for (const method of methods) {
+                request(step, "scanner-click", recipient, method, url, scanner);
+                step += random.between(20, 200);
+              }
+            }
+            at += random.between(50, 400);
+          }
+        }
+        // The person: opens (images shown), clicks one link they can see.
+        if (random.chance(settings.viewProbability)) {
+          viewedAt = seconds(settings.engagementDelaySeconds);
+          add({ kind: "human-view", recipient, happenedAt: viewedAt, userAgent });
+          for (const pixel of pixels) request(viewedAt, "human-view", recipient, "GET", pixel, userAgent);
+        }
+        if (visibleLinks.length > 0 && random.chance(settings.clickProbability)) {
+          const at = (viewedAt ?? seconds(settings.engagementDelaySeconds)) + random.between(2_000, 60_000);
+          const url = random.pick(visibleLinks);
+          add({ kind: "human-click", recipient, happenedAt: at, url, userAgent });
+          if (requestable(url)) request(at, "human-click", recipient, "GET", url, userAgent);
         }
       }
-      const userAgent = random.pick(HUMAN_USER_AGENTS);
-      let viewedAt: number | undefined;
-      if (random.chance(settings.viewProbability)) {
-        viewedAt = seconds(settings.engagementDelaySeconds);
-        add({ kind: "human-view", recipient, happenedAt: viewedAt, userAgent });
-      }
-      if (links.length > 0 && random.chance(settings.clickProbability)) {
-        const from = viewedAt ?? seconds(settings.engagementDelaySeconds);
-        add({ kind: "human-click", recipient, happenedAt: from + random.between(2_000, 60_000), url: random.pick(links), userAgent });
+      // Unsubscribing: by the body's unsubscribe link (a click ACS tracks, the page, then its one-click
+      // button), or without one by the mail client's unsubscribe button (the one-click POST alone).
+      if ((unsubscribeLink !== undefined || oneClickUrl !== undefined) && random.chance(settings.unsubscribeRate)) {
+        const at = (viewedAt ?? seconds(settings.engagementDelaySeconds)) + random.between(5_000, 120_000);
+        let postAt = at;
+        if (unsubscribeLink !== undefined) {
+          add({ kind: "unsubscribe-click", recipient, happenedAt: at, url: unsubscribeLink, userAgent });
+          if (requestable(unsubscribeLink)) request(at, "unsubscribe-page", recipient, "GET", unsubscribeLink, userAgent);
+          postAt = at + random.between(2_000, 15_000);
+        }
+        if (oneClickUrl !== undefined) request(postAt, "unsubscribe", recipient, "POST", oneClickUrl, userAgent);
       }
     }
   }

@@ -34,8 +34,12 @@
 //   scheduledEvents(limit)             events still to be published, earliest first
 //   deliveries()                       events delivered to webhooks (newest retainedDeliveries)
 //   deadLetters()                      events Event Grid gave up on (400/401/403/413, attempts or TTL exhausted)
+//   trackingRequests()                 HTTP requests the emulated people and machines made to the message's own
+//                                      URLs (Mailroom's pixel and tracked links, List-Unsubscribe) and their
+//                                      answers (newest retainedDeliveries)
 //   stats()                            counters since the last reset and what is pending
-//   whenIdle(timeoutMs)                resolves when nothing is scheduled, queued, in flight or retrying
+//   whenIdle(timeoutMs)                resolves when nothing is scheduled, queued, in flight or retrying (events
+//                                      and tracking requests)
 //   reset()                            forgets emails, events, dead letters, quota windows (not subscriptions)
 //   stop()                             closes the server and drops everything pending
 //
@@ -44,7 +48,7 @@
 //
 // Control API on the same server (JSON): GET /sandbox, GET /sandbox/emails[?offset&limit],
 // GET /sandbox/emails/{operationId}, GET /sandbox/events/scheduled, GET /sandbox/events/delivered,
-// GET /sandbox/dead-letters, GET|PATCH /sandbox/settings, GET|POST /sandbox/subscriptions,
+// GET /sandbox/dead-letters, GET /sandbox/tracking-requests, GET|PATCH /sandbox/settings, GET|POST /sandbox/subscriptions,
 // DELETE /sandbox/subscriptions/{name}, POST /sandbox/reset.
 import crypto from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -60,9 +64,11 @@ import {
 import { Random } from "./random.ts";
 import { createSandboxServer } from "./server.ts";
 import { DEFAULT_SETTINGS, checkSettings, type SandboxSettings } from "./settings.ts";
+import { TrackingClient, type TrackingRecord, type TrackingTotals } from "./tracking.ts";
 
 export { SandboxSettingsError, DEFAULT_SETTINGS, DELIVERY_STATUSES } from "./settings.ts";
-export type { SandboxSettings, DeliveryStatus, EngagementMessageId } from "./settings.ts";
+export type { SandboxSettings, DeliveryStatus, EngagementMessageId, TrackingRequests } from "./settings.ts";
+export type { TrackingOrigin, TrackingRecord, TrackingTotals } from "./tracking.ts";
 export { SubscriptionValidationError } from "./event-grid.ts";
 export type { DeadLetter, DeliveryRecord, EventSchema, SubscriptionOptions, SubscriptionView, PublishedEvent } from "./event-grid.ts";
 export type { EmailContent, EmailDetailView, EmailView, ScheduledEventView, ScheduledKind } from "./email-service.ts";
@@ -85,6 +91,8 @@ export interface SandboxOptions {
 export interface SandboxStats {
   emails: EmailService["totals"] & { retained: number; retainedContentBytes: number };
   events: EventGrid["totals"] & { scheduled: number; pendingDeliveries: number };
+  /** HTTP requests of the emulated people and machines: made (sent), without answer (failed), answers by status. */
+  trackingRequests: TrackingTotals & { scheduled: number; queued: number; inFlight: number };
 }
 
 export interface Sandbox {
@@ -103,6 +111,7 @@ export interface Sandbox {
   scheduledEvents(limit?: number): ScheduledEventView[];
   deliveries(): DeliveryRecord[];
   deadLetters(): DeadLetter[];
+  trackingRequests(): TrackingRecord[];
   stats(): SandboxStats;
   whenIdle(timeoutMs?: number): Promise<void>;
   reset(): void;
@@ -121,7 +130,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   let baseUrl = "";
   const eventGrid = new EventGrid({ topic, baseUrl: () => baseUrl, settings: () => settings, random, onError });
-  const email = new EmailService({ baseUrl: () => baseUrl, topic, settings: () => settings, random, eventGrid });
+  const tracker = new TrackingClient({ settings: () => settings, onError });
+  const email = new EmailService({ baseUrl: () => baseUrl, topic, settings: () => settings, random, eventGrid, tracker });
 
   const configure = (change: Record<string, unknown>): SandboxSettings => {
     const next = checkSettings(settings, change);
@@ -133,10 +143,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const reset = () => {
     email.reset();
     eventGrid.reset();
+    tracker.reset();
   };
   const stats = (): SandboxStats => ({
     emails: { ...email.totals, retained: email.emailCount, retainedContentBytes: email.retainedContentBytes },
     events: { ...eventGrid.totals, scheduled: email.scheduledCount, pendingDeliveries: eventGrid.pendingCount() },
+    trackingRequests: {
+      ...tracker.totals,
+      byStatus: { ...tracker.totals.byStatus },
+      scheduled: tracker.scheduledCount,
+      queued: tracker.queuedCount,
+      inFlight: tracker.inFlightCount,
+    },
   });
 
   const server = createSandboxServer({
@@ -145,6 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     configure,
     email,
     eventGrid,
+    tracker,
     reset,
     onError,
     summary: () => ({
@@ -182,14 +201,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     scheduledEvents: (limit) => email.listScheduled(limit),
     deliveries: () => eventGrid.listDeliveries(),
     deadLetters: () => eventGrid.listDeadLetters(),
+    trackingRequests: () => tracker.list(),
     stats,
     async whenIdle(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (email.scheduledCount > 0 || eventGrid.pendingCount() > 0) {
+      while (email.scheduledCount > 0 || eventGrid.pendingCount() > 0 || tracker.pendingCount() > 0) {
         if (Date.now() > deadline) {
           const s = stats().events;
           throw new Error(
-            `The sandbox is not idle after ${timeoutMs} ms: ${s.scheduled} events scheduled, ${s.pendingDeliveries} deliveries pending.`,
+            `The sandbox is not idle after ${timeoutMs} ms: ${s.scheduled} events scheduled, ${s.pendingDeliveries} deliveries pending, ` +
+              `${tracker.pendingCount()} tracking requests scheduled or in flight.`,
           );
         }
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -199,6 +220,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async stop() {
       email.stop();
       eventGrid.stop();
+      tracker.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -6,6 +6,7 @@ import { checkSignature } from "./hmac.ts";
 import { MAX_REQUEST_BYTES, type AcsAnswer, type EmailService } from "./email-service.ts";
 import { SubscriptionValidationError, type EventGrid, type SubscriptionOptions } from "./event-grid.ts";
 import { SandboxSettingsError, type SandboxSettings } from "./settings.ts";
+import type { TrackingClient } from "./tracking.ts";
 
 export interface ServerParts {
   accessKey: string;
@@ -13,6 +14,7 @@ export interface ServerParts {
   configure: (change: Record<string, unknown>) => SandboxSettings;
   email: EmailService;
   eventGrid: EventGrid;
+  tracker: TrackingClient;
   summary: () => unknown;
   reset: () => void;
   onError: (message: string) => void;
@@ -169,6 +171,9 @@ async function controlRequest(parts: ServerParts, r: Received, res: http.ServerR
   }
   if (path === "/sandbox/events/delivered" && method === "GET") {
     return send(res, 200, parts.eventGrid.listDeliveries().slice(-limitParam(r.url, 100) || Infinity));
+  }
+  if (path === "/sandbox/tracking-requests" && method === "GET") {
+    return send(res, 200, parts.tracker.list().slice(-limitParam(r.url, 100) || Infinity));
   }
   if (path === "/sandbox/dead-letters" && method === "GET") {
     return send(res, 200, parts.eventGrid.listDeadLetters().slice(-limitParam(r.url, 100) || Infinity));

@@ -14,6 +14,7 @@ export const DELIVERY_STATUSES = [
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export type EngagementMessageId = "operation-id" | "distinct";
+export type TrackingRequests = "loopback" | "any" | "off";
 
 export interface SandboxSettings {
   /** Factor applied to every modelled duration: 1 = Azure's timing, 0.01 = a hundred times faster, 0 = at once. */
@@ -42,6 +43,16 @@ export interface SandboxSettings {
   machineOpenProbability: number;
   /** Probability that a security scanner clicks every link seconds after sending. */
   scannerClickProbability: number;
+  /** Probability that a delivered recipient unsubscribes (one-click POST to the List-Unsubscribe URL). */
+  unsubscribeRate: number;
+  /** Whether the emulated ACS domain tracks engagement (sends Azure engagement events). */
+  azureEngagementTracking: boolean;
+  /** Which hosts the emulated people and machines request (pixel, tracked links, unsubscribe): loopback, any, off. */
+  trackingRequests: TrackingRequests;
+  /** Those requests in flight at once. */
+  trackingConcurrency: number;
+  /** Real milliseconds such a request waits for an answer. */
+  trackingTimeoutMs: number;
   /** Engagement events' messageId: the send operation id, or a distinct id per message (seen in production). */
   engagementMessageId: EngagementMessageId;
   /**
@@ -95,6 +106,11 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   clickProbability: 0.1,
   machineOpenProbability: 0.15,
   scannerClickProbability: 0.03,
+  unsubscribeRate: 0.02,
+  azureEngagementTracking: true,
+  trackingRequests: "loopback",
+  trackingConcurrency: 16,
+  trackingTimeoutMs: 10_000,
   engagementMessageId: "distinct",
   engagementInternetMessageId: 0.3,
   duplicateShare: 0.01,
@@ -222,6 +238,23 @@ export function checkSettings(current: SandboxSettings, change: Record<string, u
         break;
       case "scannerClickProbability":
         next.scannerClickProbability = share(key, value);
+        break;
+      case "unsubscribeRate":
+        next.unsubscribeRate = share(key, value);
+        break;
+      case "azureEngagementTracking":
+        if (typeof value !== "boolean") throw refuse(key, value, "true or false");
+        next.azureEngagementTracking = value;
+        break;
+      case "trackingRequests":
+        if (value !== "loopback" && value !== "any" && value !== "off") throw refuse(key, value, '"loopback", "any" or "off"');
+        next.trackingRequests = value;
+        break;
+      case "trackingConcurrency":
+        next.trackingConcurrency = count(key, value, 1, 1000);
+        break;
+      case "trackingTimeoutMs":
+        next.trackingTimeoutMs = count(key, value, 1, 600_000);
         break;
       case "engagementMessageId":
         if (value !== "operation-id" && value !== "distinct") throw refuse(key, value, '"operation-id" or "distinct"');

@@ -67,19 +67,6 @@ export function deliveryOutcome(
     : { status, statusMessage };
 }
 
-/** The http(s) links of an HTML body, in order, without repeats (at most `limit`). */
-export function linksOf(html: string | undefined, limit = 20): string[] {
-  if (!html) return [];
-  const links: string[] = [];
-  const pattern = /<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)')/gi;
-  for (const match of html.matchAll(pattern)) {
-    const href = (match[1] ?? match[2] ?? "").trim().replaceAll("&amp;", "&");
-    if (/^https?:\/\//i.test(href) && !links.includes(href)) links.push(href);
-    if (links.length >= limit) break;
-  }
-  return links;
-}
-
 /** How one engagement event is spelled; Microsoft's samples and production differ, so the sandbox mixes them. */
 export interface EngagementShape {
   timestampKey: "userActionTimestamp" | "userActionTimeStamp";

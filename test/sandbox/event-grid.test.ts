@@ -525,7 +525,8 @@ describe("machine engagement", () => {
     ]);
     const email = sandbox.emails()[0];
     for (const click of scannerClicks) {
-      const seconds = (Date.parse(String(click.event.data.userActionTimestamp)) - Date.parse(email.acceptedAt)) / 1000;
+      const timestamp = click.event.data.userActionTimestamp ?? click.event.data.userActionTimeStamp;
+      const seconds = (Date.parse(String(timestamp)) - Date.parse(email.acceptedAt)) / 1000;
       expect(seconds).toBeGreaterThanOrEqual(1);
       expect(seconds).toBeLessThan(15);
     }
