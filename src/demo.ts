@@ -18,6 +18,13 @@ export function demoSandboxEnvironment(env: NodeJS.ProcessEnv): void {
   // Azure's timing (engagement seconds after sending, delivery reports minutes after), ten times faster.
   env.SANDBOX_TIME_SCALE ??= "0.1";
   env.SANDBOX_DELIVERY_DELAY_SECONDS ??= "20-200";
+  // People read seconds to minutes after delivery: at this time scale 3 to 90 s, above the 2 s within which only
+  // machines open (the sandbox keeps one clock: docs/sandbox.md).
+  env.SANDBOX_ENGAGEMENT_DELAY_SECONDS ??= "30-900";
+  // Engagement events as Azure's samples show them: messageId (the operation id) on all, internetMessageId on some.
+  env.SANDBOX_ENGAGEMENT_MESSAGE_ID ??= "operation-id";
+  // Some readers unsubscribe (a one-click POST to the List-Unsubscribe URL), so the demo counts unsubscribes.
+  env.SANDBOX_UNSUBSCRIBE_RATE ??= "0.02";
 }
 
 const FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret", "Ken", "Radia", "Tim"];

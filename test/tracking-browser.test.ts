@@ -41,6 +41,7 @@ beforeAll(async () => {
       clickProbability: 0,
       machineOpenProbability: 0,
       scannerClickProbability: 0,
+      unsubscribeRate: 0,
       deliveryDelaySeconds: [0, 1],
       statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
     },
@@ -107,7 +108,7 @@ test("a recipient's browser: one open, one human click landing on the link; HEAD
     // A person's browser: headless Chromium's own user agent says HeadlessChrome, which is a machine's (and is
     // recorded as one: checked in test/tracking.test.ts's reasons).
     await page.setUserAgent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
-    await page.setContent(first.content.html, { waitUntil: "networkidle0" });
+    await page.setContent(first.content.html, { waitUntil: "load" });
     await runQueuedJobs(db.pool);
     expect(await events(messages[0].id)).toEqual([{ engagement_type: "view", engagement_source: "mailroom", url: null, machine_reason: null, honeypot: false }]);
 

@@ -630,12 +630,15 @@ export class EmailService {
     const random = this.options.random;
     const tracker = this.options.tracker;
     const azure = html !== undefined && settings.azureEngagementTracking && !email.userEngagementTrackingDisabled;
-    const add = (item: Omit<ScheduledEvent, "email" | "publishedAt">) => {
+    // Modelled times (Azure's timing) are put on the real timeline, time-scaled from the acceptance: what an event
+    // says happened, when it is published, and when a request to Mailroom's URLs is made are all one clock, so
+    // that the events' timestamps and the times Mailroom's own endpoint sees its hits agree.
+    const onTimeline = (at: number) => email.acceptedAt + (at - email.acceptedAt) * settings.timeScale;
+    const add = (item: Omit<ScheduledEvent, "email" | "publishedAt">, reportedAt = item.happenedAt) => {
       if (item.kind !== "delivery-report" && !azure) return;
-      const publishedAt = item.happenedAt + random.between(200, 900);
-      const dueAt = email.acceptedAt + (publishedAt - email.acceptedAt) * settings.timeScale;
+      const publishedAt = onTimeline(reportedAt + random.between(200, 900));
       const shape = item.kind === "delivery-report" ? undefined : this.engagementShape(email, settings);
-      this.scheduled.add(dueAt, { ...item, email, publishedAt, ...(shape ? { shape } : {}) });
+      this.scheduled.add(publishedAt, { ...item, happenedAt: onTimeline(item.happenedAt), email, publishedAt, ...(shape ? { shape } : {}) });
     };
     const seconds = (range: [number, number]) => email.acceptedAt + random.between(range[0], range[1]) * 1000;
 
@@ -652,7 +655,7 @@ export class EmailService {
     const pixels = unique(page.images.filter((src) => isTrackingUrl(src) && tracker.allows(src)));
     const oneClickUrl = unsubscribe.url !== undefined && unsubscribe.oneClick && tracker.allows(unsubscribe.url) ? unsubscribe.url : undefined;
     const request = (at: number, origin: TrackingOrigin, recipient: string, method: TrackingRequest["method"], url: string, userAgent: string) =>
-      tracker.schedule(email.acceptedAt + (at - email.acceptedAt) * settings.timeScale, {
+      tracker.schedule(onTimeline(at), {
         origin,
         operationId: email.operationId,
         recipient,
@@ -664,15 +667,21 @@ export class EmailService {
 
     for (const recipient of [...email.to, ...email.cc, ...email.bcc]) {
       const outcome = deliveryOutcome(recipient, settings.statusMix, random);
-      add({ kind: "delivery-report", recipient, happenedAt: seconds(settings.deliveryDelaySeconds), ...outcome });
+      // The delivery attempt comes seconds after sending; its report, later (deliveryDelaySeconds): engagement
+      // usually arrives before the delivery report, as with Azure.
+      const reportedAt = seconds(settings.deliveryDelaySeconds);
+      const deliveredAt = Math.min(reportedAt, seconds([0.5, 5]));
+      add({ kind: "delivery-report", recipient, happenedAt: deliveredAt, ...outcome }, reportedAt);
       if (outcome.status !== "Delivered") continue;
+      // What follows happens after the message arrives.
+      const afterDelivery = (range: [number, number]) => deliveredAt + random.between(range[0], range[1]) * 1000;
 
       let viewedAt: number | undefined;
       const userAgent = random.pick(HUMAN_USER_AGENTS);
       if (html !== undefined) {
         // An image or privacy proxy fetches the images as the message arrives.
         if (random.chance(settings.machineOpenProbability)) {
-          const at = seconds([0.5, 4]);
+          const at = afterDelivery([0.5, 4]);
           const proxy = random.pick(MACHINE_OPEN_USER_AGENTS);
           add({ kind: "machine-open", recipient, happenedAt: at, userAgent: proxy });
           for (const pixel of pixels) request(at, "machine-open", recipient, "GET", pixel, proxy);
@@ -681,7 +690,7 @@ export class EmailService {
         if (links.length > 0 && random.chance(settings.scannerClickProbability)) {
           const scanner = random.pick(SCANNER_USER_AGENTS);
           const methods = random.pick(SCANNER_METHODS);
-          let at = seconds([1, 8]);
+          let at = afterDelivery([1, 8]);
           for (const url of links) {
             add({ kind: "scanner-click", recipient, happenedAt: at, url, userAgent: scanner });
             if (requestable(url)) {
@@ -696,12 +705,12 @@ export class EmailService {
         }
         // The person: opens (images shown), clicks one link they can see.
         if (random.chance(settings.viewProbability)) {
-          viewedAt = seconds(settings.engagementDelaySeconds);
+          viewedAt = afterDelivery(settings.engagementDelaySeconds);
           add({ kind: "human-view", recipient, happenedAt: viewedAt, userAgent });
           for (const pixel of pixels) request(viewedAt, "human-view", recipient, "GET", pixel, userAgent);
         }
         if (visibleLinks.length > 0 && random.chance(settings.clickProbability)) {
-          const at = (viewedAt ?? seconds(settings.engagementDelaySeconds)) + random.between(2_000, 60_000);
+          const at = (viewedAt ?? afterDelivery(settings.engagementDelaySeconds)) + random.between(2_000, 60_000);
           const url = random.pick(visibleLinks);
           add({ kind: "human-click", recipient, happenedAt: at, url, userAgent });
           if (requestable(url)) request(at, "human-click", recipient, "GET", url, userAgent);
@@ -710,7 +719,7 @@ export class EmailService {
       // Unsubscribing: by the body's unsubscribe link (a click ACS tracks, the page, then its one-click
       // button), or without one by the mail client's unsubscribe button (the one-click POST alone).
       if ((unsubscribeLink !== undefined || oneClickUrl !== undefined) && random.chance(settings.unsubscribeRate)) {
-        const at = (viewedAt ?? seconds(settings.engagementDelaySeconds)) + random.between(5_000, 120_000);
+        const at = (viewedAt ?? afterDelivery(settings.engagementDelaySeconds)) + random.between(5_000, 120_000);
         let postAt = at;
         if (unsubscribeLink !== undefined) {
           add({ kind: "unsubscribe-click", recipient, happenedAt: at, url: unsubscribeLink, userAgent });

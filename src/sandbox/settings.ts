@@ -64,7 +64,7 @@ export interface SandboxSettings {
   duplicateShare: number;
   /** Modelled seconds from sending to the delivery report: [min, max]. */
   deliveryDelaySeconds: [number, number];
-  /** Modelled seconds from sending to a human view: [min, max]; a click follows its view seconds later. */
+  /** Modelled seconds from delivery to a human view: [min, max]; a click follows its view seconds later. */
   engagementDelaySeconds: [number, number];
   /** Largest accepted difference between x-ms-date and the sandbox's clock, in seconds. */
   maxClockSkewSeconds: number;
@@ -106,7 +106,7 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   clickProbability: 0.1,
   machineOpenProbability: 0.15,
   scannerClickProbability: 0.03,
-  unsubscribeRate: 0.02,
+  unsubscribeRate: 0,
   azureEngagementTracking: true,
   trackingRequests: "loopback",
   trackingConcurrency: 16,
