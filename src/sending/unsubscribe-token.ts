@@ -33,14 +33,20 @@ export function verifyUnsubscribeToken(secret: string, token: string): string | 
 
 export type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
-/** The database's signing secret, generated and stored on first use. Throws rather than return no secret. */
-export async function storedUnsubscribeSecret(query: Query): Promise<string> {
-  const { rows } = await query<{ secret: string | null }>("select app_private.signing_secret('unsubscribe', $1) as secret", [
+/** A secret of app_private.signing_secrets by name, generated and stored on first use. Throws rather than return none. */
+export async function storedSigningSecret(query: Query, name: string): Promise<string> {
+  const { rows } = await query<{ secret: string | null }>("select app_private.signing_secret($1, $2) as secret", [
+    name,
     crypto.randomBytes(32).toString("base64url"),
   ]);
   const secret = rows[0]?.secret;
-  if (!secret) throw new Error("app_private.signing_secret returned no unsubscribe secret");
+  if (!secret) throw new Error(`app_private.signing_secret returned no ${name} secret`);
   return secret;
+}
+
+/** The database's unsubscribe signing secret, generated and stored on first use. */
+export function storedUnsubscribeSecret(query: Query): Promise<string> {
+  return storedSigningSecret(query, "unsubscribe");
 }
 
 const secrets = new WeakMap<pg.Pool, Promise<string>>();

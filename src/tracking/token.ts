@@ -12,7 +12,7 @@
 // (it is not secret: it is the link of the email); app_private.tracked_link reads it in SQL.
 import crypto from "node:crypto";
 import type pg from "pg";
-import type { Query } from "../sending/unsubscribe-token.ts";
+import { storedSigningSecret, type Query } from "../sending/unsubscribe-token.ts";
 
 export type HitKind = "open" | "click" | "honeypot";
 
@@ -106,13 +106,8 @@ export class TrackingKeys {
 }
 
 /** The database's tracking secret, generated and stored on first use. */
-export async function storedTrackingSecret(query: Query): Promise<string> {
-  const { rows } = await query<{ secret: string | null }>("select app_private.signing_secret('tracking', $1) as secret", [
-    crypto.randomBytes(32).toString("base64url"),
-  ]);
-  const secret = rows[0]?.secret;
-  if (!secret) throw new Error("app_private.signing_secret returned no tracking secret");
-  return secret;
+export function storedTrackingSecret(query: Query): Promise<string> {
+  return storedSigningSecret(query, "tracking");
 }
 
 const cached = new WeakMap<pg.Pool, Map<string, Promise<TrackingKeys>>>();
