@@ -50,6 +50,10 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy ?? false);
 
+  // Mailroom's own open pixel and click redirect (/t/o/TOKEN, /t/c/TOKEN): first, as they must answer fast; they
+  // are counted by mailroom_tracking_hits_total rather than by the request histogram.
+  app.use(createTrackingRouter({ pool: deps.pool, log: deps.log, secrets: deps.trackingSecrets, shuttingDown: deps.shuttingDown }));
+
   app.use((req, res, next) => {
     const end = httpRequestDuration.startTimer({ method: req.method, route: routeLabel(req.path) });
     res.on("finish", () => end({ status: String(res.statusCode) }));
@@ -78,9 +82,6 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
       ...(deps.shuttingDown() ? { shutdown: "in progress" } : {}),
     });
   });
-
-  // Mailroom's own open pixel and click redirect (/t/o/TOKEN, /t/c/TOKEN): first, as they must answer fast.
-  app.use(createTrackingRouter({ pool: deps.pool, log: deps.log, secrets: deps.trackingSecrets, shuttingDown: deps.shuttingDown }));
 
   app.use(
     createWebhookRouter({
