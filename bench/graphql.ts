@@ -13,6 +13,7 @@
 // for the defaults; PROCESSES=n runs n server processes on one port), and runs them in turn within each run,
 // so that all see the same machine load. Each run also reports the CPU time per request of the server, of
 // PostgreSQL and of this load generator (from /proc), which the machine's load disturbs less than latency.
+import { cpuMs, treeCpuMs } from "./process-cpu.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -56,33 +57,7 @@ interface RunResult {
   cpu: { server: number; postgres: number; client: number };
 }
 
-const TICK_MS = 10; // USER_HZ 100 on Linux
 
-/** CPU time (ms) of a process, and with `children` that of its reaped children too, from /proc. */
-function cpuMs(pid: number, children = false): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-    return ticks * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time of a process, its live children and the children it reaped (the PostgreSQL postmaster, a cluster of servers). */
-function treeCpuMs(pid: number): number {
-  let total = cpuMs(pid, true);
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
-      if (Number(stat[1]) === pid) total += (Number(stat[11]) + Number(stat[12])) * TICK_MS;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
 interface Measured { serverPids: number[]; postmasterPid: number }
 

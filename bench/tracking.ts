@@ -43,6 +43,7 @@
 // ingest_events jobs; at the end `mailroom worker` ingests the jobs, and the raw events (Mailroom.EmailEngagementTracked,
 // source mailroom) and their message_events (engagement_source mailroom) are counted. Answered, stored (jobs, raw
 // events) and attributed must be equal, else the exit status is 1.
+import { cpuMs, treeCpuMs } from "./process-cpu.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { EventEmitter } from "node:events";
 import fs from "node:fs";
@@ -72,7 +73,6 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const INGEST = process.env.BENCH_INGEST !== "0";
 const SECRET = "bench-tracking-secret-0123456789-abcdefghijklmnop";
 const USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
-const TICK_MS = 10; // USER_HZ 100 on Linux
 const VARIANTS = [
   "bare",
   ...(process.env.BENCH_TRACKING === "0" ? [] : ["tracking"]),
@@ -81,30 +81,6 @@ const VARIANTS = [
 
 // ---- processes and CPU time --------------------------------------------------------------------------------------
 
-/** CPU time (ms) of a process, and with `children` that of its reaped children too, from /proc. */
-function cpuMs(pid: number, children = false): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0)) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time of the PostgreSQL postmaster, its live children and the children it reaped. */
-function treeCpuMs(pid: number): number {
-  let total = cpuMs(pid, true);
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
-      if (Number(stat[1]) === pid) total += (Number(stat[11]) + Number(stat[12])) * TICK_MS;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
 /** SIGTERM, then the exit (at most 10 s, then SIGKILL). */
 async function stopProcess(child: ChildProcess): Promise<void> {
