@@ -2724,9 +2724,15 @@ begin
   if value is null or value !~ '^[0-9A-Fa-f:.]{2,45}$' then
     return null;
   end if;
-  return value::inet;
-exception when invalid_text_representation then
-  return null;
+  -- An IPv4 address casts without a doubt, and without the subtransaction of the handler below.
+  if value ~ '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$' then
+    return value::inet;
+  end if;
+  begin
+    return value::inet;
+  exception when invalid_text_representation then
+    return null;
+  end;
 end;
 $_$;
 
@@ -2819,17 +2825,20 @@ declare
   token text;
   payload bytea;
 begin
+  -- Most URLs are no tracking URL: answered before the block below, whose exception handler costs a subtransaction.
   token := substring(url from '/t/c/([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+(?:[?#].*)?$');
   if token is null then
     return url;
   end if;
-  payload := decode(rpad(translate(token, '-_', '+/'), (length(token) + 3) / 4 * 4, '='), 'base64');
-  if length(payload) <= 24 or get_byte(payload, 0) <> 1 or get_byte(payload, 1) <> ascii('c') then
+  begin
+    payload := decode(rpad(translate(token, '-_', '+/'), (length(token) + 3) / 4 * 4, '='), 'base64');
+    if length(payload) <= 24 or get_byte(payload, 0) <> 1 or get_byte(payload, 1) <> ascii('c') then
+      return url;
+    end if;
+    return convert_from(substring(payload from 25), 'UTF8');
+  exception when others then
     return url;
-  end if;
-  return convert_from(substring(payload from 25), 'UTF8');
-exception when others then
-  return url;
+  end;
 end;
 $_$;
 

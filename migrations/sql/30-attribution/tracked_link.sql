@@ -8,17 +8,20 @@ declare
   token text;
   payload bytea;
 begin
+  -- Most URLs are no tracking URL: answered before the block below, whose exception handler costs a subtransaction.
   token := substring(url from '/t/c/([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+(?:[?#].*)?$');
   if token is null then
     return url;
   end if;
-  payload := decode(rpad(translate(token, '-_', '+/'), (length(token) + 3) / 4 * 4, '='), 'base64');
-  if length(payload) <= 24 or get_byte(payload, 0) <> 1 or get_byte(payload, 1) <> ascii('c') then
+  begin
+    payload := decode(rpad(translate(token, '-_', '+/'), (length(token) + 3) / 4 * 4, '='), 'base64');
+    if length(payload) <= 24 or get_byte(payload, 0) <> 1 or get_byte(payload, 1) <> ascii('c') then
+      return url;
+    end if;
+    return convert_from(substring(payload from 25), 'UTF8');
+  exception when others then
     return url;
-  end if;
-  return convert_from(substring(payload from 25), 'UTF8');
-exception when others then
-  return url;
+  end;
 end;
 $$ language plpgsql immutable parallel safe;
 
