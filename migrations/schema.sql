@@ -241,7 +241,9 @@ begin
       -- Mailroom's own hits name their message's operation id in a signed token: attributed by the token.
       select e.id as raw_event_id, app_private.event_kind(e.event_type) as kind,
         coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at, e.status, e.status_message,
-        e.engagement_type, e.engagement_context, e.user_agent, app_private.engagement_source(e.event_type) as source,
+        e.engagement_type, e.user_agent, app_private.engagement_source(e.event_type) as source,
+        -- The link a click names (a Mailroom tracking URL reported by Azure: the link inside it).
+        case when app_private.event_kind(e.event_type) = 'engagement' then app_private.tracked_link(e.engagement_context) end as url,
         e.http_method, e.honeypot, e.ip_address,
         coalesce(by_message_id.id, by_operation_id.id) as message_id,
         case when by_message_id.id is not null then 'internet_message_id'
@@ -273,8 +275,12 @@ begin
       -- The matched events with their message's current state.
       select b.raw_event_id, m.id as message_id, m.campaign_id, m.subscriber_id, b.attributed_by, b.kind, b.occurred_at,
         b.status, b.status_message, b.engagement_type, b.user_agent, b.source, b.http_method, b.honeypot, b.ip_address,
-        case when b.kind = 'engagement' then app_private.tracked_link(b.engagement_context) end as url,
-        c.engagement_tracking, m.accepted_at, m.clicks_human + m.clicks_machine as earlier_clicks,
+        b.url,
+        c.engagement_tracking,
+        case when b.kind = 'engagement'
+             then app_private.engagement_ignored_reason(c.engagement_tracking, b.source, b.engagement_type, b.url) end
+          as ignored_reason,
+        m.accepted_at, m.clicks_human + m.clicks_machine as earlier_clicks,
         m.opens_human + m.opens_machine + m.clicks_human + m.clicks_machine as earlier_engagement,
         m.delivery_status, m.delivery_status_at,
         case when m.delivery_status_at is not null
@@ -315,12 +321,8 @@ begin
     attributed as materialized (
       select e.*, rule.bounce_type, coalesce(rule.blocklist_subscriber, false) as blocklists,
         agent.reason as user_agent_reason, request.reason as request_reason,
-        case when e.kind = 'engagement'
-             then app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) end
-          as ignored_reason,
         -- Engagement that counts nowhere has no machine reason either (ignored_reason says why).
-        case when e.kind = 'engagement'
-              and app_private.engagement_ignored_reason(e.engagement_tracking, e.source, e.engagement_type, e.url) is null
+        case when e.kind = 'engagement' and e.ignored_reason is null
              then app_private.engagement_machine_reason(coalesce(request.reason, agent.reason), e.occurred_at, e.accepted_at,
                                                         e.delivery_status, e.delivery_status_at, null, null, s) end as machine_reason
       from event as e

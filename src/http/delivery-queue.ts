@@ -85,6 +85,26 @@ export class DeliveryQueue {
   }
 }
 
+/**
+ * A delivery as the ingest_events task reads it (app_private.ingest_events), as JSON text: the events are given as
+ * the JSON text of an array, as received, so that they are not parsed and written again.
+ */
+export function deliveryJson(delivery: {
+  schema: "eventgrid" | "cloudevents";
+  receivedAt: string;
+  deliveryCount: number | null;
+  subscriptionName: string | null;
+  eventsJson: string;
+  unstorable?: unknown[];
+}): string {
+  return (
+    `{"schema":${JSON.stringify(delivery.schema)},"receivedAt":${JSON.stringify(delivery.receivedAt)},` +
+    `"deliveryCount":${delivery.deliveryCount ?? "null"},"subscriptionName":${JSON.stringify(delivery.subscriptionName)},` +
+    `"events":${delivery.eventsJson}` +
+    (delivery.unstorable && delivery.unstorable.length > 0 ? `,"unstorable":${JSON.stringify(delivery.unstorable)}}` : "}")
+  );
+}
+
 /** An error caused by what a delivery holds (retrying it can never help), not by the database's state. */
 export function isContentError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;

@@ -15,7 +15,7 @@ import type pg from "pg";
 import type { Log } from "../log.ts";
 import { trackingHits } from "../metrics.ts";
 import { MAX_TOKEN_CHARS, trackingKeys, type HitKind, type TrackedHit } from "../tracking/token.ts";
-import { DeliveryQueue } from "./delivery-queue.ts";
+import { DeliveryQueue, deliveryJson } from "./delivery-queue.ts";
 import { INGEST_TASK } from "./webhook.ts";
 
 export const TRACKING_EVENT_TYPE = "Mailroom.EmailEngagementTracked";
@@ -108,9 +108,13 @@ export function createTrackingRouter(deps: TrackingDependencies): express.Router
       return;
     }
     const event = hitEvent(hit, { method: req.method, ip: req.ip, userAgent: req.get("user-agent") }, new Date());
-    const delivery =
-      `{"schema":"eventgrid","receivedAt":${JSON.stringify(event.eventTime)},"deliveryCount":null,` +
-      `"subscriptionName":"mailroom-tracking","events":[${JSON.stringify(event)}]}`;
+    const delivery = deliveryJson({
+      schema: "eventgrid",
+      receivedAt: event.eventTime as string,
+      deliveryCount: null,
+      subscriptionName: "mailroom-tracking",
+      eventsJson: `[${JSON.stringify(event)}]`,
+    });
     try {
       await queue.add(delivery);
     } catch (error) {

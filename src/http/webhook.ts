@@ -11,7 +11,7 @@ import express, { type Request, type Response } from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
 import { webhookDeliveries, webhookEventsReceived } from "../metrics.ts";
-import { DeliveryQueue, isContentError } from "./delivery-queue.ts";
+import { DeliveryQueue, deliveryJson, isContentError } from "./delivery-queue.ts";
 import { arrayElementTexts, mayHoldUnstorable, unstorableProblem, usableKey, type UnstorableEvent } from "./unstorable-events.ts";
 import { BytesInFlight, readBody } from "./request-body.ts";
 import { TransientAuthError, type WebhookAuthenticator } from "./webhook-auth.ts";
@@ -246,11 +246,14 @@ export function createWebhookRouter(deps: WebhookDependencies): express.Router {
       return;
     }
 
-    const payload =
-      `{"schema":${JSON.stringify(delivery.schema)},"receivedAt":${JSON.stringify(new Date().toISOString())},` +
-      `"deliveryCount":${headerInteger(req, "aeg-delivery-count") ?? "null"},` +
-      `"subscriptionName":${JSON.stringify(req.get("aeg-subscription-name") ?? null)},"events":${delivery.eventsJson}` +
-      (delivery.unstorable.length > 0 ? `,"unstorable":${JSON.stringify(delivery.unstorable)}}` : "}");
+    const payload = deliveryJson({
+      schema: delivery.schema,
+      receivedAt: new Date().toISOString(),
+      deliveryCount: headerInteger(req, "aeg-delivery-count"),
+      subscriptionName: req.get("aeg-subscription-name") ?? null,
+      eventsJson: delivery.eventsJson,
+      unstorable: delivery.unstorable,
+    });
     try {
       await queue.add(payload);
     } catch (error) {

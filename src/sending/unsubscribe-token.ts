@@ -9,6 +9,12 @@ import type pg from "pg";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A UUID's 16 bytes in its text form (lower case, with hyphens). */
+export function uuidFromBytes(bytes: Buffer): string {
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function mac(secret: string, operationId: string): Buffer {
   return crypto.createHmac("sha256", secret).update(`unsubscribe:${operationId}`).digest().subarray(0, 20);
 }
@@ -22,9 +28,9 @@ export function unsubscribeToken(secret: string, operationId: string): string {
 export function verifyUnsubscribeToken(secret: string, token: string): string | undefined {
   const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{27})$/.exec(token);
   if (!match) return undefined;
-  const hex = Buffer.from(match[1], "base64url").toString("hex");
-  if (hex.length !== 32) return undefined;
-  const operationId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const bytes = Buffer.from(match[1], "base64url");
+  if (bytes.length !== 16) return undefined;
+  const operationId = uuidFromBytes(bytes);
   if (!UUID.test(operationId)) return undefined;
   const given = Buffer.from(match[2], "base64url");
   const expected = mac(secret, operationId);

@@ -3,7 +3,7 @@
 // (PUBLIC_URL/t/o/TOKEN) and a hidden honeypot link that no person sees and link scanners follow. Unsubscribe links
 // (PUBLIC_URL/unsubscribe/...) are never rewritten, nor is the List-Unsubscribe header (set elsewhere). Links are
 // numbered in their order of first appearance; the same URL in both parts has one number.
-import type { RenderedContent } from "../sending/template.ts";
+import { decodeEntities, type RenderedContent } from "../sending/template.ts";
 import { MAX_TRACKED_URL_BYTES, type TrackingKeys } from "./token.ts";
 
 export interface TrackingContext {
@@ -15,12 +15,6 @@ export interface TrackingContext {
 
 const ANCHOR_HREF = /(<a\b[^>]*?\bhref\s*=\s*)("([^"]*)"|'([^']*)')/gi;
 const TEXT_URL = /\bhttps?:\/\/[^\s<>"']+/gi;
-
-function decodeAttribute(value: string): string {
-  return value.replace(/&(amp|quot|#39|apos|lt|gt);/g, (_m, name: string) =>
-    ({ amp: "&", quot: '"', "#39": "'", apos: "'", lt: "<", gt: ">" })[name] as string,
-  );
-}
 
 export function trackingUrl(context: TrackingContext, kind: "o" | "c", token: string): string {
   return `${context.publicUrl}/t/${kind}/${token}`;
@@ -46,7 +40,7 @@ export function addTracking(content: RenderedContent, context: TrackingContext):
   let html = content.html;
   if (html !== undefined) {
     html = html.replace(ANCHOR_HREF, (whole, start: string, _quoted, dq: string | undefined, sq: string | undefined) => {
-      const url = decodeAttribute((dq ?? sq ?? "").trim());
+      const url = decodeEntities((dq ?? sq ?? "").trim());
       const replacement = tracked(url);
       return replacement === undefined ? whole : `${start}"${replacement}"`;
     });

@@ -12,7 +12,7 @@
 // (it is not secret: it is the link of the email); app_private.tracked_link reads it in SQL.
 import crypto from "node:crypto";
 import type pg from "pg";
-import { storedSigningSecret, type Query } from "../sending/unsubscribe-token.ts";
+import { storedSigningSecret, uuidFromBytes, type Query } from "../sending/unsubscribe-token.ts";
 
 export type HitKind = "open" | "click" | "honeypot";
 
@@ -50,11 +50,6 @@ function mac(secret: string, payload: Buffer): Buffer {
 
 function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ""), "hex");
-}
-
-function uuidText(bytes: Buffer): string {
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The keys of this deployment: the first signs, every one verifies. */
@@ -101,7 +96,7 @@ export class TrackingKeys {
     if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return undefined;
     const url = kind === "click" ? payload.subarray(HEADER_BYTES).toString("utf8") : undefined;
     if (url !== undefined && !/^https?:\/\/[^\s]+$/i.test(url)) return undefined;
-    return { kind, operationId: uuidText(payload.subarray(6, 22)), link: payload.readUInt16BE(22), url };
+    return { kind, operationId: uuidFromBytes(payload.subarray(6, 22)), link: payload.readUInt16BE(22), url };
   }
 }
 
