@@ -171,7 +171,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     }
     let url: string | undefined;
     if (options.server) {
-      const [{ createHttpApp }, { createWebhookAuthenticator }] = await Promise.all([import("./http/app.ts"), import("./http/webhook-auth.ts")]);
+      const [{ createHttpApp }, { createWebhookAuthenticator }, { optInOptions }] = await Promise.all([import("./http/app.ts"), import("./http/webhook-auth.ts"), import("./http/opt-in.ts")]);
       const authenticator = createWebhookAuthenticator([...config.webhookSecrets, ...sending.webhookSecrets], config.entra);
       if (!authenticator.configured) {
         log.warn("no WEBHOOK_SECRETS and no Entra settings: POST /webhooks/acs refuses every delivery with 401");
@@ -199,6 +199,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         unsubscribeSecret: config.sending.unsubscribeSecret,
         trackingSecrets: config.sending.trackingSecrets,
         trustProxy: config.trustProxy,
+        optIn: optInOptions(config),
         workerRunning: options.worker ? () => worker?.running() ?? false : undefined,
         shuttingDown: () => shuttingDown,
       });

@@ -6,10 +6,12 @@ import { openDatabase } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { createLog } from "./log.ts";
 import { startMailroom, type MailroomOptions } from "./app.ts";
+import { EXIT, nounHelp, runCliCommand } from "./commands/command.ts";
+import { NOUNS, commandsOf } from "./commands/index.ts";
 
-const USAGE = `Usage: mailroom <command>
+const USAGE = `Usage: mailroom <command>   or   mailroom <noun> <verb> [options]
 
-Commands:
+Running Mailroom:
   start     migrate, then run the worker and the HTTP server in one process (default)
             --demo: also create a demo list and campaign and send it through the sandbox
             (--subscribers N, default 3000); same as: mailroom demo
@@ -20,13 +22,16 @@ Commands:
             embedded database (for the graphile-migrate CLI), then keep it running
   sandbox   run the local ACS Email and Event Grid emulator alone and print its
             connection string and control URL (settings: SANDBOX_*, docs/sandbox.md)
-  api-key   create, list or revoke GraphQL API keys (mailroom api-key for help)
-  import-subscribers --list ID|NAME FILE.csv
-            import subscribers from a CSV file into a list (--help for options)
-  campaign-status ID    a campaign's numbers as a table (--json for JSON)
-  recompute ID          recompute a campaign's numbers from its events; prints what changed
   replay-unattributed   attribute the unattributed events that match a message now
 
+The workflow (mailroom <noun> --help lists the verbs, mailroom <noun> <verb> --help the options;
+--json on every command prints JSON for scripts):
+${NOUNS.map(([noun, summary]) => `  ${noun.padEnd(12)}${summary}`).join("\n")}
+
+Shorter names kept: api-key (= api-keys), import-subscribers (= subscribers import),
+campaign-status (= campaigns status), recompute (= campaigns recompute).
+
+Exit codes: 0 done, 1 failed, 2 usage error, 3 not found, 4 refused (docs/cli.md).
 Settings come from the environment; see README.md.`;
 
 /** Signals that stop Mailroom: SIGHUP too, which comes when the terminal it runs in is closed. */
@@ -57,6 +62,30 @@ async function main(argv: string[]): Promise<number> {
   if (command === "help" || command === "--help" || command === "-h") {
     console.log(USAGE);
     return 0;
+  }
+  const nounCommands = commandsOf(command);
+  if (nounCommands.length > 0) {
+    const verb = argv[1];
+    if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
+      console.log(nounHelp(command, nounCommands));
+      return verb === undefined ? EXIT.usage : EXIT.done;
+    }
+    const found = nounCommands.find((c) => c.verb === verb);
+    if (!found) {
+      console.error(`mailroom ${command}: unknown command "${verb}"\n\n${nounHelp(command, nounCommands)}`);
+      return EXIT.usage;
+    }
+    let config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        console.error(error.message);
+        return EXIT.usage;
+      }
+      throw error;
+    }
+    return runCliCommand(found, argv.slice(2), config, createLog(config.logLevel, config.logFormat));
   }
   if (command === "sandbox") {
     const { runSandboxCommand } = await import("./sandbox/cli.ts");

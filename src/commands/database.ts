@@ -7,11 +7,13 @@ import { openDatabase } from "../db/database.ts";
 import { migrateDatabase } from "../db/migrate.ts";
 import type { Log } from "../log.ts";
 
-/** An error to show the user as it is (one line), with exit code 2. */
+/** An error to show the user as it is (one line), with its exit code (2 by default: see command.ts). */
 export class CommandError extends Error {
-  constructor(message: string) {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
     super(message);
     this.name = "CommandError";
+    this.exitCode = exitCode;
   }
 }
 
@@ -41,7 +43,7 @@ export async function runCommand(body: () => Promise<number>): Promise<number> {
   } catch (error) {
     if (error instanceof CommandError) {
       console.error(error.message);
-      return 2;
+      return error.exitCode;
     }
     throw error;
   }

@@ -3,6 +3,8 @@
 import express from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
+import { createHomeRouter } from "./home.ts";
+import { createOptInRouter, type OptInOptions } from "./opt-in.ts";
 import { createTrackingRouter } from "./tracking.ts";
 import { createUnsubscribeRouter } from "./unsubscribe.ts";
 import { createWebhookRouter } from "./webhook.ts";
@@ -28,6 +30,8 @@ export interface HttpDependencies {
   trustProxy?: boolean | number | string;
   /** The GraphQL API at /graphql (absent when the process has no authenticator connection). */
   graphql?: GraphqlApi;
+  /** Double opt-in confirmation and the public subscribe form (src/http/opt-in.ts). */
+  optIn?: OptInOptions;
 }
 
 export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<boolean> {
@@ -98,6 +102,12 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
 
   // One-click unsubscribe (RFC 8058): the List-Unsubscribe URL of every message.
   app.use(createUnsubscribeRouter({ pool: deps.pool, log: deps.log, secret: deps.unsubscribeSecret }));
+
+  // Double opt-in: confirmation links and the public subscribe form.
+  app.use(createOptInRouter({ pool: deps.pool, log: deps.log, options: deps.optIn }));
+
+  // GET /: what runs here.
+  app.use(createHomeRouter(deps));
 
   // Anything unexpected: a 500 without internals (Event Grid retries a 500).
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
