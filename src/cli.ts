@@ -58,6 +58,9 @@ const modes: Record<string, MailroomOptions> = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  // Shorter names kept: `api-key VERB` is `api-keys VERB`, `import-subscribers` is `subscribers import`.
+  if (argv[0] === "api-key") argv = ["api-keys", ...argv.slice(1)];
+  if (argv[0] === "import-subscribers") argv = ["subscribers", "import", ...argv.slice(1)];
   const command = argv[0] ?? "start";
   if (command === "help" || command === "--help" || command === "-h") {
     console.log(USAGE);
@@ -208,15 +211,6 @@ async function main(argv: string[]): Promise<number> {
     return -1; // keep running
   }
 
-  if (command === "api-key") {
-    const { runApiKeyCommand } = await import("./graphql/api-key-command.ts");
-    return runApiKeyCommand(argv.slice(1), config, log);
-  }
-
-  if (command === "import-subscribers") {
-    const { runImportSubscribersCommand } = await import("./commands/import-subscribers.ts");
-    return runImportSubscribersCommand(argv.slice(1), config, log);
-  }
   if (command === "campaign-status" || command === "recompute") {
     const { runCampaignStatusCommand, runRecomputeCommand } = await import("./commands/campaign-numbers.ts");
     return (command === "recompute" ? runRecomputeCommand : runCampaignStatusCommand)(argv.slice(1), config, log);

@@ -1,5 +1,5 @@
-// mailroom import-subscribers --list <id or name> [--status confirmed|unconfirmed] [--update-existing]
-//                             [--rejected FILE] <file.csv>
+// mailroom subscribers import --list <id or name> [--status confirmed|unconfirmed] [--update-existing]
+//                             [--rejected FILE] <file.csv>        (also: mailroom import-subscribers ...)
 //
 // The file is parsed as it is read (src/commands/csv.ts) and streamed with COPY into a temporary table; then a
 // few set-based statements check every row with the database's own rule (app_hidden.subscriber_email_problem,
@@ -8,29 +8,13 @@
 // (case-insensitive): existing subscribers are left as they are (unless --update-existing) and existing
 // memberships are never changed, so an unsubscribed member stays unsubscribed. docs/cli.md has the details.
 import fs from "node:fs";
-import { parseArgs } from "node:util";
 import type pg from "pg";
-import type { Config } from "../config.ts";
-import type { Log } from "../log.ts";
+import { print, usageError, type Command } from "./command.ts";
 import { copyFrom, copyText } from "./copy-from.ts";
 import { CsvParser, type CsvRecord } from "./csv.ts";
-import { CommandError, runCommand, withDatabase } from "./database.ts";
+import { CommandError } from "./database.ts";
+import { findList, listArgument } from "./lists.ts";
 import { Progress, count } from "./progress.ts";
-
-export const IMPORT_USAGE = `Usage: mailroom import-subscribers --list <list id or name> [options] <file.csv>
-
-Adds the subscribers of a CSV file (RFC 4180, UTF-8, a header row) to a list. Columns: email (required),
-name, attributes (a JSON object); every other column becomes a string attribute named after its header.
-Bad rows are reported with their line numbers and reasons; the rest is imported. Importing the same file
-again changes nothing.
-
-Options:
-  --list ID|NAME       the list (it must exist)
-  --status STATUS      confirmed or unconfirmed: the status of new memberships (default: unconfirmed on a
-                       double opt-in list, confirmed on a single opt-in list); existing ones never change
-  --update-existing    also update subscribers that exist already: a non-empty name replaces theirs,
-                       attributes are merged into theirs (the file's keys win)
-  --rejected FILE      write every rejected row to FILE (CSV: line, reason, email)`;
 
 const SHOWN_REJECTS = 100;
 const FLUSH_BYTES = 512 * 1024;
@@ -48,6 +32,9 @@ export interface ImportOptions {
 export interface ImportReport {
   listId: string;
   listName: string;
+  listOptIn: "single" | "double";
+  /** How to name the list on a command line (its name, or its id when the name is ambiguous or needs quoting). */
+  listArgument: string;
   status: string;
   rows: number;
   rejected: number;
@@ -56,6 +43,8 @@ export interface ImportReport {
   updated: number;
   added: number;
   alreadyMembers: number;
+  /** The rows that were members of the list already, by the status they kept. */
+  alreadyMembersByStatus: { confirmed: number; unconfirmed: number; unsubscribed: number };
   rejects: { line: number; reason: string; email: string | null }[];
   seconds: number;
 }
@@ -124,23 +113,6 @@ function copyLine(record: CsvRecord, columns: Columns): string {
     return `${record.line}\t${copyText(email?.replace(/\u0000/g, "") ?? null)}\t\\N\t\\N\t${copyText(problem)}\n`;
   }
   return `${record.line}\t${copyText(email)}\t${copyText(name)}\t${copyText(attributes)}\t\\N\n`;
-}
-
-async function findList(client: pg.Client, list: string): Promise<{ id: string; name: string; opt_in: string }> {
-  const byId = /^[1-9][0-9]{0,18}$/.test(list);
-  const { rows } = await client.query<{ id: string; name: string; opt_in: string }>(
-    byId
-      ? "select id, name, opt_in from app_public.lists where id = $1"
-      : "select id, name, opt_in from app_public.lists where lower(name) = lower($1) order by id",
-    [list],
-  );
-  if (rows.length === 0) {
-    throw new CommandError(`no list ${byId ? "with id " : "named "}${byId ? list : JSON.stringify(list)}; create it first (GraphQL createList)`);
-  }
-  if (rows.length > 1) {
-    throw new CommandError(`${rows.length} lists are named ${JSON.stringify(list)} (ids ${rows.map((r) => r.id).join(", ")}); give the id`);
-  }
-  return rows[0]!;
 }
 
 /** Streams the file into import_rows; returns the number of records. */
@@ -264,6 +236,13 @@ export async function importSubscribers(client: pg.Client, options: ImportOption
       return { created: added.rowCount ?? 0, existing: existingCount, updated: updatedCount };
     });
 
+    // The memberships the file's existing subscribers have already: they keep their status, whatever --status says.
+    const alreadyMembersByStatus = { confirmed: 0, unconfirmed: 0, unsubscribed: 0 };
+    for (const row of (await client.query<{ status: keyof typeof alreadyMembersByStatus; n: number }>(
+      `select m.status, count(*)::int as n from import_existing as e
+       join app_public.list_memberships as m on m.list_id = $1 and m.subscriber_id = e.subscriber_id group by m.status`,
+      [list.id])).rows) alreadyMembersByStatus[row.status] = row.n;
+
     const added = await step("Adding to the list", async () => {
       // New subscribers have no memberships yet: a plain INSERT, cheaper than one that checks for conflicts.
       // Existing memberships (whatever their status, unsubscribed included) are left exactly as they are.
@@ -295,6 +274,8 @@ export async function importSubscribers(client: pg.Client, options: ImportOption
     return {
       listId: list.id,
       listName: list.name,
+      listOptIn: list.opt_in,
+      listArgument: await listArgument(client, list),
       status,
       rows,
       rejected: rejectedCount,
@@ -303,6 +284,7 @@ export async function importSubscribers(client: pg.Client, options: ImportOption
       updated,
       added,
       alreadyMembers: memberships - added,
+      alreadyMembersByStatus,
       rejects,
       seconds: (Date.now() - started) / 1000,
     };
@@ -314,7 +296,7 @@ export async function importSubscribers(client: pg.Client, options: ImportOption
 
 export function formatReport(file: string, r: ImportReport, rejectedFile?: string): string {
   const lines: string[] = [];
-  lines.push(`${file} -> list ${r.listId} ${JSON.stringify(r.listName)} (new memberships ${r.status}) in ${r.seconds.toFixed(1)} s`);
+  lines.push(`${file} -> list ${r.listId} ${JSON.stringify(r.listName)} (${r.listOptIn} opt-in; new memberships ${r.status}) in ${r.seconds.toFixed(1)} s`);
   const rows: [string, number][] = [
     ["rows read", r.rows],
     ["rejected", r.rejected],
@@ -331,6 +313,7 @@ export function formatReport(file: string, r: ImportReport, rejectedFile?: strin
       ? "Nothing changed: every good row was imported before (the subscribers and their memberships exist)."
       : "Nothing changed.");
   }
+  lines.push(...membershipNotes(r));
   if (r.rejected > 0) {
     lines.push(`Rejected rows (line: reason):`);
     for (const x of r.rejects.slice(0, SHOWN_REJECTS)) {
@@ -347,43 +330,77 @@ export function formatReport(file: string, r: ImportReport, rejectedFile?: strin
   return lines.join("\n");
 }
 
-export async function runImportSubscribersCommand(args: string[], config: Config, log: Log): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        list: { type: "string" },
-        status: { type: "string" },
-        "update-existing": { type: "boolean" },
-        rejected: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${IMPORT_USAGE}`);
-    return 2;
+/**
+ * What the memberships mean for sending, said plainly: members added unconfirmed to a double opt-in list receive
+ * nothing until they confirm, and rows that were members already kept their status (--status never changes it).
+ */
+export function membershipNotes(r: ImportReport): string[] {
+  const notes: string[] = [];
+  const list = r.listArgument;
+  const unconfirmedAdded = r.status === "unconfirmed" ? r.added : 0;
+  if (r.listOptIn === "double" && unconfirmedAdded > 0) {
+    notes.push(
+      `${count(unconfirmedAdded)} new member${unconfirmedAdded === 1 ? " is" : "s are"} unconfirmed: on this double opt-in list ${unconfirmedAdded === 1 ? "it" : "they"} will NOT receive campaigns until ${unconfirmedAdded === 1 ? "it confirms" : "they confirm"}.`,
+      `  To ask them by email:                  mailroom lists send-confirmations ${list}`,
+      `  If they confirmed elsewhere already:   mailroom subscribers confirm --list ${list} --all`,
+    );
   }
-  if (parsed.values.help) {
-    console.log(IMPORT_USAGE);
-    return 0;
+  if (r.alreadyMembers > 0) {
+    const by = r.alreadyMembersByStatus;
+    const statuses = (["confirmed", "unconfirmed", "unsubscribed"] as const).filter((s) => by[s] > 0).map((s) => `${count(by[s])} ${s}`);
+    notes.push(
+      `${count(r.alreadyMembers)} row${r.alreadyMembers === 1 ? " was" : "s were"} already on the list and kept ${r.alreadyMembers === 1 ? "its" : "their"} existing status (${statuses.join(", ")}): --status never changes existing memberships.`,
+    );
+    if (r.listOptIn === "double" && by.unconfirmed > 0) {
+      notes.push(`  Importing again with --status confirmed changes nothing; to confirm them: mailroom subscribers confirm --list ${list} --all`);
+    }
   }
-  const { list, status } = parsed.values;
-  if (!list || parsed.positionals.length !== 1) {
-    console.error(IMPORT_USAGE);
-    return 2;
-  }
-  if (status !== undefined && status !== "confirmed" && status !== "unconfirmed") {
-    console.error(`--status must be confirmed or unconfirmed (got "${status}")`);
-    return 2;
-  }
-  const file = parsed.positionals[0]!;
-  return runCommand(async () => {
-    if (!fs.existsSync(file)) throw new CommandError(`${file}: no such file`);
-    const report = await withDatabase(config, log, (client) =>
-      importSubscribers(client, { list, file, status, updateExisting: parsed.values["update-existing"], rejectedFile: parsed.values.rejected }));
-    console.log(formatReport(file, report, parsed.values.rejected));
-    return 0;
-  });
+  return notes;
 }
+
+const importCommand: Command = {
+  noun: "subscribers",
+  verb: "import",
+  summary: "import subscribers from a CSV file into a list (also: mailroom import-subscribers)",
+  usage: "--list ID|NAME [--status confirmed|unconfirmed] [--update-existing] [--rejected FILE] FILE.csv",
+  help: `Adds the subscribers of a CSV file (RFC 4180, UTF-8, a header row) to a list. Columns: email (required),
+name, attributes (a JSON object); every other column becomes a string attribute named after its header.
+Bad rows are reported with their line numbers and reasons; the rest is imported. Importing the same file
+again changes nothing.
+
+Options:
+  --list ID|NAME       the list (it must exist: mailroom lists create)
+  --status STATUS      confirmed or unconfirmed: the status of new memberships (default: unconfirmed on a
+                       double opt-in list, who then receive no campaign until they confirm; confirmed on a
+                       single opt-in list). Existing memberships never change: to confirm members, use
+                       mailroom subscribers confirm
+  --update-existing    also update subscribers that exist already: a non-empty name replaces theirs,
+                       attributes are merged into theirs (the file's keys win)
+  --rejected FILE      write every rejected row to FILE (CSV: line, reason, email)
+
+Exit codes: 0 imported (bad rows are reported, not an error), 2 usage, a missing file or a malformed header,
+3 no such list.`,
+  options: {
+    list: { type: "string" },
+    status: { type: "string" },
+    "update-existing": { type: "boolean" },
+    rejected: { type: "string" },
+  },
+  positionals: [1, 1],
+  async run(context) {
+    const list = context.options.list as string | undefined;
+    const status = context.options.status as string | undefined;
+    const rejectedFile = context.options.rejected as string | undefined;
+    if (!list) throw usageError("--list ID|NAME is required: the list to import into (mailroom lists list shows them)");
+    if (status !== undefined && status !== "confirmed" && status !== "unconfirmed") {
+      throw usageError(`--status must be confirmed or unconfirmed (got "${status}")`);
+    }
+    const file = context.positionals[0]!;
+    if (!fs.existsSync(file)) throw new CommandError(`${file}: no such file`);
+    const report = await context.database((client) =>
+      importSubscribers(client, { list, file, status, updateExisting: context.options["update-existing"] === true, rejectedFile }));
+    print(context, { ...report, notes: membershipNotes(report) }, () => formatReport(file, report, rejectedFile));
+  },
+};
+
+export const commands: Command[] = [importCommand];

@@ -1,4 +1,4 @@
-// API keys for the GraphQL API, managed by the owner from the command line (`mailroom api-key ...`).
+// API keys for the GraphQL API, managed by the owner from the command line (`mailroom api-keys ...`).
 // The key itself is shown once, at creation; the database keeps its SHA-256 only.
 import type pg from "pg";
 import { API_ROLES, generateApiKey, hashApiKey, type ApiRole } from "./auth.ts";
@@ -12,6 +12,9 @@ export interface ApiKeyRow {
   expiresAt: Date | null;
   revokedAt: Date | null;
 }
+
+/** The owner's pool, or one connection of it (a command's). */
+type Queryable = pg.Pool | pg.ClientBase;
 
 export class ApiKeyError extends Error {
   constructor(message: string) {
@@ -36,7 +39,7 @@ export function parseExpiry(value: string, now = new Date()): Date {
 }
 
 export async function createApiKey(
-  pool: pg.Pool,
+  pool: Queryable,
   options: { name: string; role: string; expiresAt?: Date },
 ): Promise<{ key: string; row: ApiKeyRow }> {
   if (!(API_ROLES as readonly string[]).includes(options.role)) {
@@ -53,7 +56,7 @@ export async function createApiKey(
   return { key, row: toRow(rows[0]) };
 }
 
-export async function listApiKeys(pool: pg.Pool): Promise<ApiKeyRow[]> {
+export async function listApiKeys(pool: Queryable): Promise<ApiKeyRow[]> {
   const { rows } = await pool.query(
     "select id, name, role, key_prefix, created_at, expires_at, revoked_at from app_private.api_keys order by id",
   );
@@ -61,8 +64,8 @@ export async function listApiKeys(pool: pg.Pool): Promise<ApiKeyRow[]> {
 }
 
 /** Revokes the key at once: the next request with it is refused. False when it was revoked already. */
-export async function revokeApiKey(pool: pg.Pool, id: string): Promise<boolean> {
-  if (!/^\d+$/.test(id)) throw new ApiKeyError(`${JSON.stringify(id)} is not an API key id (see mailroom api-key list)`);
+export async function revokeApiKey(pool: Queryable, id: string): Promise<boolean> {
+  if (!/^\d+$/.test(id)) throw new ApiKeyError(`${JSON.stringify(id)} is not an API key id (see mailroom api-keys list)`);
   const { rows } = await pool.query(
     `with previous as (select id, revoked_at from app_private.api_keys where id = $1 for update)
      update app_private.api_keys as k set revoked_at = coalesce(k.revoked_at, now())
@@ -70,7 +73,7 @@ export async function revokeApiKey(pool: pg.Pool, id: string): Promise<boolean> 
      returning previous.revoked_at is null as newly_revoked`,
     [id],
   );
-  if (rows.length === 0) throw new ApiKeyError(`there is no API key ${id} (see mailroom api-key list)`);
+  if (rows.length === 0) throw new ApiKeyError(`there is no API key ${id} (see mailroom api-keys list)`);
   return rows[0].newly_revoked as boolean;
 }
 
