@@ -120,8 +120,9 @@ $$;
 do $$
 begin
   assert app_public.template_errors('Hi {{ subscriber.name }} {{{ subscriber.attributes.city }}} {{unsubscribe_url}}') = '{}', 'valid';
-  assert app_public.template_errors('Hi {{ subscriber.nmae }}') = array['unknown field "subscriber.nmae"'], 'unknown field';
-  assert app_public.template_errors('Hi {{ subscriber.name }') = array['unbalanced braces: "{{" or "}}" outside a {{ field }}'], 'stray braces';
+  assert app_public.template_errors('Hi {{ subscriber.nmae }}') = array['line 1: unknown field "subscriber.nmae" in {{ subscriber.nmae }}'], 'unknown field';
+  assert app_public.template_errors('Hi {{ subscriber.name }') = array['line 1: unbalanced braces: "{{" outside a {{ field }}'], 'stray braces';
+  assert app_public.template_errors(E'Hi\n\n{{subscriber.name}}\n}} {{ list.nom\n}}') = array['line 4: unbalanced braces: "}}" outside a {{ field }}', 'line 4: unknown field "list.nom" in {{ list.nom }}'], 'lines';
   assert app_public.template_errors('') = '{}', 'empty';
 end
 $$;

@@ -217,7 +217,7 @@ describe("sendTestEmail", () => {
 
     const broken = await createCampaign(db.pool, { senderId, listIds: [listId], subject: "Hi {{ subscriber.nme }}" });
     const templateError = await sendTest(broken, "reviewer@example.net");
-    expect(errorOf(templateError)).toBe('the subject of the campaign has errors: unknown field "subscriber.nme"');
+    expect(errorOf(templateError)).toBe(`campaign ${broken} has template errors: subject line 1: unknown field "subscriber.nme" in {{ subscriber.nme }}`);
     expect(templateError.errors![0]!.extensions).toMatchObject({ code: "22023", hint: expect.stringContaining("Fields: subscriber.email") });
 
     const noSubject = await createCampaign(db.pool, { senderId, listIds: [listId], subject: " " });

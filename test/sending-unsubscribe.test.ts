@@ -90,17 +90,20 @@ describe("one-click unsubscribe", () => {
 });
 
 describe("templates", () => {
+  const query = (text: string, values?: unknown[]) => db.pool.query(text, values);
+  const PREVIEW_SETTINGS = { publicUrl: "https://mailroom.example.com", unsubscribeSecret: undefined, trackingSecrets: undefined };
+
   it("an unknown field or stray braces stop start_campaign with a clear error, before anything is sent", async () => {
     const senderId = await createSender(db.pool);
     const listId = await createList(db.pool, 2);
     const bad = await createCampaign(db.pool, { senderId, listIds: [listId], html: "<p>Hi {{ subscriber.nmae }}</p><p>{{ oops</p>" });
     await expect(db.pool.query("select app_public.start_campaign($1)", [bad])).rejects.toThrow(
-      /the HTML part of the campaign has errors: unknown field "subscriber\.nmae"; unbalanced braces/,
+      `campaign ${bad} has template errors: html line 1: unknown field "subscriber.nmae" in {{ subscriber.nmae }}; html line 1: unbalanced braces: "{{" outside a {{ field }}`,
     );
     const { rows } = await db.pool.query("select status, (select count(*) from app_public.messages where campaign_id = $1)::int as messages from app_public.campaigns where id = $1", [bad]);
     expect(rows[0]).toEqual({ status: "draft", messages: 0 });
     // The preview says the same, with line numbers.
-    await expect(previewCampaign(db.pool, bad)).rejects.toThrow(/line 1: unknown field "subscriber\.nmae"/);
+    await expect(previewCampaign(query, bad, undefined, PREVIEW_SETTINGS)).rejects.toThrow(/html line 1: unknown field "subscriber\.nmae"/);
   });
 
   it("preview renders what would be sent: HTML escaped, attributes, a text part derived from the HTML", async () => {
@@ -114,17 +117,17 @@ describe("templates", () => {
       subject: "News for {{ subscriber.name }}",
       html: '<h1>Hello {{ subscriber.name }}</h1><p>From {{ subscriber.attributes.city }}{{ subscriber.attributes.missing }} &amp; {{{ subscriber.name }}}</p><ul><li>One</li><li><a href="https://example.org/x">Two</a></li></ul>',
     });
-    const preview = await previewCampaign(db.pool, campaignId);
+    const preview = await previewCampaign(query, campaignId, undefined, PREVIEW_SETTINGS);
     expect(preview.subject).toBe("News for Ann <b>&</b>");
     expect(preview.html).toContain("<h1>Hello Ann &lt;b&gt;&amp;&lt;/b&gt;</h1>");
     expect(preview.html).toContain("From Lyon &amp; Ann <b>&</b>");
-    expect(preview.plainText).toBe("Hello Ann <b>&</b>\n\nFrom Lyon & Ann &\n\n- One\n- Two (https://example.org/x)");
+    expect(preview.text).toBe("Hello Ann <b>&</b>\n\nFrom Lyon & Ann &\n\n- One\n- Two (https://example.org/x)");
   });
 
   it("compiles once and names every problem", () => {
     expect(() => compileCampaign({ subject: "", html: "", text: "{{ list.title }}" })).toThrow(TemplateError);
     expect(() => compileCampaign({ subject: "", html: "", text: "{{ list.title }}" })).toThrow(
-      /the subject is empty; the text part has errors: line 1: unknown field "list\.title"/,
+      'template errors: the subject is empty; text line 1: unknown field "list.title" in {{ list.title }}',
     );
     expect(htmlToText("<p>a&nbsp;b<br>c</p><style>p{}</style><p>d</p>")).toBe("a b\nc\n\nd");
   });

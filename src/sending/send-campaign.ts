@@ -102,6 +102,25 @@ export interface MessageTracking {
   publicUrl: string;
 }
 
+/** The secret the unsubscribe links are signed with: UNSUBSCRIBE_SECRET, else the one kept in the database. */
+export async function unsubscribeSigningSecret(query: Query, settings: Pick<SendingSettings, "unsubscribeSecret">): Promise<string> {
+  return settings.unsubscribeSecret ?? (await storedUnsubscribeSecret(query));
+}
+
+/** How the campaign's messages are tracked; Mailroom's keys are loaded only when it tracks mailroom or both. */
+export async function campaignTracking(
+  query: Query,
+  content: CampaignContentRow,
+  settings: Pick<SendingSettings, "trackingSecrets" | "publicUrl">,
+): Promise<MessageTracking> {
+  const tracksOwn = content.engagement_tracking === "mailroom" || content.engagement_tracking === "both";
+  return {
+    engagementTracking: content.engagement_tracking,
+    keys: tracksOwn ? await loadTrackingKeys(query, settings.trackingSecrets) : undefined,
+    publicUrl: settings.publicUrl,
+  };
+}
+
 /**
  * The ACS message for a claimed row: the ledger's Message-ID (validated by ACS), RFC 8058 one-click unsubscribe, and
  * the engagement tracking of the campaign: Mailroom's links and pixel (mailroom, both); Azure's tracking turned off
@@ -200,13 +219,8 @@ export async function sendCampaign(
     const { rows } = await query<{ failed: number }>("select app_private.fail_queued_messages($1, $2) as failed", [campaignId, contentError]);
     log?.error({ failed: rows[0].failed }, `campaign ${campaignId} cannot be rendered: ${contentError}`);
   }
-  const secret = settings.unsubscribeSecret ?? (await storedUnsubscribeSecret(query));
-  const tracksOwn = content.engagement_tracking === "mailroom" || content.engagement_tracking === "both";
-  const tracking: MessageTracking = {
-    engagementTracking: content.engagement_tracking,
-    keys: tracksOwn ? await loadTrackingKeys(query, settings.trackingSecrets) : undefined,
-    publicUrl: settings.publicUrl,
-  };
+  const secret = await unsubscribeSigningSecret(query, settings);
+  const tracking = await campaignTracking(query, content, settings);
 
   const senders = new Map<string, Promise<Sender>>();
   const senderOf = (id: string): Promise<Sender> => {

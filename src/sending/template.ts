@@ -6,8 +6,12 @@
 // Fields: subscriber.email, subscriber.name, subscriber.id, subscriber.attributes.KEY (empty when the
 // subscriber has no such attribute), list.id, list.name (the first of the campaign's lists the subscriber
 // is on), campaign.id, campaign.name, unsubscribe_url. An unknown field or a stray "{{" / "}}" is an error
-// naming the part, line and field. The same grammar is checked in SQL (app_public.template_errors) when a
-// campaign is scheduled or started, so errors are caught before the first message, not at message 50,000.
+// naming the part, the line and the placeholder as written:
+//
+//   html line 12: unknown field "subscriber.nmae" in {{ subscriber.nmae }}
+//
+// The same grammar, with the same messages, is checked in SQL (app_public.template_errors) when a campaign is
+// scheduled or started, so errors are caught before the first message, not at message 50,000.
 // A template is compiled once per campaign; rendering a message is string concatenation.
 
 export interface TemplateFields {
@@ -17,10 +21,14 @@ export interface TemplateFields {
   unsubscribeUrl: string;
 }
 
+/** Every error of a template or campaign, one per entry ("html line 12: unknown field ..."). */
 export class TemplateError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly errors: string[];
+
+  constructor(errors: string[]) {
+    super(`template errors: ${errors.join("; ")}`);
     this.name = "TemplateError";
+    this.errors = errors;
   }
 }
 
@@ -58,14 +66,33 @@ function lineOf(source: string, index: number): number {
   return line;
 }
 
-/** Compiles one part; `part` names it in errors ("subject", "HTML part", "text part"). */
-export function compileTemplate(source: string, part: string, mode: "html" | "text"): CompiledTemplate {
-  const pieces: Piece[] = [];
+/** A placeholder as written, on one line (for error messages). */
+function asWritten(tag: string): string {
+  return tag.replace(/\s+/g, " ");
+}
+
+/**
+ * The errors of one template text, each "line N: ...", in the order they occur: an unknown field (with the
+ * placeholder as written), and the first stray "{{" or "}}" between two placeholders. app_public.template_errors
+ * gives the same list for the same text.
+ */
+export function templateErrors(source: string): string[] {
+  return parseTemplate(source).errors;
+}
+
+interface ParsedTemplate {
+  /** Literal text and fields ({ field, raw }), in order. */
+  pieces: (string | { field: string; raw: boolean })[];
+  errors: string[];
+}
+
+function parseTemplate(source: string): ParsedTemplate {
+  const pieces: ParsedTemplate["pieces"] = [];
   const errors: string[] = [];
   const literal = (from: number, to: number) => {
     const chunk = source.slice(from, to);
-    const stray = chunk.search(/\{\{|\}\}/);
-    if (stray >= 0) errors.push(`line ${lineOf(source, from + stray)}: unbalanced braces: "{{" or "}}" outside a {{ field }}`);
+    const stray = /\{\{|\}\}/.exec(chunk);
+    if (stray) errors.push(`line ${lineOf(source, from + stray.index)}: unbalanced braces: "${stray[0]}" outside a {{ field }}`);
     if (chunk !== "") pieces.push(chunk);
   };
   let at = 0;
@@ -74,15 +101,25 @@ export function compileTemplate(source: string, part: string, mode: "html" | "te
     at = match.index + match[0].length;
     const raw = match[1] !== undefined;
     const field = (raw ? match[1] : match[2]) as string;
-    if (!FIELD.test(field)) {
-      errors.push(`line ${lineOf(source, match.index)}: unknown field "${field}"`);
-      continue;
-    }
-    const get = getter(field);
-    pieces.push(mode === "html" && !raw ? (f) => escapeHtml(get(f)) : get);
+    if (FIELD.test(field)) pieces.push({ field, raw });
+    else errors.push(`line ${lineOf(source, match.index)}: unknown field "${field}" in ${asWritten(match[0])}`);
   }
   literal(at, source.length);
-  if (errors.length > 0) throw new TemplateError(`the ${part} has errors: ${errors.join("; ")}`);
+  return { pieces, errors };
+}
+
+/**
+ * Compiles one part; `part` names it in errors ("subject", "html", "text"): TemplateError with one entry per
+ * error, "html line 12: unknown field ...".
+ */
+export function compileTemplate(source: string, part: string, mode: "html" | "text"): CompiledTemplate {
+  const { pieces: parsed, errors } = parseTemplate(source);
+  if (errors.length > 0) throw new TemplateError(errors.map((error) => `${part} ${error}`));
+  const pieces: Piece[] = parsed.map((piece) => {
+    if (typeof piece === "string") return piece;
+    const get = getter(piece.field);
+    return mode === "html" && !piece.raw ? (f: TemplateFields) => escapeHtml(get(f)) : get;
+  });
   return {
     render(fields) {
       let out = "";
@@ -147,14 +184,17 @@ export interface CompiledCampaign {
   render(fields: TemplateFields): RenderedContent;
 }
 
-/** Compiles a campaign's subject and bodies once; throws TemplateError naming every problem. */
+/**
+ * Compiles a campaign's subject and bodies once; throws TemplateError with every problem of every part, in the
+ * order subject, html, text.
+ */
 export function compileCampaign(content: CampaignContent): CompiledCampaign {
   const problems: string[] = [];
   const attempt = (source: string, part: string, mode: "html" | "text"): CompiledTemplate | undefined => {
     try {
       return compileTemplate(source, part, mode);
     } catch (error) {
-      if (error instanceof TemplateError) problems.push(error.message);
+      if (error instanceof TemplateError) problems.push(...error.errors);
       else throw error;
       return undefined;
     }
@@ -162,9 +202,9 @@ export function compileCampaign(content: CampaignContent): CompiledCampaign {
   if (content.subject.trim() === "") problems.push("the subject is empty");
   if (content.html.trim() === "" && content.text.trim() === "") problems.push("the HTML and text parts are both empty");
   const subject = attempt(content.subject, "subject", "text");
-  const html = content.html.trim() === "" ? undefined : attempt(content.html, "HTML part", "html");
-  const text = content.text.trim() === "" ? undefined : attempt(content.text, "text part", "text");
-  if (problems.length > 0 || !subject) throw new TemplateError(problems.join("; "));
+  const html = content.html.trim() === "" ? undefined : attempt(content.html, "html", "html");
+  const text = content.text.trim() === "" ? undefined : attempt(content.text, "text", "text");
+  if (problems.length > 0 || !subject) throw new TemplateError(problems);
   return {
     render(fields) {
       const renderedHtml = html?.render(fields);
