@@ -1,5 +1,7 @@
-// mailroom campaign-status, recompute and replay-unattributed as a user runs them, and the retention task:
-// payloads older than N days removed, every derived number and key kept, recompute unchanged.
+// mailroom campaigns status (campaign-status), campaigns recompute (recompute) and replay-unattributed as a user
+// runs them, and the retention task: payloads older than N days removed, every derived number and key kept,
+// recompute unchanged. Last, delivery statuses that overlap in the rollup (bounces and the statuses that are
+// bounces) shown so that the shares of one base add up to 100%.
 import crypto from "node:crypto";
 import { quickAddJob, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +24,7 @@ async function mailroom(...args: string[]): Promise<{ code: number | string; out
   return { code, output: child.output() };
 }
 
-function deliveryReport(m: (typeof messages)[number], status: string, at: Date) {
+function deliveryReport(m: (typeof messages)[number], status: string, at: Date, statusMessage = "") {
   return {
     id: crypto.randomUUID(),
     topic: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Communication/CommunicationServices/acs",
@@ -32,7 +34,7 @@ function deliveryReport(m: (typeof messages)[number], status: string, at: Date) 
     dataVersion: "1.0",
     data: {
       sender: "news@news.example.com", recipient: m.recipient, messageId: m.operation_id,
-      internetMessageId: m.internet_message_id, status, deliveryStatusDetails: { statusMessage: "" },
+      internetMessageId: m.internet_message_id, status, deliveryStatusDetails: { statusMessage },
       deliveryAttemptTimeStamp: at.toISOString(),
     },
   };
@@ -92,42 +94,55 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe("mailroom campaign-status", () => {
+describe("mailroom campaigns status (campaign-status)", () => {
   it("prints the campaign's numbers from the rollup as a table; --json gives campaign_stats", async () => {
-    const { code, output } = await mailroom("campaign-status", campaignId);
+    const { code, output } = await mailroom("campaigns", "status", campaignId);
     expect(code).toBe(0);
     expect(output).toContain(`Campaign ${campaignId} "Spring": draft`);
     expect(output).toMatch(/recipients\s+4\n/);
     expect(output).toMatch(/accepted by ACS\s+4\s+100\.0%/);
-    expect(output).toMatch(/delivered\s+3\s+75\.0%/);
-    expect(output).toMatch(/bounced \(hard\)\s+1\s+25\.0%/);
-    expect(output).toMatch(/opened \(human\)\s+3\s+100\.0%/);
-    expect(output).toMatch(/clicked \(human\)\s+1\s+33\.3%/);
+    expect(output).toMatch(/\n {2}delivered\s+3\s+75\.0%/);
+    expect(output).toMatch(/\n {2}bounced\s+1\s+25\.0%/);
+    expect(output).toMatch(/\n {4}of which hard\s+1\s+25\.0%/);
+    expect(output).toMatch(/\n {2}no report yet\s+0\s+0\.0%/);
+    expect(output).toMatch(/\n {2}opened\s+3\s+100\.0%\n {4}of which by people\s+3\s+100\.0%/);
+    expect(output).toMatch(/\n {2}clicked\s+1\s+33\.3%\n {4}of which by people\s+1\s+33\.3%/);
     expect(output).toContain("Open rate 100.0%, click rate 33.3%");
+    // The old name runs the same command.
+    const old = await mailroom("campaign-status", campaignId);
+    expect(old).toEqual({ code: 0, output });
 
-    const json = await mailroom("campaign-status", campaignId, "--json");
+    const json = await mailroom("campaigns", "status", campaignId, "--json");
+    expect(json.code).toBe(0);
     const stats = (await db.pool.query("select * from app_public.campaign_stats where campaign_id = $1", [campaignId])).rows[0];
     const parsed = JSON.parse(json.output);
     expect(parsed.delivered).toBe(Number(stats.delivered));
     expect(parsed.unique_opens_human).toBe(3);
+    expect(parsed.open_rate).toBe(1);
+    expect(parsed).toMatchObject({ campaign_id: Number(campaignId), name: "Spring", bounced: 1, awaiting_report: 0 });
   });
 
-  it("says so for an unknown campaign and a bad id", async () => {
-    expect(await mailroom("campaign-status", "999999")).toEqual({ code: 2, output: expect.stringContaining("campaign 999999 does not exist") });
-    expect((await mailroom("campaign-status", "abc")).code).toBe(2);
+  it("exits 3 for an unknown campaign and 2 for a malformed id", async () => {
+    expect(await mailroom("campaigns", "status", "999999")).toEqual({ code: 3, output: expect.stringContaining("campaign 999999 does not exist") });
+    expect(await mailroom("campaign-status", "999999")).toEqual({ code: 3, output: expect.stringContaining("campaign 999999 does not exist") });
+    expect(await mailroom("campaigns", "status", "abc")).toEqual({ code: 2, output: expect.stringContaining('the campaign id must be a positive integer (got "abc")') });
+    expect((await mailroom("campaigns", "status")).code).toBe(2);
   });
 });
 
-describe("mailroom recompute", () => {
+describe("mailroom campaigns recompute (recompute)", () => {
   it("rebuilds the numbers from the raw events and prints what changed; again, that nothing did", async () => {
     await db.pool.query("update app_public.campaign_rollups set delivered = delivered + 5, clicks = 0 where campaign_id = $1", [campaignId]);
-    const first = await mailroom("recompute", campaignId);
+    const first = await mailroom("campaigns", "recompute", campaignId);
     expect(first.code).toBe(0);
     expect(first.output).toContain("2 numbers changed:");
     expect(first.output).toMatch(/delivered\s+8 -> 3 \(-5\)/);
     expect(first.output).toMatch(/clicks\s+0 -> 1 \(\+1\)/);
+    // The old name runs the same command.
     const second = await mailroom("recompute", campaignId);
     expect(second.output).toContain("No change: the numbers already matched the raw events.");
+    const json = JSON.parse((await mailroom("campaigns", "recompute", campaignId, "--json")).output);
+    expect(json).toMatchObject({ changed: [], messagesChanged: 0, rollup: { campaign_id: Number(campaignId), delivered: 3, clicks: 1 } });
   });
 });
 
@@ -199,5 +214,73 @@ describe("retention of raw event payloads", () => {
     const recomputed = await mailroom("recompute", campaignId);
     expect(recomputed.output).toContain("No change: the numbers already matched the raw events.");
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe("delivery statuses that overlap in the rollup", () => {
+  it("bounces by type and by status are parts of one line: the shares of the top-level lines add up to 100%", async () => {
+    // One message per kind of delivery report, and one without a report: 12 accepted messages.
+    const reports: [status: string, statusMessage: string][] = [
+      ["Delivered", ""], ["Delivered", ""], ["Delivered", ""], ["Expanded", ""],
+      ["Bounced", "550 5.1.1 user unknown"], ["Failed", "550 5.7.1 rejected"], ["Failed", "421 4.4.2 timed out"],
+      ["Quarantined", ""], ["FilteredSpam", ""], ["Suppressed", ""], ["Weird", ""],
+    ];
+    const { rows } = await db.pool.query(
+      `with campaign as (
+         insert into app_public.campaigns (name, sender_id) select 'Overlap', id from app_public.senders where from_address = 'news@news.example.com' returning id, sender_id
+       ), subscriber as (
+         insert into app_public.subscribers (email) select 'overlap' || g || '@example.org' from generate_series(1, 12) as g returning id, email
+       )
+       insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, send_status, accepted_at)
+       select campaign.id, subscriber.id, campaign.sender_id, subscriber.email, 'accepted', now() - interval '1 hour' from campaign, subscriber
+       returning id, campaign_id, recipient, internet_message_id, operation_id`,
+    );
+    const overlap = rows.sort((a, b) => Number(a.id) - Number(b.id));
+    const overlapId = overlap[0].campaign_id as string;
+    await ingest(reports.map(([status, statusMessage], i) => deliveryReport(overlap[i]!, status, new Date(), statusMessage)), new Date());
+    const rollup = (await db.pool.query("select * from app_public.campaign_rollups where campaign_id = $1", [overlapId])).rows[0];
+    // What the rollup holds: the bounce types overlap with failed, quarantined and filtered as spam.
+    expect(rollup).toMatchObject({ accepted: "12", delivered: "3", expanded: "1", bounced_hard: "2", bounced_soft: "3", delivery_failed: "2",
+      quarantined: "1", filtered_spam: "1", suppressed: "1", unknown_status: "1" });
+
+    const { code, output } = await mailroom("campaigns", "status", overlapId);
+    expect(code).toBe(0);
+    const section = output.slice(output.indexOf("Delivery (share of accepted)\n"), output.indexOf("Engagement (share of delivered)"));
+    const lines = section.split("\n").slice(1).filter((line) => line !== "");
+    const parse = (line: string) => {
+      const match = /^( +)(.+?)\s+(\d+)\s+(\d+\.\d)%$/.exec(line)!;
+      expect(match, line).not.toBeNull();
+      return { indent: match[1]!.length, label: match[2]!, count: Number(match[3]), share: Number(match[4]) };
+    };
+    const parsed = lines.map(parse);
+    const top = parsed.filter((l) => l.indent === 2);
+    const parts = parsed.filter((l) => l.indent > 2);
+    expect(top.map((l) => [l.label, l.count])).toEqual([
+      ["delivered", 3], ["expanded", 1], ["bounced", 5], ["suppressed", 1], ["unknown status", 1], ["no report yet", 1],
+    ]);
+    // What went in comes out: every accepted message on exactly one top-level line.
+    expect(top.reduce((sum, l) => sum + l.count, 0)).toBe(12);
+    const shareSum = top.reduce((sum, l) => sum + l.share, 0);
+    expect(shareSum).toBeLessThanOrEqual(100);
+    expect(shareSum).toBeCloseTo(100, 5);
+    // The subsets are labelled and indented under the bounces, and add up to them by type and by status.
+    expect(parts.map((l) => [l.label, l.count])).toEqual([
+      ["of which hard", 2], ["of which soft", 3], ["of which failed", 2], ["of which quarantined", 1], ["of which filtered as spam", 1],
+    ]);
+    expect(parts.every((l) => l.indent === 4 && l.label.startsWith("of which "))).toBe(true);
+    // The rollup's columns side by side, as the table had them, pass the accepted messages: 15 of 12 (125%).
+    const columns = parsed.filter((l) => l.label !== "bounced" && l.label !== "no report yet");
+    expect(columns.reduce((sum, l) => sum + l.count, 0)).toBe(15);
+
+    const json = JSON.parse((await mailroom("campaigns", "status", overlapId, "--json")).output);
+    expect(json).toMatchObject({ accepted: 12, bounced: 5, bounced_hard: 2, bounced_soft: 3, awaiting_report: 1 });
+  });
+
+  it("rounds the shares of lines that never overlap so that they still add up to 100%", async () => {
+    const { partitionShares } = await import("../src/commands/campaign-numbers.ts");
+    expect(partitionShares([1, 1, 1, 1, 1, 1], 6)).toEqual([167, 167, 167, 167, 166, 166]);
+    expect(partitionShares([1, 1, 1], 3)).toEqual([334, 333, 333]);
+    expect(partitionShares([2, 1], 4)).toEqual([500, 250]);
+    expect(partitionShares([0, 0], 5)).toEqual([0, 0]);
   });
 });
