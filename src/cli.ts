@@ -212,8 +212,9 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === "campaign-status" || command === "recompute") {
-    const { runCampaignStatusCommand, runRecomputeCommand } = await import("./commands/campaign-numbers.ts");
-    return (command === "recompute" ? runRecomputeCommand : runCampaignStatusCommand)(argv.slice(1), config, log);
+    // The old names of `campaigns status` and `campaigns recompute`.
+    const verb = command === "recompute" ? "recompute" : "status";
+    return runCliCommand(commandsOf("campaigns").find((c) => c.verb === verb)!, argv.slice(1), config, log);
   }
   if (command === "replay-unattributed") {
     const { runReplayUnattributedCommand } = await import("./commands/replay-unattributed.ts");
