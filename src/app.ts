@@ -67,14 +67,70 @@ export function stopReserveMs(shutdownTimeoutMs: number): number {
 /** How long a stop cut short (stop({ now: true })) takes at most from then: release, close, stop PostgreSQL. */
 export const HURRIED_STOP_MS = 2000;
 
+/**
+ * Binds the HTTP port before anything else happens, so that a port in use stops start-up at once, before the
+ * database is created, started or migrated. Until the application is ready the server answers /healthz with 200
+ * (the process lives) and everything else with 503 and Retry-After; listen() then swaps in the application.
+ */
+export async function bindHttpPort(config: Pick<Config, "port" | "host">): Promise<{ server: http.Server; listen(app: http.RequestListener): void }> {
+  const starting: http.RequestListener = (req, res) => {
+    const alive = req.url === "/healthz" || req.url?.startsWith("/healthz?");
+    res.writeHead(alive ? 200 : 503, { "content-type": "application/json; charset=utf-8", ...(alive ? {} : { "retry-after": "1" }) });
+    res.end(JSON.stringify(alive ? { status: "ok" } : { status: "starting" }));
+  };
+  const server = http.createServer(starting);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EADDRINUSE") {
+      throw new PortInUseError(`port ${config.port} on ${config.host} is in use by another program; stop it, or set PORT to a free port (PORT=0 picks one)`);
+    }
+    if (error.code === "EACCES") {
+      throw new PortInUseError(`port ${config.port} on ${config.host} may not be used by this user (ports below 1024 need privileges); set PORT to another port`);
+    }
+    if (error.code === "EADDRNOTAVAIL") {
+      throw new PortInUseError(`HOST ${config.host} is not an address of this machine; set HOST to one (127.0.0.1, 0.0.0.0)`);
+    }
+    throw error;
+  });
+  return {
+    server,
+    listen(app) {
+      server.off("request", starting);
+      server.on("request", app);
+    },
+  };
+}
+
+/** The HTTP port cannot be listened on: start-up stops before touching the database. */
+export class PortInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PortInUseError";
+  }
+}
+
 export async function startMailroom(config: Config, log: Log, options: MailroomOptions): Promise<Mailroom> {
   const started = Date.now();
-  const database = await openDatabase(config, log);
+  // The HTTP port first: a port in use is reported within a second, before initdb and the migrations.
+  const httpPort = options.server ? await bindHttpPort(config) : undefined;
+  let database: Database;
+  try {
+    database = await openDatabase(config, log);
+  } catch (error) {
+    await new Promise((resolve) => (httpPort ? httpPort.server.close(resolve) : resolve(undefined)));
+    throw error;
+  }
   let pool: pg.Pool | undefined;
   let graphqlPool: pg.Pool | undefined;
   let graphql: GraphqlApi | undefined;
   let worker: Worker | undefined;
-  let server: http.Server | undefined;
+  // Listening from the start (bindHttpPort), so that a stop closes it whatever the point start-up reached.
+  const server: http.Server | undefined = httpPort?.server;
   let shuttingDown = false;
   let sending: SendingRuntime | undefined;
 
@@ -203,18 +259,9 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         workerRunning: options.worker ? () => worker?.running() ?? false : undefined,
         shuttingDown: () => shuttingDown,
       });
-      const s = http.createServer(app);
-      server = s;
+      const s = httpPort!.server;
       if (graphql) await graphql.attachWebsockets(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(config.port, config.host, () => resolve());
-      }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "EADDRINUSE") {
-          throw new Error(`port ${config.port} on ${config.host} is in use; set PORT to a free port`);
-        }
-        throw error;
-      });
+      httpPort!.listen(app);
       const address = s.address() as AddressInfo;
       url = `http://${config.host}:${address.port}`;
       await sending.serverListening(url);

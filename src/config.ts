@@ -3,6 +3,7 @@
 // what was given (never the value of a secret) and what is expected.
 import path from "node:path";
 import { defaultSharedBuffersMb } from "./db/postgres-server.ts";
+import { defaultLogFormat, isLongRunningCommand } from "./log.ts";
 
 export type LogFormat = "pretty" | "json";
 
@@ -316,7 +317,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     port: integer(env, "PORT", 3000, 0, 65535),
     webhookSecrets,
     logLevel: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
-    logFormat: oneOf(env, "LOG_FORMAT", ["pretty", "json"], process.stdout.isTTY && !production ? "pretty" : "json"),
+    logFormat: oneOf(env, "LOG_FORMAT", ["pretty", "json"], defaultLogFormat({ longRunning: isLongRunningCommand(), terminal: process.stdout.isTTY === true, production })),
     dataDir,
     embeddedPgPort: integer(env, "EMBEDDED_PG_PORT", 54320, 1024, 65535),
     embeddedPgBinDir: embeddedPgBinDir === undefined ? undefined : path.resolve(cwd, embeddedPgBinDir),

@@ -1,37 +1,73 @@
-// One pino logger for the process: readable lines on a terminal, JSON otherwise.
+// One pino logger for the process. Two formats (LOG_FORMAT): `pretty`, one readable line per entry, coloured only on
+// a terminal; `json`, one JSON object per line for log collectors. Which one by default depends on the command:
+// the long-running ones (start, server, worker, demo, db-env, sandbox) write JSON when their output is not a
+// terminal, since a supervisor or a log collector reads it then; a one-shot command (lists create, campaign-status,
+// migrate...) is run by a person or a script and always writes readable lines, to stderr, so that its stdout holds
+// only its result.
 import pino from "pino";
+import pretty from "pino-pretty";
 import { Logger as GraphileLogger, type LogFunctionFactory } from "@graphile/logger";
 import { Logger as WorkerLogger } from "graphile-worker";
 import type { LogFormat } from "./config.ts";
 
 export type Log = pino.Logger;
 
-export function createLog(level: string, format: LogFormat): Log {
-  if (format === "pretty") {
-    return pino({
-      level,
-      transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } },
-    });
-  }
-  return pino({ level });
+/** The commands that keep running (a server, a worker, a sandbox): their logs are the process's output. */
+export const LONG_RUNNING_COMMANDS = ["start", "server", "worker", "demo", "db-env", "sandbox"] as const;
+
+/** Whether `mailroom <argv>` keeps running; no command at all is `start`. */
+export function isLongRunningCommand(argv: readonly string[] = process.argv.slice(2)): boolean {
+  const command = argv[0] ?? "start";
+  return (LONG_RUNNING_COMMANDS as readonly string[]).includes(command);
 }
 
-function pinoLogFactory(log: Log): LogFunctionFactory<Record<string, unknown>> {
+/**
+ * LOG_FORMAT when it is not set: JSON for a long-running command whose output is not a terminal (or in production),
+ * readable lines otherwise (a one-shot command always).
+ */
+export function defaultLogFormat(options: { longRunning: boolean; terminal: boolean; production: boolean }): LogFormat {
+  if (!options.longRunning) return "pretty";
+  return options.terminal && !options.production ? "pretty" : "json";
+}
+
+/**
+ * The process's logger. A one-shot command logs to stderr (its result goes to stdout); a long-running one to stdout.
+ * Readable lines, and a one-shot command's JSON, are written synchronously: none is lost when a command exits at once.
+ */
+export function createLog(level: string, format: LogFormat, options: { longRunning?: boolean } = {}): Log {
+  const longRunning = options.longRunning ?? isLongRunningCommand();
+  const fd = longRunning ? 1 : 2;
+  if (format === "pretty") {
+    const terminal = (fd === 1 ? process.stdout : process.stderr).isTTY === true;
+    return pino(
+      { level },
+      pretty({ colorize: terminal, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", singleLine: true, destination: fd, sync: true }),
+    );
+  }
+  // A long-running process keeps pino's own stdout destination (buffered, flushed at exit).
+  return longRunning ? pino({ level }) : pino({ level }, pino.destination({ fd, sync: true }));
+}
+
+/** How graphile-migrate and graphile-worker messages map to pino; `infoAs: "debug"` keeps their chatter out of sight. */
+function pinoLogFactory(log: Log, options: { infoAs?: "info" | "debug" } = {}): LogFunctionFactory<Record<string, unknown>> {
   return (scope) => (level, message, meta) => {
     const child = log.child({ ...(scope.label ? { scope: scope.label } : {}), ...(scope.taskIdentifier ? { task: scope.taskIdentifier } : {}), ...(scope.jobId ? { jobId: scope.jobId } : {}) });
     // A line per completed job is noise at info level; failures stay visible.
-    const quiet = level === "debug" || (level === "info" && message.startsWith("Completed task"));
+    const quiet = level === "debug" || (level === "info" && (options.infoAs === "debug" || message.startsWith("Completed task")));
     const fn = level === "error" ? child.error : level === "warning" ? child.warn : quiet ? child.debug : child.info;
     fn.call(child, meta ?? {}, message);
   };
 }
 
-/** A logger for graphile-migrate that writes through pino. */
-export function graphileLogger(log: Log): GraphileLogger {
-  return new GraphileLogger(pinoLogFactory(log));
+/**
+ * A logger for graphile-migrate that writes through pino. `infoAs: "debug"`: its progress lines (one per
+ * migration) at debug level, as when Mailroom migrates at start-up and says what it did in one line of its own.
+ */
+export function graphileLogger(log: Log, options: { infoAs?: "info" | "debug" } = {}): GraphileLogger {
+  return new GraphileLogger(pinoLogFactory(log, options));
 }
 
 /** A logger for graphile-worker that writes through pino. */
-export function workerLogger(log: Log): WorkerLogger {
-  return new WorkerLogger(pinoLogFactory(log) as ConstructorParameters<typeof WorkerLogger>[0]);
+export function workerLogger(log: Log, options: { infoAs?: "info" | "debug" } = {}): WorkerLogger {
+  return new WorkerLogger(pinoLogFactory(log, options) as ConstructorParameters<typeof WorkerLogger>[0]);
 }

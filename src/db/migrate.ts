@@ -16,8 +16,11 @@ import type { DatabaseRoles } from "./roles.ts";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The .gmrc settings with our connection and role names filled in. */
-export function migrateSettings(connectionString: string, roles: DatabaseRoles, log?: Log): Settings {
+/**
+ * The .gmrc settings with our connection and role names filled in. `quiet`: graphile-migrate's line per migration
+ * at debug level (migrateDatabase says what it did in one line of its own).
+ */
+export function migrateSettings(connectionString: string, roles: DatabaseRoles, log?: Log, options: { quiet?: boolean } = {}): Settings {
   const gmrc = JSON5.parse(fs.readFileSync(path.join(projectRoot, ".gmrc"), "utf8")) as Settings;
   return {
     ...gmrc,
@@ -28,33 +31,70 @@ export function migrateSettings(connectionString: string, roles: DatabaseRoles, 
       ":DATABASE_ADMIN": roles.admin,
       ":DATABASE_READONLY": roles.readonly,
     },
-    ...(log ? { logger: graphileLogger(log.child({ component: "migrate" })) } : {}),
+    ...(log ? { logger: graphileLogger(log.child({ component: "migrate" }), { infoAs: options.quiet ? "debug" : "info" }) } : {}),
   };
+}
+
+/** What migrateDatabase did: committed migrations run now, files of migrations/sql applied now (0: unchanged). */
+export interface MigrationSummary {
+  migrations: number;
+  sqlFiles: number;
+  ms: number;
 }
 
 /**
  * Applies graphile-worker's schema and the committed migrations; with `current`, also the work in
  * progress in migrations/current.sql (the test harness does this, so that tests see it before it is
  * committed; CI requires current.sql to be empty).
+ *
+ * Logs one line at info level when it changed something ("database migrated: 2 migrations and 98 SQL files
+ * applied in 0.9 s"), at debug level when the database was up to date; the detail (each migration) at debug level.
  */
 export async function migrateDatabase(
   connectionString: string,
   roles: DatabaseRoles,
   log?: Log,
   options: { current?: boolean } = {},
-): Promise<void> {
-  await runMigrations({ connectionString, ...(log ? { logger: workerLogger(log.child({ component: "worker-schema" })) } : {}) });
+): Promise<MigrationSummary> {
+  const started = Date.now();
+  await runMigrations({
+    connectionString,
+    ...(log ? { logger: workerLogger(log.child({ component: "worker-schema" }), { infoAs: "debug" }) } : {}),
+  });
   // One connection of our own, for the check before the migrations and the files after them.
   const client = new pg.Client({ connectionString });
   client.on("error", () => {}); // a lost connection fails the query in progress, which reports it
   await client.connect();
+  let summary: MigrationSummary;
   try {
     await refuseSquashedHistory(client);
+    const before = await committedMigrationCount(client);
     await runCommittedMigrations(connectionString, roles, log, options);
-    await applySqlSources(client, roles, log, { always: options.current });
+    const migrations = (await committedMigrationCount(client)) - before;
+    const sqlFiles = await applySqlSources(client, roles, log, { always: options.current });
+    summary = { migrations, sqlFiles, ms: Date.now() - started };
   } finally {
     await client.end();
   }
+  if (summary.migrations > 0 || summary.sqlFiles > 0) {
+    log?.info(
+      summary,
+      `database migrated: ${summary.migrations} migration${summary.migrations === 1 ? "" : "s"} and ${summary.sqlFiles} SQL file${summary.sqlFiles === 1 ? "" : "s"} applied in ${(summary.ms / 1000).toFixed(1)} s`,
+    );
+  } else {
+    log?.debug(summary, "database up to date: no migration or SQL file to apply");
+  }
+  return summary;
+}
+
+/** How many committed migrations the database has run (0 before the first). */
+async function committedMigrationCount(client: pg.Client): Promise<number> {
+  const { rows } = await client.query(
+    "select case when to_regclass('graphile_migrate.migrations') is null then 0 else 1 end as migrated",
+  );
+  if (rows[0].migrated === 0) return 0;
+  const counted = await client.query("select count(*)::int as n from graphile_migrate.migrations");
+  return counted.rows[0].n as number;
 }
 
 async function runCommittedMigrations(
@@ -67,7 +107,7 @@ async function runCommittedMigrations(
   // so that several processes may start at once.
   for (let attempt = 1; ; attempt++) {
     try {
-      await migrate(migrateSettings(connectionString, roles, log));
+      await migrate(migrateSettings(connectionString, roles, log, { quiet: true }));
       break;
     } catch (error) {
       if (!/Failed to get exclusive lock/.test(String(error)) || attempt >= 60) throw error;
@@ -75,7 +115,7 @@ async function runCommittedMigrations(
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
-  if (options.current) await watch(migrateSettings(connectionString, roles, log), true);
+  if (options.current) await watch(migrateSettings(connectionString, roles, log, { quiet: true }), true);
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -118,13 +158,14 @@ const SQL_SOURCES_LOCK = 7361002;
  * transaction, unless the same files were already applied after the same last migration (recorded in
  * app_private.applied_sql_sources): replacing a trigger locks its table, which a running system
  * should not see at every start. `always` applies them regardless (after migrations/current.sql).
+ * Returns how many files it applied: 0 when they were applied already.
  */
 export async function applySqlSources(
   client: pg.Client,
   roles: DatabaseRoles,
   log?: Log,
   options: { always?: boolean } = {},
-): Promise<void> {
+): Promise<number> {
   // The migrations' placeholders, and the two graphile-migrate fills in by itself.
   const placeholders: Record<string, string> = {
     ...migrateSettings("", roles).placeholders,
@@ -147,7 +188,7 @@ export async function applySqlSources(
     );
     if (rows[0].applied && !options.always) {
       await client.query("rollback");
-      return;
+      return 0;
     }
     await client.query("set local check_function_bodies = off");
     for (const { file, text } of files) {
@@ -167,7 +208,8 @@ export async function applySqlSources(
       [sha256, rows[0].migration],
     );
     await client.query("commit");
-    log?.info({ files: files.length }, "applied the functions, views and triggers of migrations/sql");
+    log?.debug({ files: files.length }, "applied the functions, views and triggers of migrations/sql");
+    return files.length;
   } catch (error) {
     await client.query("rollback").catch(() => {});
     throw error;
