@@ -45,6 +45,17 @@ export interface Config {
   production: boolean;
   sending: SendingConfig;
   graphql: GraphqlConfig;
+  optIn: OptInConfig;
+}
+
+/** The public subscribe form's rate limit (docs/opt-in.md): requests per fixed window, per client address and per email address. */
+export interface OptInConfig {
+  /** SUBSCRIBE_RATE_WINDOW_SECONDS: the length of a window. */
+  rateWindowSeconds: number;
+  /** SUBSCRIBE_RATE_PER_IP: form submissions one client address may make per window. */
+  ratePerIp: number;
+  /** SUBSCRIBE_RATE_PER_ADDRESS: submissions naming one email address per window (all lists together). */
+  ratePerAddress: number;
 }
 
 export interface GraphqlConfig {
@@ -341,6 +352,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 0, 600000),
     production,
+    optIn: {
+      rateWindowSeconds: integer(env, "SUBSCRIBE_RATE_WINDOW_SECONDS", 600, 1, 86400),
+      ratePerIp: integer(env, "SUBSCRIBE_RATE_PER_IP", 20, 1, 1000000),
+      ratePerAddress: integer(env, "SUBSCRIBE_RATE_PER_ADDRESS", 3, 1, 1000000),
+    },
     graphql: {
       maxPageSize: integer(env, "GRAPHQL_MAX_PAGE_SIZE", 100, 1, 10000),
       maxDepth: integer(env, "GRAPHQL_MAX_DEPTH", 10, 2, 100),

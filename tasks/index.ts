@@ -6,6 +6,7 @@ import type { SendingSettings } from "../src/sending/settings.ts";
 import ingestEvents from "./ingest_events.ts";
 import removeRawEventPayloads from "./remove_raw_event_payloads.ts";
 import sendCampaignTask from "./send_campaign.ts";
+import sendConfirmationsTask from "./send_confirmations.ts";
 import sendTestEmailTask from "./send_test_email.ts";
 import startScheduledCampaign from "./start_scheduled_campaign.ts";
 import truncateTrackingIpAddresses from "./truncate_tracking_ip_addresses.ts";
@@ -15,6 +16,7 @@ export function createTaskList(sending: SendingSettings): TaskList {
     ingest_events: ingestEvents,
     remove_raw_event_payloads: removeRawEventPayloads,
     send_campaign: sendCampaignTask(sending),
+    send_confirmations: sendConfirmationsTask(sending),
     send_test_email: sendTestEmailTask(sending),
     start_scheduled_campaign: startScheduledCampaign,
     truncate_tracking_ip_addresses: truncateTrackingIpAddresses,
