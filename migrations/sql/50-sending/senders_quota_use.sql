@@ -1,8 +1,9 @@
 create or replace function app_public.senders_quota_use(sender app_public.senders) returns app_public.sender_quota_use as $$
   select u.minute_sent, u.hour_sent, u.day_sent,
-    greatest(0, sender.per_minute_limit - u.minute_sent),
-    greatest(0, sender.per_hour_limit - u.hour_sent),
-    greatest(0, sender.per_day_limit - u.day_sent),
+    -- greatest() ignores NULL: without the case, no quota (NULL) would read as nothing left (0).
+    case when sender.per_minute_limit is not null then greatest(0, sender.per_minute_limit - u.minute_sent) end,
+    case when sender.per_hour_limit is not null then greatest(0, sender.per_hour_limit - u.hour_sent) end,
+    case when sender.per_day_limit is not null then greatest(0, sender.per_day_limit - u.day_sent) end,
     app_private.sender_capacity(sender),
     (select t.paused_until from app_private.sender_throttles as t where t.sender_id = sender.id and t.paused_until > now()),
     app_public.sender_window_open(sender)
