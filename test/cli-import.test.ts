@@ -1,5 +1,6 @@
-// mailroom import-subscribers, run as a user runs it: bad rows reported with their lines and reasons and the
-// rest imported, the database's email rule, idempotence, membership status, unsubscribed members left alone.
+// mailroom subscribers import (and its old name import-subscribers), run as a user runs it: bad rows reported with
+// their lines and reasons and the rest imported, the database's email rule, idempotence, membership status,
+// unsubscribed members left alone, and a summary that says what the memberships mean for sending.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -56,7 +57,11 @@ describe("mailroom import-subscribers", () => {
     expect(output).toMatch(/rejected\s+6\n/);
     expect(output).toMatch(/subscribers created\s+3\n/);
     expect(output).toMatch(/added to the list\s+3\n/);
-    expect(output).toContain("(new memberships unconfirmed)");
+    expect(output).toContain("(double opt-in; new memberships unconfirmed)");
+    // Unconfirmed members of a double opt-in list receive nothing: the summary says so and how to confirm.
+    expect(output).toContain("3 new members are unconfirmed: on this double opt-in list they will NOT receive campaigns until they confirm.");
+    expect(output).toMatch(/To ask them by email:\s+mailroom lists send-confirmations Double\n/);
+    expect(output).toMatch(/If they confirmed elsewhere already:\s+mailroom subscribers confirm --list Double --all\n/);
     for (const line of [
       'line 3: email is not a valid address ("not-an-address")',
       'line 5: the same email as line 2 ("ANN@example.org")',
@@ -86,6 +91,13 @@ describe("mailroom import-subscribers", () => {
     expect(output).toMatch(/already subscribers\s+3\n/);
     expect(output).toMatch(/already on the list\s+3\n/);
     expect(output).toContain("Nothing changed");
+    expect(output).toContain("3 rows were already on the list and kept their existing status (3 unconfirmed): --status never changes existing memberships.");
+    expect(output).not.toContain("new members are unconfirmed");
+    // --status confirmed does not confirm them either: the summary points to subscribers confirm.
+    const confirmed = await mailroom("subscribers", "import", "--list", "Double", "--status", "confirmed", path.join(dir, "people.csv"));
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.output).toContain("Importing again with --status confirmed changes nothing; to confirm them: mailroom subscribers confirm --list Double --all");
+    expect((await db.pool.query("select distinct status from app_public.list_memberships")).rows).toEqual([{ status: "unconfirmed" }]);
     expect((await db.pool.query("select id, updated_at from app_public.subscribers order by id")).rows).toEqual(before.rows);
   });
 
@@ -95,7 +107,8 @@ describe("mailroom import-subscribers", () => {
     const file = csv("more.csv", "email,name\nann@example.org,Annie\nhal@example.org,Hal\n");
     const single = await mailroom("import-subscribers", "--list", "Single", file);
     expect(single.code).toBe(0);
-    expect(single.output).toContain("(new memberships confirmed)");
+    expect(single.output).toContain("(single opt-in; new memberships confirmed)");
+    expect(single.output).not.toContain("will NOT receive campaigns");
     const double = await mailroom("import-subscribers", "--list", "Double", "--status", "confirmed", "--update-existing", file);
     expect(double.output).toMatch(/subscribers updated\s+1\n/);
     expect(double.output).toMatch(/added to the list\s+1\n/);
@@ -115,7 +128,7 @@ describe("mailroom import-subscribers", () => {
     const count = async () => Number((await db.pool.query("select count(*) from app_public.subscribers")).rows[0].count);
     const before = await count();
     const unknown = await mailroom("import-subscribers", "--list", "Nope", csv("one.csv", "email\nzed@example.org\n"));
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(3);
     expect(unknown.output).toContain('no list named "Nope"');
     const noEmail = await mailroom("import-subscribers", "--list", "Double", csv("bad-header.csv", "mail,name\nzed@example.org,Z\n"));
     expect(noEmail.code).toBe(2);
@@ -124,6 +137,20 @@ describe("mailroom import-subscribers", () => {
     expect(missing.code).toBe(2);
     expect(missing.output).toContain("no such file");
     expect(await count()).toBe(before);
+  });
+
+  it("--json prints the report with its counts and notes", async () => {
+    const file = csv("json.csv", "email\nivy@example.org\nann@example.org\n");
+    const { code, output } = await mailroom("subscribers", "import", "--list", "1", "--json", file);
+    expect(code).toBe(0);
+    const report = JSON.parse(output.slice(output.indexOf("{")));
+    expect(report).toMatchObject({
+      listId: "1", listName: "Double", listOptIn: "double", status: "unconfirmed", rows: 2, rejected: 0, created: 1, existing: 1,
+      added: 1, alreadyMembers: 1, alreadyMembersByStatus: { confirmed: 0, unconfirmed: 0, unsubscribed: 1 },
+    });
+    expect(report.notes[0]).toContain("1 new member is unconfirmed");
+    expect((await mailroom("subscribers", "import", "--list", "Double")).code).toBe(2);
+    expect((await mailroom("subscribers", "import", "--list", "Double", "--status", "maybe", file)).code).toBe(2);
   });
 
   it("imports a file larger than one COPY chunk, with progress lines when not on a terminal", async () => {
