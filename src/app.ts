@@ -214,6 +214,11 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
     if (options.migrate) {
       await migrateDatabase(database.ownerUrl, database.roles, log);
     }
+    if (options.worker && config.acsConnectionString === undefined) {
+      // A demo stopped mid-campaign resumes with the demo's sandbox settings, whether started again as the demo or not.
+      const { resumeDemoSettings } = await import("./demo.ts");
+      await resumeDemoSettings(pool, process.env, log);
+    }
     sending = await prepareSending(config, log, options);
     if (options.worker) {
       await sending.queueSendJobs(pool);
@@ -243,6 +248,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
           config: config.graphql,
           production: config.production,
           log: log.child({ component: "graphql" }),
+          preview: { pool, settings: sending.settings },
         });
       } else {
         log.warn("AUTH_DATABASE_URL is unset: /graphql is not served (see README, Configuration)");

@@ -16,6 +16,7 @@ import { createGraphqlAuthenticator, type Authentication, type GraphqlAuthentica
 import { makeMaskError } from "./errors.ts";
 import { makeLimitsPlugin, makePaginationCapPlugin } from "./limits.ts";
 import { LiveNumbersPlugin } from "./live-numbers.ts";
+import { makeCampaignPreviewPlugin, type PreviewBackend } from "./preview.ts";
 import { MailroomSmartTagsPlugin } from "./smart-tags.ts";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -31,6 +32,8 @@ export interface GraphqlPresetOptions {
   log: Log;
   /** Authenticates websocket subscriptions (HTTP requests are authenticated before grafserv). */
   authenticator?: GraphqlAuthenticator;
+  /** The owner's pool and sending settings campaignPreview renders with (without: it answers "not available"). */
+  preview?: PreviewBackend;
 }
 
 type RequestContext = Partial<Grafast.RequestContext>;
@@ -66,6 +69,7 @@ export function makeGraphqlPreset(options: GraphqlPresetOptions): GraphileConfig
       },
       MailroomSmartTagsPlugin,
       LiveNumbersPlugin,
+      makeCampaignPreviewPlugin(options.preview),
       makePaginationCapPlugin(config.maxPageSize),
       makeLimitsPlugin(config),
       {
@@ -122,6 +126,7 @@ export interface GraphqlApiOptions {
   config: GraphqlConfig;
   production: boolean;
   log: Log;
+  preview?: PreviewBackend;
 }
 
 export function createGraphqlApi(options: GraphqlApiOptions): GraphqlApi {

@@ -21,14 +21,17 @@ export interface TemplateFields {
   unsubscribeUrl: string;
 }
 
-/** Every error of a template or campaign, one per entry ("html line 12: unknown field ..."). */
+/**
+ * Every error of a template or campaign, one per entry ("html line 12: unknown field ..."); the message lists them
+ * ("template errors: ...; ..."). A single message is kept as it is.
+ */
 export class TemplateError extends Error {
   readonly errors: string[];
 
-  constructor(errors: string[]) {
-    super(`template errors: ${errors.join("; ")}`);
+  constructor(errors: string[] | string) {
+    super(typeof errors === "string" ? errors : `template errors: ${errors.join("; ")}`);
     this.name = "TemplateError";
-    this.errors = errors;
+    this.errors = typeof errors === "string" ? [errors] : errors;
   }
 }
 

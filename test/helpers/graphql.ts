@@ -6,6 +6,7 @@ import pino from "pino";
 import { createClient, type Client } from "graphql-ws";
 import { loadConfig, type GraphqlConfig } from "../../src/config.ts";
 import { createApiKey } from "../../src/graphql/api-keys.ts";
+import type { PreviewBackend } from "../../src/graphql/preview.ts";
 import { createGraphqlApi } from "../../src/graphql/server.ts";
 import { createHttpApp } from "../../src/http/app.ts";
 import { createWebhookAuthenticator } from "../../src/http/webhook-auth.ts";
@@ -29,12 +30,12 @@ export interface GraphqlServer {
 
 export async function startGraphqlServer(
   db: TestDatabase,
-  options: { production?: boolean; graphql?: Partial<GraphqlConfig> } = {},
+  options: { production?: boolean; graphql?: Partial<GraphqlConfig>; preview?: PreviewBackend } = {},
 ): Promise<GraphqlServer> {
   const pool = testPool({ connectionString: db.authUrl, max: 10 });
   const graphqlConfig = { ...loadConfig({}).graphql, ...options.graphql };
   const log = pino({ level: "silent" });
-  const graphql = createGraphqlApi({ pool, roles: db.roles, config: graphqlConfig, production: options.production ?? false, log });
+  const graphql = createGraphqlApi({ pool, roles: db.roles, config: graphqlConfig, production: options.production ?? false, log, preview: options.preview });
   const app = createHttpApp({
     pool: db.pool,
     log,
