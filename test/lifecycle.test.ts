@@ -222,7 +222,8 @@ describe("embedded database lifecycle", () => {
     const command = runMailroom(["api-key", "create", "--role", "analyst", "--name", "beside"], env);
     running.push(command);
     expect(await command.exited).toBe(0);
-    expect(command.output()).toMatch(/using the embedded PostgreSQL of the running Mailroom/);
+    // Commands log warnings only (the attach is said at info level): the proof is that the key works below.
+    expect(command.output()).not.toMatch(/is in use|another Mailroom/);
     const key = /^(mrk_\S+)$/m.exec(command.output())?.[1];
     expect(key).toBeDefined();
     // The key the command created works on the running server, which is still ready.
