@@ -19,7 +19,9 @@ let messages: { id: string; recipient: string; internet_message_id: string; oper
 const DAY = 86_400_000;
 
 async function mailroom(...args: string[]): Promise<{ code: number | string; output: string }> {
-  const child = runMailroom(args, { DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn" });
+  // The test database's role names, for the SQL files migrate applies again when one of them changed.
+  const roles = { DATABASE_AUTHENTICATOR: db.roles.authenticator, DATABASE_ADMIN: db.roles.admin, DATABASE_READONLY: db.roles.readonly };
+  const child = runMailroom(args, { DATABASE_URL: db.ownerUrl, ...roles, LOG_LEVEL: "warn" });
   const code = await child.exited;
   return { code, output: child.output() };
 }
