@@ -113,5 +113,5 @@ create table app_private.subscribe_rate_limits (
   window_start timestamptz not null,
   hits integer not null
 );
-comment on table app_private.subscribe_rate_limits is 'Requests to the public subscribe form per key (ip:ADDRESS, or email:SHA-256 of the lower-case address) in the current fixed window; rows of past windows are removed as new requests come (app_private.take_subscribe_allowance).';
+comment on table app_private.subscribe_rate_limits is 'Requests to the public subscribe form per key (ip:ADDRESS, or email:SHA-256 of the lower-case address) in the window opened by the key''s first request (window_start); rows of ended windows are removed as new requests come (app_private.take_subscribe_allowance).';
 create index subscribe_rate_limits_window_start_idx on app_private.subscribe_rate_limits (window_start);

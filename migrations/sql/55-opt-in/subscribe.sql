@@ -14,6 +14,7 @@ create or replace function app_private.subscribe(list_id bigint, email text, nam
 language plpgsql
 set search_path to pg_catalog, public, pg_temp
 as $$
+#variable_conflict use_column
 declare
   list app_public.lists;
   address text := btrim(email);
