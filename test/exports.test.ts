@@ -23,8 +23,14 @@ const ids = { readers: "", second: "", big: "", spring: "", summer: "", x: "", o
 
 interface Message { id: string; subscriber_id: string; recipient: string; internet_message_id: string; operation_id: string }
 
+/** A user's environment: the database, and its role names (a command migrates first, as every command does). */
+function environment(): Record<string, string> {
+  return { DATABASE_URL: db.ownerUrl, DATABASE_AUTHENTICATOR: db.roles.authenticator, DATABASE_ADMIN: db.roles.admin,
+    DATABASE_READONLY: db.roles.readonly, LOG_LEVEL: "warn" };
+}
+
 async function mailroom(...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = runMailroom(args, { DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn" });
+  const child = runMailroom(args, environment());
   let stdout = "";
   let stderr = "";
   child.child.stdout!.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
@@ -168,6 +174,8 @@ describe("mailroom lists export", () => {
       join app_public.subscribers as s on s.id = lm.subscriber_id where lm.list_id = $1 order by s.id`, [ids.readers])).rows;
     expect(rows.map((r) => [r[0], r[1], r[2], r[5]])).toEqual(expected.map((r) => [r.id, r.email, r.name, r.status]));
     for (const name of OTHER_NAMES) expect(rows.some((r) => r[2] === name)).toBe(true);
+    // An empty name is "" and a NULL (never confirmed) an empty field, as COPY writes them.
+    expect(stdout).toMatch(/\r\n\d+,other5@example\.org,"","\{""city"": ""Paris""\}",enabled,unsubscribed,[^,]+,,[^,]+,[^,]+\r\n/);
   });
 
   it("--status keeps the members with that status; --json writes one object per line", async () => {
@@ -197,7 +205,7 @@ describe("mailroom lists export", () => {
 
   it("ends quietly with exit 0 when its reader closes stdout (| head -1)", async () => {
     const child = spawn("bash", ["-c", `"$0" src/cli.ts lists export Big | head -1; echo "exit \${PIPESTATUS[0]}" >&2`, process.execPath], {
-      cwd: projectRoot, env: { ...process.env, DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: projectRoot, env: { ...process.env, ...environment(), LOG_FORMAT: "json" }, stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
@@ -329,7 +337,7 @@ describe("mailroom subscribers timeline", () => {
     expect(rows.filter((r) => r.kind === "open").map((r) => [r.machine, r.machine_reason !== null, r.source])).toEqual([[false, false, "azure"], [true, true, "azure"]]);
     expect(rows.filter((r) => r.kind === "click").map((r) => [r.campaign_id, r.url])).toEqual([
       [Number(ids.spring), "https://example.com/offer?a=1,2"], [Number(ids.summer), "https://example.com/summer"]]);
-    expect(rows.filter((r) => r.kind.toString().startsWith("list_")).map((r) => [r.kind, r.list_name])).toEqual(expect.arrayContaining([
+    expect(rows.filter((r) => String(r.kind).startsWith("list_")).map((r) => [r.kind, r.list_name])).toEqual(expect.arrayContaining([
       ["list_joined", 'Readers, "weekly"'], ["list_joined", "Second"], ["list_confirmed", 'Readers, "weekly"'], ["list_unsubscribed", 'Readers, "weekly"']]));
     // The events of a month ago come first, in the order they happened.
     expect(rows.slice(0, 8).map((r) => r.kind)).toEqual(["message", "message", "delivery_report", "open", "open", "click", "delivery_report", "click"]);

@@ -54,9 +54,13 @@ export interface ExportResult {
   closed: boolean;
 }
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; NULL is an empty field. */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. NULL is an empty field and an
+ * empty text a quoted one (""), as PostgreSQL's COPY writes them.
+ */
 export function csvField(value: string | null): string {
   if (value === null) return "";
+  if (value === "") return '""';
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 

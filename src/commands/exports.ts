@@ -14,14 +14,14 @@ import { streamExport, type ExportColumn, type ExportQuery } from "./export-stre
 
 const ID = /^[1-9][0-9]{0,18}$/;
 
-const OUTPUT_HELP = `  --output FILE  write to FILE (first to FILE.partial, renamed when complete) instead of stdout
-  --json         JSON lines (one object per line) instead of CSV
+const OUTPUT_HELP = `  --output FILE    write to FILE (first to FILE.partial, renamed when complete) instead of stdout
 
-CSV as in RFC 4180: UTF-8, a header row, fields quoted when they hold a comma, a quote or a line break,
-records ended by CRLF; an empty field is NULL. Times are ISO 8601 in UTC. The data goes to stdout (or FILE),
-a one-line summary (rows, seconds) to stderr. Rows are read in batches through a cursor and written as the
-reader takes them: memory stays the same however many rows. Closing stdout early (| head) ends the export
-quietly (exit 0).`;
+CSV as in RFC 4180: UTF-8, a header row, fields quoted when they hold a comma, a quote or a line
+break, records ended by CRLF; NULL is an empty field, an empty text "". Times are ISO 8601 in UTC.
+With --json: JSON lines, one object per row and per line, the same names. The data goes to stdout
+(or FILE), a one-line summary (rows, seconds) to stderr. Rows are read in batches through a cursor
+and written as the reader takes them: memory stays the same however many rows. Closing stdout
+early (| head) ends the export quietly (exit 0).`;
 
 const OUTPUT_OPTIONS = { output: { type: "string", short: "o" } } as const;
 
