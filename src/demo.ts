@@ -11,7 +11,11 @@ import type { Log } from "./log.ts";
 
 export const DEMO_DOMAIN = "demo.mailroom.test";
 
-/** Settings the demo gives the in-process sandbox unless the environment says otherwise. */
+/**
+ * Settings the demo gives the in-process sandbox unless the environment says otherwise. Applied by `mailroom demo`,
+ * and again by any start that finds a demo campaign unfinished (resumeDemoSettings), so that a demo stopped
+ * mid-campaign resumes as it ran rather than under the sandbox's default quotas (100 emails an hour).
+ */
 export function demoSandboxEnvironment(env: NodeJS.ProcessEnv): void {
   env.SANDBOX_QUOTA_PER_MINUTE ??= "off";
   env.SANDBOX_QUOTA_PER_HOUR ??= "off";
@@ -25,6 +29,34 @@ export function demoSandboxEnvironment(env: NodeJS.ProcessEnv): void {
   env.SANDBOX_ENGAGEMENT_MESSAGE_ID ??= "operation-id";
   // Some readers unsubscribe (a one-click POST to the List-Unsubscribe URL), so the demo counts unsubscribes.
   env.SANDBOX_UNSUBSCRIBE_RATE ??= "0.02";
+}
+
+/** The demo's campaigns that still have messages to send: sent by the demo's sender and running or paused. */
+export async function unfinishedDemoCampaigns(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `select c.id from app_public.campaigns as c join app_public.senders as s on s.id = c.sender_id
+     where lower(s.from_address) = lower($1) and c.status in ('running', 'paused')
+     order by c.id`,
+    [`news@${DEMO_DOMAIN}`],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * At a start without --demo, on a database where a demo campaign is unfinished (the demo was stopped mid-campaign):
+ * the in-process sandbox gets the demo's settings again (what the environment sets still wins), and a line says so.
+ * Returns the campaigns that made it so.
+ */
+export async function resumeDemoSettings(pool: pg.Pool, env: NodeJS.ProcessEnv, log: Log): Promise<string[]> {
+  const campaigns = await unfinishedDemoCampaigns(pool);
+  if (campaigns.length === 0) return campaigns;
+  demoSandboxEnvironment(env);
+  log.info(
+    { campaigns },
+    `demo campaign${campaigns.length === 1 ? "" : "s"} ${campaigns.join(", ")} unfinished: the sandbox runs with the demo's settings ` +
+      `(quotas ${env.SANDBOX_QUOTA_PER_MINUTE}/${env.SANDBOX_QUOTA_PER_HOUR}, time scale ${env.SANDBOX_TIME_SCALE}) until it ends`,
+  );
+  return campaigns;
 }
 
 const FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Margaret", "Ken", "Radia", "Tim"];
