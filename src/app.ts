@@ -219,11 +219,6 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
       const { resumeDemoSettings } = await import("./demo.ts");
       await resumeDemoSettings(pool, process.env, log);
     }
-    if (options.worker && config.acsConnectionString === undefined) {
-      // A demo stopped mid-campaign resumes with the demo's sandbox settings, whether started again as the demo or not.
-      const { resumeDemoSettings } = await import("./demo.ts");
-      await resumeDemoSettings(pool, process.env, log);
-    }
     sending = await prepareSending(config, log, options);
     if (options.worker) {
       await sending.queueSendJobs(pool);
