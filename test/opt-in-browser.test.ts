@@ -41,7 +41,7 @@ beforeAll(async () => {
       pool: db.pool,
       log: pino({ level: "silent" }),
       shuttingDown: () => false,
-      webhook: { authenticator: createWebhookAuthenticator([TEST_SECRET]), maxBodyBytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES },
+      webhook: { authenticator: createWebhookAuthenticator([TEST_SECRET], undefined), maxBodyBytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES },
       unsubscribeSecret: SECRET,
       optIn: { secret: SECRET },
     }),

@@ -34,7 +34,7 @@ async function startApp(pool: pg.Pool, optIn: OptInOptions): Promise<{ url: stri
       pool,
       log: pino({ level: process.env.OPT_IN_DEBUG ? "debug" : "silent" }),
       shuttingDown: () => false,
-      webhook: { authenticator: createWebhookAuthenticator([TEST_SECRET]), maxBodyBytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES },
+      webhook: { authenticator: createWebhookAuthenticator([TEST_SECRET], undefined), maxBodyBytes: DEFAULT_WEBHOOK_MAX_BODY_BYTES },
       unsubscribeSecret: SECRET,
       trustProxy: "loopback",
       optIn,
