@@ -17,6 +17,7 @@ import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { confirmationToken } from "../src/sending/confirmation-token.ts";
 import type { SendingSettings } from "../src/sending/settings.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { apiKey, startGraphqlServer } from "./helpers/graphql.ts";
 import { runMailroom } from "./helpers/process.ts";
 import { runQueuedJobs, TEST_SECRET } from "./helpers/receiver.ts";
 import { createCampaign, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
@@ -487,5 +488,45 @@ describe("commands", () => {
 
     expect((await mailroom("subscribers", "confirm", "--list", list.listId)).code).toBe(2);
     expect((await mailroom("subscribers", "confirm", "--list", list.listId, "--all", s[0].email)).code).toBe(2);
+  });
+});
+
+describe("GraphQL", () => {
+  test("sendConfirmations, confirmListMembers, confirmAllListMembers for admins only; the list's opt-in columns", { timeout: 60_000 }, async () => {
+    const api = await startGraphqlServer(db, { production: true });
+    try {
+      const [admin, analyst] = [await apiKey(db, "admin"), await apiKey(db, "analyst")];
+      const sender = await createSender(db.pool);
+      const list = await doubleOptInList(["unconfirmed", "unconfirmed", "unconfirmed"], null);
+      const update = await api.query(
+        admin,
+        `mutation($id: BigInt!, $sender: BigInt!) { updateListById(input: { id: $id, listPatch: { confirmationSenderId: $sender, publicSubscribe: true } }) {
+           list { publicSubscribe confirmationSenderId } } }`,
+        { id: list.listId, sender },
+      );
+      expect(update.errors).toBeUndefined();
+      expect(update.data!.updateListById.list).toEqual({ publicSubscribe: true, confirmationSenderId: sender });
+
+      const SEND = `mutation($id: BigInt!) { sendConfirmations(input: { listId: $id }) { result { queued alreadyPending sentRecently blocklisted } } }`;
+      const sent = await api.query(admin, SEND, { id: list.listId });
+      expect(sent.errors).toBeUndefined();
+      expect(sent.data!.sendConfirmations.result).toEqual({ queued: 3, alreadyPending: 0, sentRecently: 0, blocklisted: 0 });
+      const CONFIRM = `mutation($id: BigInt!, $emails: [String]!) { confirmListMembers(input: { listId: $id, emails: $emails }) { result { confirmed alreadyConfirmed notMembers leftAlone } } }`;
+      const confirmed = await api.query(admin, CONFIRM, { id: list.listId, emails: [list.subscribers[0].email, "nobody@example.org"] });
+      expect(confirmed.errors).toBeUndefined();
+      expect(confirmed.data!.confirmListMembers.result).toEqual({ confirmed: 1, alreadyConfirmed: 0, notMembers: 1, leftAlone: 0 });
+      const all = await api.query(admin, `mutation($id: BigInt!) { confirmAllListMembers(input: { listId: $id }) { result { confirmed alreadyConfirmed } } }`, { id: list.listId });
+      expect(all.data!.confirmAllListMembers.result).toEqual({ confirmed: 2, alreadyConfirmed: 1 });
+
+      const read = await api.query(analyst, `query($id: BigInt!) { listById(id: $id) { confirmationsByListId { totalCount } } }`, { id: list.listId });
+      expect(read.errors).toBeUndefined();
+      expect(read.data!.listById.confirmationsByListId.totalCount).toBe(3);
+      for (const [query, variables] of [[SEND, { id: list.listId }], [CONFIRM, { id: list.listId, emails: ["a@example.org"] }]] as const) {
+        const refused = await api.query(analyst, query, variables);
+        expect(refused.errors?.[0]?.message ?? "").toMatch(/permission denied|not allowed|Cannot query field/i);
+      }
+    } finally {
+      await api.close();
+    }
   });
 });
