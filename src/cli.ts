@@ -251,6 +251,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`export DATABASE_ADMIN='${database.roles.admin}'`);
     console.log(`export DATABASE_READONLY='${database.roles.readonly}'`);
     onStopSignal = () => void database.stop().then(() => process.exit(0));
+    setInterval(() => undefined, 2 ** 30); // nothing else keeps the process, and so the database, running until a signal
     return -1;
   }
 

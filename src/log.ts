@@ -3,7 +3,7 @@
 // the long-running ones (start, server, worker, demo, db-env, sandbox) write JSON when their output is not a
 // terminal, since a supervisor or a log collector reads it then; a one-shot command (lists create, campaign-status,
 // migrate...) is run by a person or a script and always writes readable lines, to stderr, so that its stdout holds
-// only its result.
+// only its result (db-env too, whose stdout is the settings it prints).
 import pino from "pino";
 import pretty from "pino-pretty";
 import { Logger as GraphileLogger, type LogFunctionFactory } from "@graphile/logger";
@@ -21,6 +21,11 @@ export function isLongRunningCommand(argv: readonly string[] = process.argv.slic
   return (LONG_RUNNING_COMMANDS as readonly string[]).includes(command);
 }
 
+/** Whether the command's logs go to stderr: a one-shot command's, and db-env's, whose stdout is the lines it prints. */
+export function logsToStderr(argv: readonly string[] = process.argv.slice(2)): boolean {
+  return !isLongRunningCommand(argv) || argv[0] === "db-env";
+}
+
 /**
  * LOG_FORMAT when it is not set: JSON for a long-running command whose output is not a terminal (or in production),
  * readable lines otherwise (a one-shot command always).
@@ -31,12 +36,12 @@ export function defaultLogFormat(options: { longRunning: boolean; terminal: bool
 }
 
 /**
- * The process's logger. A one-shot command logs to stderr (its result goes to stdout); a long-running one to stdout.
+ * The process's logger. A one-shot command logs to stderr (its result goes to stdout), and so does db-env; a
+ * long-running one to stdout.
  * Readable lines, and a one-shot command's JSON, are written synchronously: none is lost when a command exits at once.
  */
-export function createLog(level: string, format: LogFormat, options: { longRunning?: boolean } = {}): Log {
-  const longRunning = options.longRunning ?? isLongRunningCommand();
-  const fd = longRunning ? 1 : 2;
+export function createLog(level: string, format: LogFormat, options: { stderr?: boolean } = {}): Log {
+  const fd = (options.stderr ?? logsToStderr()) ? 2 : 1;
   if (format === "pretty") {
     const terminal = (fd === 1 ? process.stdout : process.stderr).isTTY === true;
     return pino(
@@ -45,7 +50,7 @@ export function createLog(level: string, format: LogFormat, options: { longRunni
     );
   }
   // A long-running process keeps pino's own stdout destination (buffered, flushed at exit).
-  return longRunning ? pino({ level }) : pino({ level }, pino.destination({ fd, sync: true }));
+  return fd === 1 ? pino({ level }) : pino({ level }, pino.destination({ fd, sync: true }));
 }
 
 /** How graphile-migrate and graphile-worker messages map to pino; `infoAs: "debug"` keeps their chatter out of sight. */
