@@ -430,12 +430,14 @@ describe("commands", () => {
     expect(shown.code, shown.output).toBe(0);
     expect(JSON.parse(shown.output)).toMatchObject({
       id: list.listId,
-      confirmation_sender_id: sender,
-      confirmation_sender: "confirm@mail.example.com",
-      confirmation_subject: "Confirm {{ list.name }}",
-      confirmation_resend_minutes: 30,
-      public_subscribe: true,
-      subscribe_url: `https://mail.example.org/subscribe/${list.listId}`,
+      optIn: "double",
+      confirmationSenderId: sender,
+      confirmationSender: "confirm@mail.example.com",
+      confirmationSubject: "Confirm {{ list.name }}",
+      confirmationHtml: null,
+      confirmationResendMinutes: 30,
+      publicSubscribe: true,
+      subscribeUrl: `https://mail.example.org/subscribe/${list.listId}`,
       unconfirmed: 1,
     });
     const text = await mailroom("lists", "set-opt-in", list.listName);
@@ -457,7 +459,7 @@ describe("commands", () => {
     expect(sent.code, sent.output).toBe(0);
     expect(sent.output).toContain(`Queued 2 confirmation emails for list ${list.listId}`);
     const json = await mailroom("lists", "send-confirmations", list.listName, "--json");
-    expect(JSON.parse(json.output)).toEqual({ listId: list.listId, listName: list.listName, queued: 0, already_pending: 2, sent_recently: 0, blocklisted: 0 });
+    expect(JSON.parse(json.output)).toEqual({ listId: list.listId, listName: list.listName, queued: 0, alreadyPending: 2, sentRecently: 0, blocklisted: 0 });
     const without = await doubleOptInList(["unconfirmed"], null);
     const refused = await mailroom("lists", "send-confirmations", without.listId);
     expect(refused.code).toBe(4);
@@ -475,14 +477,14 @@ describe("commands", () => {
     fs.writeFileSync(file, `name,email\nA,${s[0].email}\nA again,${s[0].email.toUpperCase()}\nC,${s[2].email}\nD,${s[3].email}\nE,${s[4].email}\nX,stranger@example.org\n`);
     const byFile = await mailroom("subscribers", "confirm", "--list", list.listId, "--file", file, "--json");
     expect(byFile.code, byFile.output).toBe(0);
-    expect(JSON.parse(byFile.output)).toEqual({ listId: list.listId, listName: list.listName, addresses: 5, confirmed: 1, already_confirmed: 1, not_members: 1, left_alone: 2 });
+    expect(JSON.parse(byFile.output)).toEqual({ listId: list.listId, listName: list.listName, addresses: 5, confirmed: 1, alreadyConfirmed: 1, notMembers: 1, leftAlone: 2 });
 
     const byArgs = await mailroom("subscribers", "confirm", "--list", list.listName, s[1].email, s[0].email);
     expect(byArgs.code).toBe(0);
     expect(byArgs.output).toMatch(/confirmed now\s+1\n\s+confirmed already\s+1\n\s+not members\s+0\n\s+left alone\s+0/);
 
     const all = await mailroom("subscribers", "confirm", "--list", list.listId, "--all", "--json");
-    expect(JSON.parse(all.output)).toMatchObject({ confirmed: 1, already_confirmed: 3, not_members: 0, left_alone: 2 });
+    expect(JSON.parse(all.output)).toMatchObject({ addresses: null, confirmed: 1, alreadyConfirmed: 3, notMembers: 0, leftAlone: 2 });
     const statuses = await db.pool.query("select subscriber_id, status from app_public.list_memberships where list_id = $1 order by subscriber_id", [list.listId]);
     expect(statuses.rows.map((r) => r.status)).toEqual(["confirmed", "confirmed", "confirmed", "unsubscribed", "unconfirmed", "confirmed"]);
 

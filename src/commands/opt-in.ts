@@ -96,6 +96,25 @@ function formatSettings(s: OptInSettings): string {
   );
 }
 
+/** The settings as --json prints them (camelCase, as the other commands). */
+function settingsJson(s: OptInSettings) {
+  return {
+    id: s.id,
+    name: s.name,
+    optIn: s.opt_in,
+    confirmationSenderId: s.confirmation_sender_id,
+    confirmationSender: s.confirmation_sender,
+    confirmationSubject: s.confirmation_subject,
+    confirmationHtml: s.confirmation_html,
+    confirmationText: s.confirmation_text,
+    confirmationResendMinutes: s.confirmation_resend_minutes,
+    publicSubscribe: s.public_subscribe,
+    subscribeUrl: s.subscribe_url,
+    unconfirmed: s.unconfirmed,
+    confirmationsWaiting: s.confirmations_waiting,
+  };
+}
+
 function readFile(path: string, option: string): string {
   try {
     return fs.readFileSync(path, "utf8");
@@ -170,7 +189,7 @@ Fields of the subject and parts: {{ subscriber.email }}, {{ subscriber.name }}, 
       }
       return optInSettings(client, list.id, publicUrl(context));
     });
-    print(context, settings, () => formatSettings(settings));
+    print(context, settingsJson(settings), () => formatSettings(settings));
   },
 };
 
@@ -191,13 +210,14 @@ their link. Prints how many were queued and why the others were not.`,
         "select * from app_public.send_confirmations($1)",
         [list.id],
       );
-      return { listId: list.id, listName: list.name, ...rows[0] };
+      const r = rows[0];
+      return { listId: list.id, listName: list.name, queued: r.queued, alreadyPending: r.already_pending, sentRecently: r.sent_recently, blocklisted: r.blocklisted };
     });
     print(context, result, () =>
       [
         `Queued ${result.queued} confirmation email${result.queued === 1 ? "" : "s"} for list ${result.listId} ${JSON.stringify(result.listName)}.`,
-        ...(result.already_pending ? [`${result.already_pending} unconfirmed member(s) have one waiting already.`] : []),
-        ...(result.sent_recently ? [`${result.sent_recently} were sent one within the resend interval.`] : []),
+        ...(result.alreadyPending ? [`${result.alreadyPending} unconfirmed member(s) have one waiting already.`] : []),
+        ...(result.sentRecently ? [`${result.sentRecently} were sent one within the resend interval.`] : []),
         ...(result.blocklisted ? [`${result.blocklisted} are blocklisted and get none.`] : []),
       ].join("\n"),
     );
@@ -258,15 +278,23 @@ Prints how many were confirmed, were confirmed already, are not members of the l
         await client.query("rollback").catch(() => undefined);
         throw error;
       }
-      return { listId: list.id, listName: list.name, addresses: o.all ? null : addresses.length, ...totals };
+      return {
+        listId: list.id,
+        listName: list.name,
+        addresses: o.all ? null : addresses.length,
+        confirmed: totals.confirmed,
+        alreadyConfirmed: totals.already_confirmed,
+        notMembers: totals.not_members,
+        leftAlone: totals.left_alone,
+      };
     });
     print(context, result, () =>
       [
         `List ${result.listId} ${JSON.stringify(result.listName)}${result.addresses === null ? ", every member" : `, ${result.addresses} address${result.addresses === 1 ? "" : "es"}`}:`,
         `  confirmed now          ${result.confirmed}`,
-        `  confirmed already      ${result.already_confirmed}`,
-        `  not members            ${result.not_members}`,
-        `  left alone             ${result.left_alone}  (unsubscribed, or blocklisted)`,
+        `  confirmed already      ${result.alreadyConfirmed}`,
+        `  not members            ${result.notMembers}`,
+        `  left alone             ${result.leftAlone}  (unsubscribed, or blocklisted)`,
       ].join("\n"),
     );
   },
