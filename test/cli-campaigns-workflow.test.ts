@@ -1,10 +1,12 @@
 // The campaign workflow through the command line only, as a user runs it: create, show, test-send, start,
 // pause, resume (sent through the sandbox by the worker's tasks), status, cancel, duplicate, schedule and
 // unschedule, with their JSON and exit codes. Lists, subscribers, a sender and a template are made by SQL.
+// Last, duplicate_campaign through GraphQL, which gets it as the mutation duplicateCampaign.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import type { SendingSettings } from "../src/sending/settings.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { apiKey, errorOf, startGraphqlServer } from "./helpers/graphql.ts";
 import { runMailroom } from "./helpers/process.ts";
 import { runQueuedJobs, startReceiver, TEST_SECRET, type Receiver } from "./helpers/receiver.ts";
 import { createSender, testSendingSettings } from "./helpers/sending.ts";
@@ -296,5 +298,33 @@ describe("mailroom campaigns, from a draft to a sent campaign", () => {
     for (const verb of verbs) expect(noun.output).toMatch(new RegExp(`\\n  ${verb} `));
     expect((await mailroom("campaigns", "launch", "1")).code).toBe(2);
     expect((await mailroom("campaigns", "start", "1", "--now")).code).toBe(2);
+  });
+});
+
+describe("duplicateCampaign in GraphQL", () => {
+  it("copies a campaign for an admin, as the command does; an analyst may not", async () => {
+    const original = (await db.pool.query("select id from app_public.campaigns where name = 'Offer'")).rows[0].id as string;
+    const api = await startGraphqlServer(db);
+    try {
+      const DUPLICATE = `mutation($id: BigInt!, $name: String) {
+        duplicateCampaign(input: { campaignId: $id, name: $name }) {
+          campaign { name status subject engagementTracking campaignLists { nodes { listId } } campaignSendersByCampaignId { nodes { senderId } } }
+        }
+      }`;
+      const before = (await db.pool.query("select count(*)::int as n from app_public.campaigns")).rows[0].n;
+      const refused = await api.query(await apiKey(db, "analyst"), DUPLICATE, { id: original, name: "Not allowed" });
+      expect(errorOf(refused)).toMatch(/permission denied/);
+      expect((await db.pool.query("select count(*)::int as n from app_public.campaigns")).rows[0].n).toBe(before);
+
+      const copied = await api.query(await apiKey(db, "admin"), DUPLICATE, { id: original, name: "Offer again" });
+      expect(copied.errors, JSON.stringify(copied.errors)).toBeUndefined();
+      expect(copied.data!.duplicateCampaign.campaign).toEqual({
+        name: "Offer again", status: "draft", subject: "Only for you, {{ subscriber.name }}", engagementTracking: "off",
+        campaignLists: { nodes: [{ listId: customersId }] }, campaignSendersByCampaignId: { nodes: [{ senderId: otherSenderId }] },
+      });
+      expect(errorOf(await api.query(await apiKey(db, "admin"), DUPLICATE, { id: "999999" }))).toBe("campaign 999999 does not exist");
+    } finally {
+      await api.close();
+    }
   });
 });

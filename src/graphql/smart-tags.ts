@@ -129,6 +129,7 @@ export const MailroomSmartTagsPlugin = jsonPgSmartTags({
       "app_public.pause_campaign": { tags: { resultFieldName: "campaign" } },
       "app_public.resume_campaign": { tags: { resultFieldName: "campaign" } },
       "app_public.cancel_campaign": { tags: { resultFieldName: "campaign" } },
+      "app_public.duplicate_campaign": { tags: { resultFieldName: "campaign" } },
       "app_public.blocklist_subscriber": { tags: { resultFieldName: "subscriber" } },
       "app_public.unblocklist_subscriber": { tags: { resultFieldName: "subscriber" } },
       "app_public.recompute_campaign_rollup": { tags: { resultFieldName: "rollup" } },
