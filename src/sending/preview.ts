@@ -93,31 +93,32 @@ interface PersonRow {
   eligible: boolean;
 }
 
+// start_campaign's rule, in two parts: a membership that may receive the campaign (confirmed on a double opt-in
+// list, not unsubscribed on a single opt-in one), and a subscriber who may (enabled, not stopped by the bounce policy).
+const MEMBERSHIP_RECEIVES = "case l.opt_in when 'double' then lm.status = 'confirmed' else lm.status <> 'unsubscribed' end";
+const SUBSCRIBER_RECEIVES = `s.status = 'enabled' and not exists (
+    select from app_public.bounces as b join app_public.bounce_policies as p on p.bounce_type = b.bounce_type
+    where b.subscriber_id = s.id and p.action <> 'none'
+    group by b.bounce_type, p.threshold
+    having count(*) >= p.threshold
+  )`;
+
 /**
  * A subscriber with the list the send task renders list.* from (claim_messages: the first of the campaign's lists
- * they are on) and whether the campaign goes to them (start_campaign's rule: enabled, a member of one of its lists
- * who may receive it, confirmed on a double opt-in list, not unsubscribed on a single opt-in one, and not stopped by
- * the bounce policy). `where` picks the subscriber; $1 is the campaign, $2 the subscriber's id or email if any.
+ * they are on) and whether the campaign goes to them (start_campaign's rule, above). `where` picks the subscriber;
+ * $1 is the campaign, $2 the subscriber's id or email if any.
  */
 function personSql(where: string): string {
   return `
   select s.id, s.email, s.name, s.attributes, first_list.id as list_id, first_list.name as list_name, e.eligible
   from app_public.subscribers as s
   cross join lateral (
-    select s.status = 'enabled'
-      and exists (
-        select from app_public.campaign_lists as cl
-        join app_public.lists as l on l.id = cl.list_id
-        join app_public.list_memberships as lm on lm.list_id = cl.list_id and lm.subscriber_id = s.id
-        where cl.campaign_id = $1
-          and case l.opt_in when 'double' then lm.status = 'confirmed' else lm.status <> 'unsubscribed' end
-      )
-      and not exists (
-        select from app_public.bounces as b join app_public.bounce_policies as p on p.bounce_type = b.bounce_type
-        where b.subscriber_id = s.id and p.action <> 'none'
-        group by b.bounce_type, p.threshold
-        having count(*) >= p.threshold
-      ) as eligible
+    select ${SUBSCRIBER_RECEIVES} and exists (
+      select from app_public.campaign_lists as cl
+      join app_public.lists as l on l.id = cl.list_id
+      join app_public.list_memberships as lm on lm.list_id = cl.list_id and lm.subscriber_id = s.id
+      where cl.campaign_id = $1 and ${MEMBERSHIP_RECEIVES}
+    ) as eligible
   ) as e
   left join lateral (
     select l.id, l.name
@@ -128,14 +129,25 @@ function personSql(where: string): string {
     order by l.id
     limit 1
   ) as first_list on true
-  where ${where}
-  order by s.id
-  limit 1`;
+  where ${where}`;
 }
 
 const BY_ID = personSql("s.id = $2");
 const BY_EMAIL = personSql("lower(s.email) = lower(btrim($2))");
-const FIRST_ELIGIBLE = personSql("e.eligible");
+// The first eligible recipient: the smallest of each list's first one (read in the order of the memberships' primary
+// key, list then subscriber, so that a list's scan stops at its first eligible member).
+const FIRST_ELIGIBLE = personSql(`s.id = (
+    select min(first.id) from app_public.campaign_lists as cl
+    join app_public.lists as l on l.id = cl.list_id
+    cross join lateral (
+      select lm.subscriber_id as id
+      from app_public.list_memberships as lm join app_public.subscribers as s on s.id = lm.subscriber_id
+      where lm.list_id = cl.list_id and ${MEMBERSHIP_RECEIVES} and ${SUBSCRIBER_RECEIVES}
+      order by lm.subscriber_id
+      limit 1
+    ) as first
+    where cl.campaign_id = $1
+  )`);
 
 /** Reads a --subscriber / subscriberId argument: digits are an id, anything with "@" an email address. */
 export function previewSubscriber(value: string): PreviewSubscriber | undefined {
