@@ -54,8 +54,16 @@ export function createLog(level: string, format: LogFormat, options: { stderr?: 
 }
 
 /** How graphile-migrate and graphile-worker messages map to pino; `infoAs: "debug"` keeps their chatter out of sight. */
-function pinoLogFactory(log: Log, options: { infoAs?: "info" | "debug" } = {}): LogFunctionFactory<Record<string, unknown>> {
+interface LoggerOptions {
+  /** "debug": their info lines at debug level. */
+  infoAs?: "info" | "debug";
+  /** Sees every message, whatever the level (migrateDatabase counts the migrations it ran). */
+  observe?: (level: string, message: string) => void;
+}
+
+function pinoLogFactory(log: Log, options: LoggerOptions = {}): LogFunctionFactory<Record<string, unknown>> {
   return (scope) => (level, message, meta) => {
+    options.observe?.(level, message);
     const child = log.child({ ...(scope.label ? { scope: scope.label } : {}), ...(scope.taskIdentifier ? { task: scope.taskIdentifier } : {}), ...(scope.jobId ? { jobId: scope.jobId } : {}) });
     // A line per completed job is noise at info level; failures stay visible.
     const quiet = level === "debug" || (level === "info" && (options.infoAs === "debug" || message.startsWith("Completed task")));
@@ -68,11 +76,11 @@ function pinoLogFactory(log: Log, options: { infoAs?: "info" | "debug" } = {}): 
  * A logger for graphile-migrate that writes through pino. `infoAs: "debug"`: its progress lines (one per
  * migration) at debug level, as when Mailroom migrates at start-up and says what it did in one line of its own.
  */
-export function graphileLogger(log: Log, options: { infoAs?: "info" | "debug" } = {}): GraphileLogger {
+export function graphileLogger(log: Log, options: LoggerOptions = {}): GraphileLogger {
   return new GraphileLogger(pinoLogFactory(log, options));
 }
 
 /** A logger for graphile-worker that writes through pino. */
-export function workerLogger(log: Log, options: { infoAs?: "info" | "debug" } = {}): WorkerLogger {
+export function workerLogger(log: Log, options: LoggerOptions = {}): WorkerLogger {
   return new WorkerLogger(pinoLogFactory(log, options) as ConstructorParameters<typeof WorkerLogger>[0]);
 }

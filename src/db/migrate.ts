@@ -10,6 +10,7 @@ import JSON5 from "json5";
 import { migrate, watch, type Settings } from "graphile-migrate";
 import { runMigrations } from "graphile-worker";
 import pg from "pg";
+import pino from "pino";
 import type { Log } from "../log.ts";
 import { graphileLogger, workerLogger } from "../log.ts";
 import type { DatabaseRoles } from "./roles.ts";
@@ -20,7 +21,12 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
  * The .gmrc settings with our connection and role names filled in. `quiet`: graphile-migrate's line per migration
  * at debug level (migrateDatabase says what it did in one line of its own).
  */
-export function migrateSettings(connectionString: string, roles: DatabaseRoles, log?: Log, options: { quiet?: boolean } = {}): Settings {
+export function migrateSettings(
+  connectionString: string,
+  roles: DatabaseRoles,
+  log?: Log,
+  options: { quiet?: boolean; observe?: (level: string, message: string) => void } = {},
+): Settings {
   const gmrc = JSON5.parse(fs.readFileSync(path.join(projectRoot, ".gmrc"), "utf8")) as Settings;
   return {
     ...gmrc,
@@ -31,7 +37,9 @@ export function migrateSettings(connectionString: string, roles: DatabaseRoles, 
       ":DATABASE_ADMIN": roles.admin,
       ":DATABASE_READONLY": roles.readonly,
     },
-    ...(log ? { logger: graphileLogger(log.child({ component: "migrate" }), { infoAs: options.quiet ? "debug" : "info" }) } : {}),
+    ...(log || options.observe
+      ? { logger: graphileLogger((log ?? pino({ level: "silent" })).child({ component: "migrate" }), { infoAs: options.quiet ? "debug" : "info", observe: options.observe }) }
+      : {}),
   };
 }
 
@@ -68,9 +76,7 @@ export async function migrateDatabase(
   let summary: MigrationSummary;
   try {
     await refuseSquashedHistory(client);
-    const before = await committedMigrationCount(client);
-    await runCommittedMigrations(connectionString, roles, log, options);
-    const migrations = (await committedMigrationCount(client)) - before;
+    const migrations = await runCommittedMigrations(connectionString, roles, log, options);
     const sqlFiles = await applySqlSources(client, roles, log, { always: options.current });
     summary = { migrations, sqlFiles, ms: Date.now() - started };
   } finally {
@@ -87,27 +93,23 @@ export async function migrateDatabase(
   return summary;
 }
 
-/** How many committed migrations the database has run (0 before the first). */
-async function committedMigrationCount(client: pg.Client): Promise<number> {
-  const { rows } = await client.query(
-    "select case when to_regclass('graphile_migrate.migrations') is null then 0 else 1 end as migrated",
-  );
-  if (rows[0].migrated === 0) return 0;
-  const counted = await client.query("select count(*)::int as n from graphile_migrate.migrations");
-  return counted.rows[0].n as number;
-}
-
 async function runCommittedMigrations(
   connectionString: string,
   roles: DatabaseRoles,
   log: Log | undefined,
   options: { current?: boolean },
-): Promise<void> {
+): Promise<number> {
+  // The migrations this process runs, counted as graphile-migrate reports each one (another process starting at the
+  // same time may run them instead).
+  let ran = 0;
+  const observe = (_level: string, message: string) => {
+    if (/\bRunning migration '/.test(message)) ran += 1;
+  };
   // graphile-migrate refuses to run while another process migrates (a try-lock): wait for it instead,
   // so that several processes may start at once.
   for (let attempt = 1; ; attempt++) {
     try {
-      await migrate(migrateSettings(connectionString, roles, log, { quiet: true }));
+      await migrate(migrateSettings(connectionString, roles, log, { quiet: true, observe }));
       break;
     } catch (error) {
       if (!/Failed to get exclusive lock/.test(String(error)) || attempt >= 60) throw error;
@@ -119,6 +121,7 @@ async function runCommittedMigrations(
   // graphile-migrate keeps its pool open for 200 ms after use and exits the process if that pool
   // sees an error (a database dropped or restarted right after migrating): outlive it.
   await new Promise((resolve) => setTimeout(resolve, 300));
+  return ran;
 }
 
 /**
