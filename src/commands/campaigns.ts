@@ -259,8 +259,9 @@ const list: Command = {
   summary: "the campaigns with their status and numbers",
   usage: "[--status STATUS]",
   help: `  --status STATUS   only campaigns in this status: ${STATUSES.join(", ")}
---json prints an array of {id, name, status, template_id, sender_id, recipients, delivered, open_rate,
-scheduled_at, created_at, started_at, finished_at} (recipients and numbers null before the start).`,
+SINCE is when the campaign reached its status. --json prints an array of {id, name, status, template_id,
+sender_id, recipients, delivered, open_rate, scheduled_at, created_at, started_at, finished_at,
+status_changed_at} (recipients and numbers null before the start).`,
   options: { status: { type: "string" } },
   async run(context) {
     const status = context.options.status as string | undefined;
@@ -270,7 +271,7 @@ scheduled_at, created_at, started_at, finished_at} (recipients and numbers null 
          'sender_id', c.sender_id, 'recipients', r.recipients, 'delivered', r.delivered,
          'open_rate', round(r.unique_opens_human::numeric / nullif(r.delivered, 0), 4),
          'scheduled_at', c.scheduled_at, 'created_at', c.created_at, 'started_at', c.started_at,
-         'finished_at', c.finished_at) as campaign
+         'finished_at', c.finished_at, 'status_changed_at', c.status_changed_at) as campaign
        from app_public.campaigns as c left join app_public.campaign_rollups as r on r.campaign_id = c.id
        where $1::text is null or c.status = $1
        order by c.id`,
@@ -283,9 +284,9 @@ scheduled_at, created_at, started_at, finished_at} (recipients and numbers null 
         recipients: r.recipients === null ? "" : count(r.recipients as number),
         delivered: r.delivered === null ? "" : count(r.delivered as number),
         open_rate: r.recipients === null ? "" : rate(r.open_rate),
-        when: when((r.finished_at ?? r.started_at ?? r.scheduled_at ?? r.created_at) as string),
+        since: when(r.status_changed_at as string),
       })), [["id", "ID"], ["name", "NAME"], ["status", "STATUS"], ["recipients", "RECIPIENTS"], ["delivered", "DELIVERED"],
-        ["open_rate", "OPEN RATE"], ["when", "SINCE"]]);
+        ["open_rate", "OPEN RATE"], ["since", "SINCE"]]);
     });
   },
 };
