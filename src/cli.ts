@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const mailroom = await startMailroom(config, log, mode);
     if (mailroom.url) {
-      log.info(`health: ${mailroom.url}/healthz  readiness: ${mailroom.url}/readyz  metrics: ${mailroom.url}/metrics`);
+      log.info(`what runs here, and the docs: ${mailroom.url}/  health: ${mailroom.url}/healthz  readiness: ${mailroom.url}/readyz  metrics: ${mailroom.url}/metrics`);
       log.info(`GraphQL: ${mailroom.url}/graphql (Ruru in a browser; create an API key with: npm run api-key -- create --name me --role admin)`);
     }
     log.info("press Ctrl-C to stop");
