@@ -87,13 +87,13 @@ export async function bindHttpPort(config: Pick<Config, "port" | "host">): Promi
     });
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "EADDRINUSE") {
-      throw new PortInUseError(`port ${config.port} on ${config.host} is in use by another program; stop it, or set PORT to a free port (PORT=0 picks one)`);
+      throw new HttpPortError(`port ${config.port} on ${config.host} is in use by another program; stop it, or set PORT to a free port (PORT=0 picks one)`);
     }
     if (error.code === "EACCES") {
-      throw new PortInUseError(`port ${config.port} on ${config.host} may not be used by this user (ports below 1024 need privileges); set PORT to another port`);
+      throw new HttpPortError(`port ${config.port} on ${config.host} may not be used by this user (ports below 1024 need privileges); set PORT to another port`);
     }
     if (error.code === "EADDRNOTAVAIL") {
-      throw new PortInUseError(`HOST ${config.host} is not an address of this machine; set HOST to one (127.0.0.1, 0.0.0.0)`);
+      throw new HttpPortError(`HOST ${config.host} is not an address of this machine; set HOST to one (127.0.0.1, 0.0.0.0)`);
     }
     throw error;
   });
@@ -106,11 +106,11 @@ export async function bindHttpPort(config: Pick<Config, "port" | "host">): Promi
   };
 }
 
-/** The HTTP port cannot be listened on: start-up stops before touching the database. */
-export class PortInUseError extends Error {
+/** The HTTP port cannot be listened on (in use, privileged, an address not of this machine): start-up stops before touching the database. */
+export class HttpPortError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "PortInUseError";
+    this.name = "HttpPortError";
   }
 }
 
