@@ -242,7 +242,7 @@ describe("mailroom lists export", () => {
 
   it("exits 3 for a list that does not exist", async () => {
     const byName = await mailroom("lists", "export", "No such list");
-    expect(byName).toMatchObject({ code: 3, stdout: "", stderr: 'no list named "No such list"\n' });
+    expect(byName).toMatchObject({ code: 3, stdout: "", stderr: 'no list named "No such list" (see mailroom lists list)\n' });
     expect((await mailroom("lists", "export", "999999")).code).toBe(3);
   });
 });

@@ -7,12 +7,11 @@
 // CSV (RFC 4180, a header row, UTF-8, CRLF) by default, JSON lines with --json; to stdout, or to FILE atomically.
 // A campaign's export has one row per message, and its numeric columns and flags add up to the campaign's rollup
 // (app_public.campaign_rollups) exactly: the same message columns the rollup is made of (rollup_delta_query).
-import type pg from "pg";
 import { notFound, usageError, type Command, type CommandContext } from "./command.ts";
 import { parseId } from "./database.ts";
 import { streamExport, type ExportColumn, type ExportQuery } from "./export-stream.ts";
-
-const ID = /^[1-9][0-9]{0,18}$/;
+import { findList } from "./lists.ts";
+import { findSubscriber } from "./subscribers.ts";
 
 const OUTPUT_HELP = `  --output FILE    write to FILE (first to FILE.partial, renamed when complete) instead of stdout
 
@@ -29,27 +28,6 @@ function outputOption(context: CommandContext): string | undefined {
   const output = context.options.output as string | undefined;
   if (output === "") throw usageError("--output needs a file name");
   return output;
-}
-
-/** A list by id or name (not found: exit 3; a name several lists share: exit 2). */
-async function findList(client: pg.ClientBase, ref: string): Promise<{ id: string; name: string }> {
-  const byId = ID.test(ref);
-  const { rows } = await client.query<{ id: string; name: string }>(
-    `select id, name from app_public.lists where ${byId ? "id = $1" : "lower(name) = lower($1)"} order by id`, [ref]);
-  if (rows.length === 0) throw notFound(`no list ${byId ? `with id ${ref}` : `named ${JSON.stringify(ref)}`}`);
-  if (rows.length > 1) {
-    throw usageError(`${rows.length} lists are named ${JSON.stringify(ref)} (ids ${rows.map((r) => r.id).join(", ")}): give the id`);
-  }
-  return rows[0]!;
-}
-
-/** A subscriber by id or email (case-insensitive); not found: exit 3. */
-async function findSubscriber(client: pg.ClientBase, ref: string): Promise<{ id: string; email: string }> {
-  const byId = ID.test(ref);
-  const { rows } = await client.query<{ id: string; email: string }>(
-    `select id, email from app_public.subscribers where ${byId ? "id = $1" : "lower(email) = lower($1)"}`, [byId ? ref : ref.trim()]);
-  if (rows.length === 0) throw notFound(`no subscriber ${byId ? `with id ${ref}` : `with email ${JSON.stringify(ref)}`}`);
-  return rows[0]!;
 }
 
 export const LIST_EXPORT_COLUMNS: ExportColumn[] = [
