@@ -27,7 +27,7 @@ export const webhookDeliveries = new client.Counter({
 
 export const trackingHits = new client.Counter({
   name: "mailroom_tracking_hits_total",
-  help: "Requests to the open pixel and click redirect, by outcome: open, click, honeypot (stored, then answered), refused (404: not a genuine token), malformed (400), unavailable (503: could not be stored).",
+  help: "Requests to the open pixel and click redirect, by outcome: open, click, honeypot (stored, then answered), preview (a preview's link: answered, not stored), refused (404: not a genuine token), malformed (400), unavailable (503: could not be stored).",
   labelNames: ["outcome"] as const,
   registers: [registry],
 });

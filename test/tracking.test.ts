@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import crypto from "node:crypto";
 import { addTracking } from "../src/tracking/rewrite.ts";
-import { TrackingKeys } from "../src/tracking/token.ts";
+import { PREVIEW_OPERATION_ID, TrackingKeys } from "../src/tracking/token.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runQueuedJobs, startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { createCampaign, createList, createSender } from "./helpers/sending.ts";
@@ -207,6 +207,22 @@ describe("the hit endpoint and attribution", () => {
     await hit(`/t/c/${keys.sign("honeypot", messages[4].operationId)}`, { headers: { "user-agent": browser } });
     await runQueuedJobs(db.pool);
     expect(await message(4)).toMatchObject({ clicks_human: 0, clicks_machine: 2 });
+  });
+
+  it("answers a preview's links (PREVIEW_OPERATION_ID) as usual and stores nothing", async () => {
+    await runQueuedJobs(db.pool);
+    const before = await storedJobs();
+    const raw = (await db.pool.query("select count(*)::int as n from app_public.raw_events")).rows[0].n;
+    const pixel = await hit(`/t/o/${keys.sign("open", PREVIEW_OPERATION_ID)}`, { headers: { "user-agent": browser } });
+    expect(pixel.status).toBe(200);
+    expect(pixel.headers.get("content-type")).toBe("image/gif");
+    const redirect = await hit(`/t/c/${keys.sign("click", PREVIEW_OPERATION_ID, 2, "https://example.org/preview")}`, { headers: { "user-agent": browser } });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get("location")).toBe("https://example.org/preview");
+    expect((await hit(`/t/c/${keys.sign("honeypot", PREVIEW_OPERATION_ID, 0, "https://example.org/h")}`)).status).toBe(200);
+    expect(await storedJobs()).toBe(before);
+    await runQueuedJobs(db.pool);
+    expect((await db.pool.query("select count(*)::int as n from app_public.raw_events")).rows[0].n).toBe(raw);
   });
 
   it("refuses forged, tampered, foreign, truncated, huge and malformed paths: 404 or 400, nothing stored, no redirect", async () => {

@@ -14,7 +14,7 @@ import express, { type Request, type Response } from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
 import { trackingHits } from "../metrics.ts";
-import { MAX_TOKEN_CHARS, trackingKeys, type HitKind, type TrackedHit } from "../tracking/token.ts";
+import { MAX_TOKEN_CHARS, PREVIEW_OPERATION_ID, trackingKeys, type HitKind, type TrackedHit } from "../tracking/token.ts";
 import { DeliveryQueue, deliveryJson } from "./delivery-queue.ts";
 import { INGEST_TASK } from "./webhook.ts";
 
@@ -107,6 +107,12 @@ export function createTrackingRouter(deps: TrackingDependencies): express.Router
       plain(res, 503, "temporarily unavailable, please try again\n");
       return;
     }
+    if (hit.operationId === PREVIEW_OPERATION_ID) {
+      // A preview's link: answered, never stored (it is no message's).
+      trackingHits.inc({ outcome: "preview" });
+      answer(res, hit);
+      return;
+    }
     const event = hitEvent(hit, { method: req.method, ip: req.ip, userAgent: req.get("user-agent") }, new Date());
     const delivery = deliveryJson({
       schema: "eventgrid",
@@ -130,19 +136,24 @@ export function createTrackingRouter(deps: TrackingDependencies): express.Router
       return;
     }
     trackingHits.inc({ outcome: hit.kind });
-    res.set("cache-control", "no-store, no-cache, must-revalidate, max-age=0");
-    res.set("pragma", "no-cache");
-    res.set("expires", "0");
-    res.set("referrer-policy", "no-referrer");
-    if (hit.kind === "open") {
-      res.status(200).type("image/gif").send(PIXEL);
-    } else if (hit.kind === "click") {
-      // Only the Location header (res.redirect also negotiates and writes an HTML body: a tenth of the cost).
-      res.status(302).location(hit.url as string).end();
-    } else {
-      res.status(200).type("text/plain").send("");
-    }
+    answer(res, hit);
   });
 
   return router;
+}
+
+/** The answer to a genuine hit: the pixel, the redirect, or an empty page for the honeypot; never cached. */
+function answer(res: Response, hit: TrackedHit): void {
+  res.set("cache-control", "no-store, no-cache, must-revalidate, max-age=0");
+  res.set("pragma", "no-cache");
+  res.set("expires", "0");
+  res.set("referrer-policy", "no-referrer");
+  if (hit.kind === "open") {
+    res.status(200).type("image/gif").send(PIXEL);
+  } else if (hit.kind === "click") {
+    // Only the Location header (res.redirect also negotiates and writes an HTML body: a tenth of the cost).
+    res.status(302).location(hit.url as string).end();
+  } else {
+    res.status(200).type("text/plain").send("");
+  }
 }

@@ -4,9 +4,9 @@
 // Nothing here renders on its own: the content is the send task's (CAMPAIGN_CONTENT_SQL), compiled by the same
 // compileCampaign, made into the ACS request by the same emailMessage with the campaign's tracking (campaignTracking:
 // Mailroom's links, open pixel and honeypot when it tracks mailroom or both) and the same unsubscribe link
-// (unsubscribeUrl with the same secret). Only the ids are the preview's own: a Message-ID and an operation id made as
-// start_campaign makes them (app_private.new_internet_message_id, app_private.uuid_v7), which name no message, so the
-// preview's unsubscribe and tracking links unsubscribe and count no one. The real ones are generated at start.
+// (unsubscribeUrl with the same secret). Only the ids are the preview's own: a Message-ID made as start_campaign makes
+// them (app_private.new_internet_message_id) and PREVIEW_OPERATION_ID, which no message has: the preview's tracking
+// links answer and store nothing, its unsubscribe link unsubscribes no one. The real ones are generated at start.
 //
 // Who it is rendered for: the subscriber named (by id or email), eligible or not (`eligible` says whether the
 // campaign would go to them); else the first eligible recipient of the campaign's lists (the rule of
@@ -22,6 +22,7 @@ import {
   type ClaimedMessage,
   type EngagementTracking,
 } from "./send-campaign.ts";
+import { PREVIEW_OPERATION_ID } from "../tracking/token.ts";
 import type { SendingSettings } from "./settings.ts";
 import { compileCampaign } from "./template.ts";
 import type { Query } from "./unsubscribe-token.ts";
@@ -212,10 +213,11 @@ export async function previewCampaign(
     notes.push(`a made-up sample person (${SAMPLE_PERSON.email}, subscriber.id 0, no attributes): the campaign's lists have no eligible recipient`);
   }
 
-  // The ids of a message, made as start_campaign makes them; they name no message.
+  // A Message-ID made as start_campaign makes them, and the preview's operation id, which no message has: its
+  // tracking links answer but store nothing, its unsubscribe link unsubscribes nobody.
   const { rows: ids } = await query<{ operation_id: string; internet_message_id: string }>(
-    "select app_private.uuid_v7()::text as operation_id, app_private.new_internet_message_id($1) as internet_message_id",
-    [sender.sending_domain],
+    "select $2::text as operation_id, app_private.new_internet_message_id($1) as internet_message_id",
+    [sender.sending_domain, PREVIEW_OPERATION_ID],
   );
   notes.push("Message-ID and the operation id in the unsubscribe and tracking links are the preview's own: each message gets its own at start");
 

@@ -27,6 +27,12 @@ export const MAX_TRACKED_URL_BYTES = 2000;
 export const MAX_TOKEN_CHARS = 2 + Math.ceil(((HEADER_BYTES + MAX_TRACKED_URL_BYTES) * 4) / 3) + Math.ceil((MAC_BYTES * 4) / 3);
 const TOKEN = /^([A-Za-z0-9_-]{32,})\.([A-Za-z0-9_-]{22})$/;
 
+/**
+ * The operation id of a preview's links (the nil UUID, which no message has: operation ids are UUIDv7): its tracking
+ * hits are answered as usual but stored nowhere, so that opening a preview adds no event that matches no message.
+ */
+export const PREVIEW_OPERATION_ID = "00000000-0000-0000-0000-000000000000";
+
 export interface TrackedHit {
   kind: HitKind;
   operationId: string;
