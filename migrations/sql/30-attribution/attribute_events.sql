@@ -5,6 +5,7 @@ as $$
 declare
   rederive_ids bigint[];
   unmatched_ids bigint[];
+  hourly_delta app_public.campaign_engagement_hourly[];
 begin
   execute $statement$
     -- Step 1, match: each event to its message, the messages locked.
@@ -217,11 +218,18 @@ begin
         and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
     )
     select (select array_agg(c.message_id) filter (where c.rederive) from change as c),
-      (select array_agg(b.raw_event_id) from batch_event as b where b.message_id is null)
-  $statement$
-  into rederive_ids, unmatched_ids
+      (select array_agg(b.raw_event_id) from batch_event as b where b.message_id is null),
+      -- What the recorded events add to campaign_engagement_hourly (engagement_hourly_delta_query: the one rule).
+      (select array_agg(row(h.*)::app_public.campaign_engagement_hourly order by h.campaign_id, h.hour)
+       from ($statement$ || app_private.engagement_hourly_delta_query(
+    'select 1 as sign, campaign_id, occurred_at, kind, engagement_type, machine_reason, ignored_reason from new_event')
+    || ') as h)'
+  into rederive_ids, unmatched_ids, hourly_delta
   using raw_event_ids;
 
+  -- Step 4 continued: the opens and clicks per hour, after the statement whose trigger on messages updated the
+  -- campaigns' rollups (so that the rollup rows are always locked before the hourly rows).
+  perform app_private.add_engagement_hourly(hourly_delta);
   if rederive_ids is not null then
     perform app_private.refresh_messages(rederive_ids);
   end if;
@@ -229,6 +237,6 @@ begin
 end;
 $$;
 
-comment on function app_private.attribute_events(raw_event_ids bigint[]) is 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression; engagement with its source, its request''s and user agent''s reasons, and why it counts nowhere: engagement_ignored_reason), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks that count added as classified by engagement_machine_reason. A click while the message has another (burst rule), and engagement of a campaign tracking both while the message has other engagement, re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+comment on function app_private.attribute_events(raw_event_ids bigint[]) is 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression; engagement with its source, its request''s and user agent''s reasons, and why it counts nowhere: engagement_ignored_reason), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks that count added as classified by engagement_machine_reason. A click while the message has another (burst rule), and engagement of a campaign tracking both while the message has other engagement, re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages; then the recorded engagement is added to campaign_engagement_hourly (add_engagement_hourly). Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
 
 revoke all on function app_private.attribute_events(raw_event_ids bigint[]) from public;

@@ -4,6 +4,8 @@ set search_path to pg_catalog, public, pg_temp
 set plan_cache_mode to force_custom_plan
 set enable_seqscan to off
 as $$
+declare
+  hourly_delta app_public.campaign_engagement_hourly[];
 begin
   -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
   perform 1 from app_public.messages where id = any(message_ids) order by id for update;
@@ -11,10 +13,12 @@ begin
   -- One pass over the events of the touched messages: engagement is classified (counted or not, with the reason;
   -- machine or human, with the reason: the request, the user agent, too soon after acceptance, a burst of clicks or
   -- a honeypot hit near it), changed reasons are written back, and the message's derived columns are computed from
-  -- the classified events and the delivery reports.
+  -- the classified events and the delivery reports. What the changed classifications change per hour is returned
+  -- (engagement_hourly_delta_query: the one rule) and added to campaign_engagement_hourly after the statement.
+  execute format($statement$
   with settings as materialized (select * from app_public.engagement_settings),
   engagement as materialized (
-    select me.raw_event_id, me.message_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
+    select me.raw_event_id, me.message_id, me.campaign_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
            me.request_reason, me.honeypot, me.engagement_source, me.machine_reason, me.ignored_reason, m.accepted_at,
            c.engagement_tracking,
            app_private.engagement_ignored_reason(c.engagement_tracking, me.engagement_source, me.engagement_type, me.url)
@@ -22,7 +26,7 @@ begin
     from app_public.message_events as me
     join app_public.messages as m on m.id = me.message_id
     join app_public.campaigns as c on c.id = m.campaign_id
-    where me.message_id = any(message_ids) and me.kind = 'engagement'
+    where me.message_id = any($1) and me.kind = 'engagement'
   ),
   duplicate as materialized (
     -- Campaigns tracking both: an Azure open, or click on a link, within source_overlap_seconds of Mailroom's own of
@@ -71,11 +75,11 @@ begin
     select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
     from app_public.message_events as me
     left join app_public.delivery_statuses as ds on ds.status = me.status
-    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
+    where me.message_id = any($1) and me.kind = 'delivery_report'
     order by me.message_id, app_private.delivery_report_rank(ds.precedence, me.occurred_at, me.status, me.status_message) desc
   ),
   classified as materialized (
-    select e.raw_event_id, e.message_id, e.engagement_type, e.engagement_source, e.occurred_at,
+    select e.raw_event_id, e.message_id, e.campaign_id, e.engagement_type, e.engagement_source, e.occurred_at,
       e.machine_reason as old_reason, e.ignored_reason as old_ignored_reason,
       coalesce(e.own_ignored_reason, d.reason) as ignored_reason,
       -- Engagement that counts nowhere has no machine reason either.
@@ -88,11 +92,14 @@ begin
     left join duplicate as d on d.raw_event_id = e.raw_event_id
     left join report as r on r.message_id = e.message_id
   ),
+  changed as materialized (
+    select c.* from classified as c
+    where (c.machine_reason, c.ignored_reason) is distinct from (c.old_reason, c.old_ignored_reason)
+  ),
   reclassified as (
     update app_public.message_events as me set machine_reason = c.machine_reason, ignored_reason = c.ignored_reason
-    from classified as c
+    from changed as c
     where me.raw_event_id = c.raw_event_id
-      and (c.machine_reason, c.ignored_reason) is distinct from (c.old_reason, c.old_ignored_reason)
   ),
   engagement_counts as (
     select c.message_id,
@@ -121,8 +128,9 @@ begin
     from app_public.messages as m
     left join report as r on r.message_id = m.id
     left join engagement_counts as e on e.message_id = m.id
-    where m.id = any(message_ids)
-  )
+    where m.id = any($1)
+  ),
+  rederived as (
   update app_public.messages as m set
     delivery_status = d.status, delivery_status_message = d.status_message, delivery_status_at = d.occurred_at,
     bounce_type = d.bounce_type, opens_human = d.opens_human, opens_machine = d.opens_machine,
@@ -137,10 +145,23 @@ begin
          m.first_opened_at, m.last_opened_at, m.first_clicked_at, m.last_clicked_at)
         is distinct from
         (d.status, d.status_message, d.occurred_at, d.bounce_type, d.opens_human, d.opens_machine,
-         d.clicks_human, d.clicks_machine, d.opens_human_mailroom, d.clicks_human_mailroom, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at);
+         d.clicks_human, d.clicks_machine, d.opens_human_mailroom, d.clicks_human_mailroom, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at)
+  )
+  select array_agg(row(h.*)::app_public.campaign_engagement_hourly order by h.campaign_id, h.hour) from (%s) as h
+  $statement$, app_private.engagement_hourly_delta_query(
+    'select -1 as sign, campaign_id, occurred_at, ''engagement'' as kind, engagement_type, old_reason as machine_reason,
+       old_ignored_reason as ignored_reason from changed
+     union all
+     select 1, campaign_id, occurred_at, ''engagement'', engagement_type, machine_reason, ignored_reason from changed'))
+  into hourly_delta
+  using message_ids;
+
+  -- After the statement, whose trigger on messages took the campaigns' rollup rows (add_engagement_hourly locks
+  -- them first in any case): the rollup rows before the hourly rows, always.
+  perform app_private.add_engagement_hourly(hourly_delta);
 end;
 $$;
 
-comment on function app_private.refresh_messages(message_ids bigint[]) is 'Re-derives the delivery status, bounce type, engagement classification (counted or ignored, machine or human), counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
+comment on function app_private.refresh_messages(message_ids bigint[]) is 'Re-derives the delivery status, bounce type, engagement classification (counted or ignored, machine or human), counts and times of the given messages from their message_events, and adds what changed classifications change per hour to campaign_engagement_hourly. The result depends only on the set of events, never on their order.';
 
 revoke all on function app_private.refresh_messages(message_ids bigint[]) from public;

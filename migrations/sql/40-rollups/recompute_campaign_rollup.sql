@@ -23,11 +23,20 @@ begin
   if rollup.campaign_id is null then
     insert into app_public.campaign_rollups (campaign_id) values (recompute_campaign_rollup.campaign_id) returning * into rollup;
   end if;
+  -- The opens and clicks per hour, rewritten from the events by the rule of the incremental path
+  -- (engagement_hourly_delta_query), after the rollup row (the lock order of add_engagement_hourly).
+  delete from app_public.campaign_engagement_hourly as h where h.campaign_id = recompute_campaign_rollup.campaign_id;
+  execute 'insert into app_public.campaign_engagement_hourly select * from ('
+    || app_private.engagement_hourly_delta_query(
+         'select 1 as sign, me.campaign_id, me.occurred_at, me.kind, me.engagement_type, me.machine_reason, me.ignored_reason
+          from app_public.message_events as me where me.campaign_id = $1')
+    || ') as delta order by hour'
+  using campaign_id;
   return rollup;
 end;
 $$ language plpgsql volatile security definer set search_path to pg_catalog, public, pg_temp;
 
-comment on function app_public.recompute_campaign_rollup(campaign_id bigint) is 'Repairs a campaign: re-derives its messages'' state from their events (refresh_messages) and rewrites its rollup from its messages (rollup_delta_query, the rule of the incremental path). Returns the new rollup. campaign_rollup_from_events computes the same numbers independently, from the raw events.';
+comment on function app_public.recompute_campaign_rollup(campaign_id bigint) is 'Repairs a campaign: re-derives its messages'' state from their events (refresh_messages) and rewrites its rollup from its messages (rollup_delta_query, the rule of the incremental path) and its opens and clicks per hour from its events (engagement_hourly_delta_query). Returns the new rollup. campaign_rollup_from_events computes the same numbers independently, from the raw events.';
 
 revoke all on function app_public.recompute_campaign_rollup(campaign_id bigint) from public;
 grant execute on function app_public.recompute_campaign_rollup(campaign_id bigint) to :DATABASE_ADMIN;
