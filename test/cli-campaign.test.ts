@@ -9,7 +9,7 @@ import { loadConfig } from "../src/config.ts";
 import { retentionCronItems } from "../src/retention.ts";
 import { DEFAULT_SENDING_SETTINGS } from "../src/sending/settings.ts";
 import { createTaskList } from "../tasks/index.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runMailroom } from "./helpers/process.ts";
 
 let db: TestDatabase;
@@ -19,9 +19,7 @@ let messages: { id: string; recipient: string; internet_message_id: string; oper
 const DAY = 86_400_000;
 
 async function mailroom(...args: string[]): Promise<{ code: number | string; output: string }> {
-  // The test database's role names, for the SQL files migrate applies again when one of them changed.
-  const roles = { DATABASE_AUTHENTICATOR: db.roles.authenticator, DATABASE_ADMIN: db.roles.admin, DATABASE_READONLY: db.roles.readonly };
-  const child = runMailroom(args, { DATABASE_URL: db.ownerUrl, ...roles, LOG_LEVEL: "warn" });
+  const child = runMailroom(args, { ...commandEnvironment(db), LOG_LEVEL: "warn" });
   const code = await child.exited;
   return { code, output: child.output() };
 }

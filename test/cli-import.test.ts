@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runMailroom } from "./helpers/process.ts";
 
 let db: TestDatabase;
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 async function mailroom(...args: string[]): Promise<{ code: number | string; output: string }> {
-  const child = runMailroom(args, { DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn" });
+  const child = runMailroom(args, { ...commandEnvironment(db), LOG_LEVEL: "warn" });
   const code = await child.exited;
   return { code, output: child.output() };
 }

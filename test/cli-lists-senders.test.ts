@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../src/db/migrate.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 let db: TestDatabase;
 let dir: string;
@@ -31,7 +31,7 @@ interface Run {
 function mailroom(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const child = spawn(process.execPath, [path.join(projectRoot, "src/cli.ts"), ...args], {
     cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json", ...options.env },
+    env: { ...process.env, ...commandEnvironment(db), LOG_LEVEL: "warn", LOG_FORMAT: "json", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../src/db/migrate.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 let db: TestDatabase;
 
@@ -35,7 +35,7 @@ interface Run {
 function mailroom(...args: string[]): Promise<Run> {
   const child = spawn(process.execPath, [path.join(projectRoot, "src/cli.ts"), ...args], {
     cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn", LOG_FORMAT: "json" },
+    env: { ...process.env, ...commandEnvironment(db), LOG_LEVEL: "warn", LOG_FORMAT: "json" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -16,7 +16,7 @@ import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from "../src/config.ts";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { confirmationToken } from "../src/sending/confirmation-token.ts";
 import type { SendingSettings } from "../src/sending/settings.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { apiKey, startGraphqlServer } from "./helpers/graphql.ts";
 import { runMailroom } from "./helpers/process.ts";
 import { runQueuedJobs, TEST_SECRET } from "./helpers/receiver.ts";
@@ -53,7 +53,7 @@ async function startApp(pool: pg.Pool, optIn: OptInOptions): Promise<{ url: stri
 }
 
 async function mailroom(...args: string[]): Promise<{ code: number | string; output: string }> {
-  const child = runMailroom(args, { DATABASE_URL: db.ownerUrl, LOG_LEVEL: "warn", PUBLIC_URL: "https://mail.example.org" });
+  const child = runMailroom(args, { ...commandEnvironment(db), LOG_LEVEL: "warn", PUBLIC_URL: "https://mail.example.org" });
   const code = await child.exited;
   return { code, output: child.output() };
 }

@@ -13,7 +13,7 @@ import type { SendingSettings } from "../src/sending/settings.ts";
 import { compileCampaign, templateErrors, TemplateError } from "../src/sending/template.ts";
 import { storedUnsubscribeSecret, unsubscribeToken, verifyUnsubscribeToken } from "../src/sending/unsubscribe-token.ts";
 import { loadTrackingKeys, type TrackingKeys } from "../src/tracking/token.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { apiKey, errorOf, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
 import { runMailroom } from "./helpers/process.ts";
 import { createCampaign, createList, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
@@ -222,10 +222,7 @@ function parseMime(raw: string): { headers: Map<string, string>; parts: { header
 describe("the CLI: mailroom campaigns preview", () => {
   async function mailroom(...args: string[]): Promise<{ code: number | string; stdout: string; output: string }> {
     const child = runMailroom(args, {
-      DATABASE_URL: db.ownerUrl,
-      DATABASE_AUTHENTICATOR: db.roles.authenticator,
-      DATABASE_ADMIN: db.roles.admin,
-      DATABASE_READONLY: db.roles.readonly,
+      ...commandEnvironment(db),
       LOG_LEVEL: "warn",
       PUBLIC_URL,
     });

@@ -3,7 +3,7 @@
 // left queued or sending.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runMailroom, type MailroomProcess } from "./helpers/process.ts";
 import { campaignStatus, createCampaign, createList, createSender, sendStatusCounts } from "./helpers/sending.ts";
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 function startWorker(): MailroomProcess {
   return runMailroom(["worker"], {
-    DATABASE_URL: db.ownerUrl,
+    ...commandEnvironment(db),
     ACS_CONNECTION_STRING: sandbox.connectionString,
     PUBLIC_URL: "https://mailroom.example.com",
     SEND_LEASE_SECONDS: "5",

@@ -6,7 +6,10 @@
 import type pg from "pg";
 import { formatTable, notFound, print, usageError, type Command, type CommandContext } from "./command.ts";
 import { campaignIdArgument, rate, recomputeCommand, statusCommand } from "./campaign-numbers.ts";
+import { findByIdOrName, LISTS } from "./lists.ts";
 import { count } from "./progress.ts";
+import { SENDERS } from "./senders.ts";
+import { TEMPLATES } from "./templates.ts";
 
 const STATUSES = ["draft", "scheduled", "running", "paused", "cancelled", "finished"];
 const ENGAGEMENT_TRACKING = ["azure", "mailroom", "both", "off"];
@@ -99,21 +102,6 @@ async function callCampaignFunction<R extends pg.QueryResultRow>(client: pg.Clie
 }
 
 type Named = { id: string; name: string };
-
-/** A list, template or sender given by id (a number) or by name (a sender by its from-address too). */
-async function findNamed(client: pg.Client, kind: "list" | "template" | "sender", value: string): Promise<Named> {
-  const table = { list: "app_public.lists", template: "app_public.templates", sender: "app_public.senders" }[kind];
-  const byId = /^[1-9][0-9]{0,18}$/.test(value);
-  const byName = kind === "sender" ? "lower(name) = lower($1) or lower(from_address) = lower($1)" : "lower(name) = lower($1)";
-  const { rows } = await client.query<Named>(`select id, name from ${table} where ${byId ? "id = $1" : byName} order by id`, [value]);
-  if (rows.length === 0) {
-    throw notFound(byId ? `${kind} ${value} does not exist` : `no ${kind} is named ${JSON.stringify(value)}`);
-  }
-  if (rows.length > 1) {
-    throw usageError(`${rows.length} ${kind}s are named ${JSON.stringify(value)} (ids ${rows.map((r) => r.id).join(", ")}): give the id`);
-  }
-  return rows[0]!;
-}
 
 function when(value: string | null): string {
   return value === null ? "" : new Date(value).toISOString();
@@ -226,11 +214,11 @@ as "show" does; --json prints it as JSON.`,
       throw usageError(`--engagement-tracking ${JSON.stringify(tracking)}: expected ${ENGAGEMENT_TRACKING.join(", ")}`);
     }
     await context.database(async (client) => {
-      const template = await findNamed(client, "template", o.template!);
+      const template = await findByIdOrName<Named>(client, TEMPLATES, o.template!);
       const lists: Named[] = [];
-      for (const list of o.list!) lists.push(await findNamed(client, "list", list));
+      for (const list of o.list!) lists.push(await findByIdOrName<Named>(client, LISTS, list));
       const senders: Named[] = [];
-      for (const sender of o.sender!) senders.push(await findNamed(client, "sender", sender));
+      for (const sender of o.sender!) senders.push(await findByIdOrName<Named>(client, SENDERS, sender));
       const listIds = [...new Set(lists.map((l) => l.id))];
       const additionalSenderIds = [...new Set(senders.slice(1).map((s) => s.id))].filter((id) => id !== senders[0]!.id);
       await client.query("begin");

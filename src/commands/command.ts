@@ -8,6 +8,7 @@
 //   3  not found: the list, sender, template, campaign, subscriber or key named does not exist
 //   4  refused: the request is well formed but the current state or a rule forbids it (starting a campaign that
 //      runs already, an invalid address, a template error, a sender without a connection string, ...)
+import fs from "node:fs";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import type pg from "pg";
 import type { Config } from "../config.ts";
@@ -136,6 +137,16 @@ export async function runCliCommand(command: Command, args: string[], config: Co
       return refusal.exitCode;
     }
     throw error;
+  }
+}
+
+/** A text file named by an option (--OPTION FILE), without a byte order mark; unreadable: a usage error. */
+export function readTextFile(option: string, file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw usageError(`--${option} ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : (error as Error).message}`);
   }
 }
 

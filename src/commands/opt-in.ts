@@ -5,30 +5,11 @@
 //   mailroom subscribers confirm --list LIST (--all | --file FILE | EMAIL...)
 // The work is done by SQL functions GraphQL exposes too (app_public.send_confirmations, confirm_list_members,
 // confirm_all_list_members); set-opt-in writes the list's columns, checked by the database.
-import fs from "node:fs";
 import type pg from "pg";
 import { CsvParser, type CsvRecord } from "./csv.ts";
-import { formatRecord, notFound, print, usageError, type Command, type CommandContext } from "./command.ts";
+import { formatRecord, notFound, print, readTextFile, usageError, type Command, type CommandContext } from "./command.ts";
+import { findList } from "./lists.ts";
 
-interface ListRow {
-  id: string;
-  name: string;
-  opt_in: string;
-}
-
-/** A list by id or by name (case-insensitive); a name several lists share must be given as an id. */
-export async function findList(client: pg.Client, list: string): Promise<ListRow> {
-  const byId = /^[1-9][0-9]{0,18}$/.test(list);
-  const { rows } = await client.query<ListRow>(
-    byId
-      ? "select id, name, opt_in from app_public.lists where id = $1"
-      : "select id, name, opt_in from app_public.lists where lower(name) = lower($1) order by id",
-    [list],
-  );
-  if (rows.length === 0) throw notFound(`no list ${byId ? `with id ${list}` : `named ${JSON.stringify(list)}`}`);
-  if (rows.length > 1) throw usageError(`${rows.length} lists are named ${JSON.stringify(list)} (ids ${rows.map((r) => r.id).join(", ")}); give the id`);
-  return rows[0];
-}
 
 interface OptInSettings {
   id: string;
@@ -115,13 +96,6 @@ function settingsJson(s: OptInSettings) {
   };
 }
 
-function readFile(path: string, option: string): string {
-  try {
-    return fs.readFileSync(path, "utf8");
-  } catch (error) {
-    throw usageError(`${option} ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
-  }
-}
 
 const setOptIn: Command = {
   noun: "lists",
@@ -161,8 +135,8 @@ Fields of the subject and parts: {{ subscriber.email }}, {{ subscriber.name }}, 
     }
     if (o["default-content"]) changes.push(["confirmation_subject", null], ["confirmation_html", null], ["confirmation_text", null]);
     if (o.subject !== undefined) changes.push(["confirmation_subject", o.subject]);
-    if (o.html !== undefined) changes.push(["confirmation_html", readFile(String(o.html), "--html")]);
-    if (o.text !== undefined) changes.push(["confirmation_text", readFile(String(o.text), "--text")]);
+    if (o.html !== undefined) changes.push(["confirmation_html", readTextFile("html", String(o.html))]);
+    if (o.text !== undefined) changes.push(["confirmation_text", readTextFile("text", String(o.text))]);
     if (o["resend-after"] !== undefined) {
       const minutes = String(o["resend-after"]);
       if (!/^[1-9][0-9]{0,6}$/.test(minutes)) throw usageError(`--resend-after must be a whole number of minutes, at least 1 (got "${minutes}")`);
@@ -260,7 +234,7 @@ Prints how many were confirmed, were confirmed already, are not members of the l
     const sources = [o.all ? 1 : 0, o.file !== undefined ? 1 : 0, context.positionals.length > 0 ? 1 : 0].reduce((a, b) => a + b, 0);
     if (sources !== 1) throw usageError("give exactly one of --all, --file FILE or EMAIL...");
     // Each address once (case-insensitively), so that the counts of several calls add up.
-    const addresses = o.all ? [] : [...new Map((o.file !== undefined ? addressesOf(readFile(o.file, "--file")) : context.positionals).map((e) => [e.trim().toLowerCase(), e.trim()])).values()];
+    const addresses = o.all ? [] : [...new Map((o.file !== undefined ? addressesOf(readTextFile("file", o.file)) : context.positionals).map((e) => [e.trim().toLowerCase(), e.trim()])).values()];
     const result = await context.database(async (client) => {
       const list = await findList(client, o.list!);
       const totals = { confirmed: 0, already_confirmed: 0, not_members: 0, left_alone: 0 };

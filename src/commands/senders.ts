@@ -10,7 +10,7 @@ import { parseAcsConnectionString } from "../config.ts";
 import { formatRecord, formatTable, print, refused, usageError, type Command, type OptionValues } from "./command.ts";
 import { findByIdOrName, type Named } from "./lists.ts";
 
-const SENDERS: Named = { table: "app_public.senders", what: "sender", listCommand: "mailroom senders list", alsoBy: "from_address" };
+export const SENDERS: Named = { table: "app_public.senders", what: "sender", listCommand: "mailroom senders list", alsoBy: "from_address" };
 
 interface SenderRow {
   id: string;

@@ -9,12 +9,11 @@
 // Every part is checked by the database's template rule (app_public.check_template, the one a campaign is checked
 // with when it is scheduled or started) in the transaction that writes it: a template with an error is refused
 // (exit 4) with the database's message, and nothing is written.
-import fs from "node:fs";
 import type pg from "pg";
-import { formatRecord, formatTable, print, refused, usageError, type Command, type OptionValues } from "./command.ts";
+import { formatRecord, formatTable, print, readTextFile, refused, usageError, type Command, type OptionValues } from "./command.ts";
 import { findByIdOrName, type Named } from "./lists.ts";
 
-const TEMPLATES: Named = { table: "app_public.templates", what: "template", listCommand: "mailroom templates list" };
+export const TEMPLATES: Named = { table: "app_public.templates", what: "template", listCommand: "mailroom templates list" };
 
 interface TemplateRow {
   id: string;
@@ -36,14 +35,6 @@ Fields: {{ subscriber.email }}, {{ subscriber.name }}, {{ subscriber.id }}, {{ s
 {{ field }} is HTML-escaped in the HTML part, {{{ field }}} is not (docs/sending.md). A template with an
 error (an unknown field, unbalanced braces) is refused with exit 4 and the database's message.`;
 
-function readPart(option: string, file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "");
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw usageError(`--${option} ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : (error as Error).message}`);
-  }
-}
 
 /** The columns the options give: name, subject, html_body, text_body (only those given). */
 function parts(options: OptionValues): Partial<Pick<TemplateRow, "name" | "subject" | "html_body" | "text_body">> {
@@ -54,16 +45,16 @@ function parts(options: OptionValues): Partial<Pick<TemplateRow, "name" | "subje
   }
   if (options.subject !== undefined && options["subject-file"] !== undefined) throw usageError("give --subject TEXT or --subject-file FILE, not both");
   const subject = options["subject-file"] !== undefined
-    ? readPart("subject-file", options["subject-file"] as string).replace(/\r?\n$/, "")
+    ? readTextFile("subject-file", options["subject-file"] as string).replace(/\r?\n$/, "")
     : (options.subject as string | undefined);
   if (subject !== undefined) {
     if (/[\r\n]/.test(subject)) throw usageError("the subject must be one line");
     if (!subject.trim()) throw usageError("the subject is empty");
     values.subject = subject.trim();
   }
-  if (options.html !== undefined) values.html_body = readPart("html", options.html as string);
+  if (options.html !== undefined) values.html_body = readTextFile("html", options.html as string);
   if (options.text !== undefined && options["no-text"] === true) throw usageError("give --text FILE or --no-text, not both");
-  if (options.text !== undefined) values.text_body = readPart("text", options.text as string);
+  if (options.text !== undefined) values.text_body = readTextFile("text", options.text as string);
   if (options["no-text"] === true) values.text_body = "";
   return values;
 }

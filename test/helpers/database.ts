@@ -65,3 +65,16 @@ export async function dropDatabase(name: string): Promise<void> {
     }
   }
 }
+
+/**
+ * The environment of a `mailroom` process on a test database: its URL and its role names (a command migrates first,
+ * and applies again any SQL file that changed since the template was made, granting to these roles).
+ */
+export function commandEnvironment(db: Pick<TestDatabase, "ownerUrl" | "roles">): Record<string, string> {
+  return {
+    DATABASE_URL: db.ownerUrl,
+    DATABASE_AUTHENTICATOR: db.roles.authenticator,
+    DATABASE_ADMIN: db.roles.admin,
+    DATABASE_READONLY: db.roles.readonly,
+  };
+}
