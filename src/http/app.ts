@@ -3,7 +3,7 @@
 import express from "express";
 import type pg from "pg";
 import type { Log } from "../log.ts";
-import { createHomeRouter } from "./home.ts";
+import { createDashboardRouter, type DashboardOptions } from "../dashboard/index.ts";
 import { createOptInRouter, type OptInOptions } from "./opt-in.ts";
 import { createTrackingRouter } from "./tracking.ts";
 import { createUnsubscribeRouter } from "./unsubscribe.ts";
@@ -32,6 +32,8 @@ export interface HttpDependencies {
   graphql?: GraphqlApi;
   /** Double opt-in confirmation and the public subscribe form (src/http/opt-in.ts). */
   optIn?: OptInOptions;
+  /** The dashboard's sessions and reads (src/dashboard), through the authenticator's pool; absent: GET / only. */
+  dashboard?: DashboardOptions;
 }
 
 export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2000): Promise<boolean> {
@@ -106,8 +108,8 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   // Double opt-in: confirmation links and the public subscribe form.
   app.use(createOptInRouter({ pool: deps.pool, log: deps.log, options: deps.optIn }));
 
-  // GET /: what runs here.
-  app.use(createHomeRouter(deps));
+  // GET /: what runs here and the dashboard's sign-in; the dashboard's pages (src/dashboard).
+  app.use(createDashboardRouter(deps));
 
   // Anything unexpected: a 500 without internals (Event Grid retries a 500).
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

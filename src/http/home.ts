@@ -8,16 +8,16 @@ import express from "express";
 import { projectRoot } from "../db/migrate.ts";
 import type { HttpDependencies } from "./app.ts";
 
-const VERSION = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
+export const VERSION = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
 
-interface Doc {
+export interface Doc {
   /** The file's path in the repository, e.g. docs/cli.md: also its URL path, relative to /. */
   name: string;
   title: string;
 }
 
 /** README.md and docs/*.md as they are in the checkout, each with the title of its first heading. */
-function findDocs(): Doc[] {
+export function findDocs(): Doc[] {
   const names = ["README.md"];
   try {
     names.push(...fs.readdirSync(path.join(projectRoot, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`));
@@ -68,10 +68,14 @@ function endpoints(deps: HttpDependencies): Endpoint[] {
   ];
 }
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-function page(deps: HttpDependencies, docs: Doc[]): string {
+/**
+ * The page of GET /. `signIn` is HTML placed after the introduction (the dashboard's sign-in form); the page's
+ * style is inline, and nothing else loads.
+ */
+export function homePage(deps: HttpDependencies, docs: Doc[], signIn = ""): string {
   const worker = deps.workerRunning === undefined ? "no worker (it runs in another process)" : "the worker, which sends campaigns and ingests events";
   const item = (e: Endpoint) =>
     `<li>${e.link ? `<a href="${e.path.slice(1)}"><code>${e.path}</code></a>` : `<code>${e.path}</code>`} (${e.method}): ${escapeHtml(e.description)}</li>`;
@@ -86,7 +90,11 @@ function page(deps: HttpDependencies, docs: Doc[]): string {
   code, pre { font-family: ui-monospace, monospace; font-size: 0.95em; }
   pre { background: #f3f3f3; padding: 0.75rem; overflow-x: auto; }
   a { color: #0645ad; }
-  a:focus-visible { outline: 3px solid #1a1a1a; outline-offset: 2px; }
+  a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid #1a1a1a; outline-offset: 2px; }
+  label { display: block; font-weight: 600; }
+  input { font: inherit; padding: 0.4rem; width: 100%; max-width: 30rem; box-sizing: border-box; border: 1px solid #555; }
+  button { font: inherit; padding: 0.4rem 1rem; margin-top: 0.5rem; background: #0645ad; color: #fff; border: 0; cursor: pointer; }
+  .error { color: #a00000; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -94,7 +102,7 @@ function page(deps: HttpDependencies, docs: Doc[]): string {
 <h1>Mailroom <small>${escapeHtml(VERSION)}</small></h1>
 <p>Email campaigns through Azure Communication Services, with exact attribution of every Event Grid event.
 This process runs the HTTP server${deps.graphql ? ", the GraphQL API" : ""} and ${escapeHtml(worker)}.</p>
-<h2>Endpoints</h2>
+${signIn}<h2>Endpoints</h2>
 <ul>
 ${endpoints(deps).map(item).join("\n")}
 </ul>
@@ -111,6 +119,19 @@ ${docs.map((d) => `<li><a href="${escapeHtml(d.name)}">${escapeHtml(d.name)}</a>
 `;
 }
 
+/** GET / as JSON (`Accept: application/json`): what runs here. */
+export function homeJson(deps: HttpDependencies, docs: Doc[]): Record<string, unknown> {
+  return {
+    name: "Mailroom",
+    version: VERSION,
+    worker: deps.workerRunning !== undefined,
+    graphql: deps.graphql !== undefined,
+    endpoints: endpoints(deps).map(({ path: p, method, description }) => ({ path: p, method, description })),
+    commands: FIRST_COMMANDS,
+    docs: docs.map((d) => ({ name: d.name, url: `/${d.name}`, title: d.title })),
+  };
+}
+
 export function createHomeRouter(deps: HttpDependencies): express.Router {
   const router = express.Router();
   const docs = findDocs();
@@ -120,20 +141,12 @@ export function createHomeRouter(deps: HttpDependencies): express.Router {
     res.set("cache-control", "no-cache");
     res.vary("Accept");
     if (req.accepts(["html", "json"]) === "json") {
-      res.json({
-        name: "Mailroom",
-        version: VERSION,
-        worker: deps.workerRunning !== undefined,
-        graphql: deps.graphql !== undefined,
-        endpoints: endpoints(deps).map(({ path: p, method, description }) => ({ path: p, method, description })),
-        commands: FIRST_COMMANDS,
-        docs: docs.map((d) => ({ name: d.name, url: `/${d.name}`, title: d.title })),
-      });
+      res.json(homeJson(deps, docs));
       return;
     }
     // Nothing but this page's own inline style may load.
     res.set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'");
-    res.type("html").send(page(deps, docs));
+    res.type("html").send(homePage(deps, docs));
   });
 
   // The documentation, as plain text: only the files listed on the page.
