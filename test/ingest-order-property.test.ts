@@ -10,7 +10,8 @@
 // these events in another random order into a fresh database, as ingest_events jobs of one or a few
 // deliveries queued the way the receiver queues them, and works them with a graphile-worker runner running
 // the project's ingest_events task 16 jobs at once. Every run must end in the state of the first run, with
-// every event stored once and attributed, no job attempt failed and no deadlock. (The test databases detect
+// every event stored once and attributed, the rollups and the opens and clicks per hour equal to those computed
+// from the raw events, no job attempt failed and no deadlock. (The test databases detect
 // deadlocks after 50 ms and failed attempts are retried at once, so a build that deadlocks still finishes.)
 //
 // INGEST_ORDER_SEED reproduces a run (the seed is printed on failure); INGEST_ORDER_RUNS (6),
@@ -305,6 +306,8 @@ interface Outcome {
   deadlockSample: string;
   counts: Record<string, number>;
   rollupsFromEvents: { campaign: string; maintained: unknown; computed: unknown }[];
+  /** Per campaign, the hours of campaign_engagement_hourly with something in them, and the oracle's hours. */
+  hoursFromEvents: { campaign: string; maintained: unknown[]; computed: unknown[]; rollup: unknown; sums: unknown }[];
   ms: number;
 }
 type Snapshot = Record<string, Map<string, Record<string, unknown>>>;
@@ -424,9 +427,22 @@ async function feedAndWork(runNumber: number): Promise<Outcome> {
     `select c.name as campaign, to_jsonb(r) as maintained, to_jsonb(app_public.campaign_rollup_from_events(c.id)) as computed
      from app_public.campaigns c join app_public.campaign_rollups r on r.campaign_id = c.id order by c.name`,
   )).rows;
+  // The opens and clicks per hour, maintained and computed from the raw events; and their sums beside the rollup's.
+  const hoursFromEvents = (await db.pool.query(
+    `select c.name as campaign,
+       coalesce((select jsonb_agg(to_jsonb(h) - 'campaign_id' order by h.hour) from app_public.campaign_engagement_hourly h
+                 where h.campaign_id = c.id and (h.opens <> 0 or h.clicks <> 0)), '[]') as maintained,
+       coalesce((select jsonb_agg(to_jsonb(o) - 'campaign_id' order by o.hour)
+                 from app_public.campaign_engagement_hourly_from_events(c.id) o), '[]') as computed,
+       jsonb_build_object('opens', r.opens, 'opens_human', r.opens_human, 'clicks', r.clicks, 'clicks_human', r.clicks_human) as rollup,
+       (select jsonb_build_object('opens', coalesce(sum(h.opens), 0), 'opens_human', coalesce(sum(h.opens_human), 0),
+                                  'clicks', coalesce(sum(h.clicks), 0), 'clicks_human', coalesce(sum(h.clicks_human), 0))
+        from app_public.campaign_engagement_hourly h where h.campaign_id = c.id) as sums
+     from app_public.campaigns c join app_public.campaign_rollups r on r.campaign_id = c.id order by c.name`,
+  )).rows;
   const snapshot = await takeSnapshot(db);
   await databases.splice(databases.indexOf(db), 1)[0].drop();
-  return { snapshot, jobs: jobs.length, failedAttempts, deadlocks, deadlockSample, counts, rollupsFromEvents, ms: Date.now() - started };
+  return { snapshot, jobs: jobs.length, failedAttempts, deadlocks, deadlockSample, counts, rollupsFromEvents, hoursFromEvents, ms: Date.now() - started };
 }
 
 async function deadlockCount(db: TestDatabase): Promise<number> {
@@ -443,6 +459,9 @@ async function takeSnapshot(db: TestDatabase): Promise<Snapshot> {
                  m.clicks_human_mailroom
                from app_public.messages m join app_public.campaigns c on c.id = m.campaign_id`,
     campaign_rollups: `select c.name as key, r.* from app_public.campaign_rollups r join app_public.campaigns c on c.id = r.campaign_id`,
+    campaign_engagement_hourly: `select c.name || ' ' || to_char(h.hour at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as key, h.*
+                                 from app_public.campaign_engagement_hourly h join app_public.campaigns c on c.id = h.campaign_id
+                                 where h.opens <> 0 or h.clicks <> 0`,
     message_events: `select e.event_id as key, m.internet_message_id as message, me.attributed_by, me.kind, me.occurred_at,
                        me.status, me.status_message, me.bounce_type, me.blocklists, me.engagement_type, me.url,
                        me.user_agent_reason, me.machine_reason, me.engagement_source, me.request_reason, me.honeypot,
@@ -538,6 +557,12 @@ describe(`ingestion order independence under ${CONCURRENCY} concurrent jobs (Pos
           expect.soft({ ...(r.maintained as object), campaign_id: null }, `run ${i}: ${r.campaign}'s rollup against campaign_rollup_from_events`)
             .toEqual({ ...(r.computed as object), campaign_id: null });
         }
+        // The opens and clicks per hour are those computed from the raw events, and add up to the rollup.
+        for (const h of o.hoursFromEvents) {
+          expect.soft(h.maintained, `run ${i}: ${h.campaign}'s campaign_engagement_hourly against campaign_engagement_hourly_from_events`)
+            .toEqual(h.computed);
+          expect.soft(h.sums, `run ${i}: ${h.campaign}'s hours added up against its rollup`).toEqual(h.rollup);
+        }
         // No attempt failed: no deadlock (40P01), nor anything else.
         const byError = o.failedAttempts.reduce<Record<string, number>>((acc, f) => {
           const key = `${f.code}: ${f.message}`;
@@ -553,6 +578,10 @@ describe(`ingestion order independence under ${CONCURRENCY} concurrent jobs (Pos
         return lines.length ? [`run ${i + 1} against run 0:`, ...lines] : [];
       });
       expect(report.join("\n"), `final states differ between orders ${reproduce}`).toBe("");
+      // Every campaign has hours with engagement; Azure's events spread over several (views, clicks, own hits: 10:00
+      // to 13:00), Mailroom's own hits over one or two.
+      expect(Object.fromEntries(outcomes[0].hoursFromEvents.map((h) => [h.campaign, h.maintained.length >= (h.campaign === "winter" ? 1 : 3)])))
+        .toEqual({ autumn: true, winter: true, spring: true });
       // The rules that look at a message's other events had something to decide.
       const reasons = (field: string, pattern: RegExp) =>
         [...outcomes[0].snapshot.message_events.values()].filter((r) => pattern.test(String(r[field] ?? ""))).length;
