@@ -5,8 +5,8 @@
 --   2. record    it once in message_events; bounces; suppression            attribute_events
 --   3. apply     it to its message: delivery status, views, clicks          attribute_events (refresh_messages)
 --   4. roll up   the messages' change into campaign_rollups                 trigger on messages: tg_messages__rollup
---   5. test      reports of test emails set their test send's status        record_test_send_reports
---                and of confirmation emails their confirmation's            record_confirmation_reports
+--   5. test      reports of test emails set their test send's status,      record_other_email_reports
+--                and of confirmation emails their confirmation's
 --   6. park      events that match nothing wait in pending_events           below
 --
 -- Locks, in this order: message rows (id order, step 1), subscribers a bounce or suppression changes (id order,
@@ -29,10 +29,7 @@ begin
     return;
   end if;
   -- Step 5.
-  unmatched_ids = app_private.record_test_send_reports(unmatched_ids);
-  if cardinality(unmatched_ids) > 0 then
-    unmatched_ids = app_private.record_confirmation_reports(unmatched_ids);
-  end if;
+  unmatched_ids = app_private.record_other_email_reports(unmatched_ids);
   if cardinality(unmatched_ids) = 0 then
     return;
   end if;
@@ -53,6 +50,6 @@ begin
 end;
 $$;
 
-comment on function app_private.attribute_new_events(raw_event_ids bigint[]) is 'Ingestion of newly stored raw events (by id), in named steps: match, record and apply to messages (attribute_events), roll up (the trigger on messages), test sends and confirmation emails (record_test_send_reports, record_confirmation_reports), park in pending_events what matches no message. Called by the statement trigger on raw_events; the file migrations/sql/30-attribution/attribute_new_events.sql documents the steps and their lock order.';
+comment on function app_private.attribute_new_events(raw_event_ids bigint[]) is 'Ingestion of newly stored raw events (by id), in named steps: match, record and apply to messages (attribute_events), roll up (the trigger on messages), test sends and confirmation emails (record_other_email_reports), park in pending_events what matches no message. Called by the statement trigger on raw_events; the file migrations/sql/30-attribution/attribute_new_events.sql documents the steps and their lock order.';
 
 revoke all on function app_private.attribute_new_events(raw_event_ids bigint[]) from public;
