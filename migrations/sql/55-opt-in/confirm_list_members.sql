@@ -14,11 +14,16 @@ begin
   with given as (
     select distinct lower(btrim(e)) as email from unnest(confirm_list_members.emails) as e where btrim(e) <> ''
   ),
+  -- The addresses given, each with its membership if any; without addresses (NULL), every member of the list.
   member as (
     select g.email, s.id as subscriber_id, s.status as subscriber_status, lm.status
     from given as g
     left join app_public.subscribers as s on lower(s.email) = g.email
     left join app_public.list_memberships as lm on lm.list_id = confirm_list_members.list_id and lm.subscriber_id = s.id
+    union all
+    select s.email, s.id, s.status, lm.status
+    from app_public.list_memberships as lm join app_public.subscribers as s on s.id = lm.subscriber_id
+    where confirm_list_members.emails is null and lm.list_id = confirm_list_members.list_id
   ),
   confirmed as (
     update app_public.list_memberships as lm set status = 'confirmed'
@@ -37,7 +42,7 @@ begin
 end;
 $$;
 
-comment on function app_public.confirm_list_members(list_id bigint, emails text[]) is 'Confirms the unconfirmed members of the list with these addresses (case-insensitive; duplicates count once), for consent obtained elsewhere. Unsubscribed members and blocklisted subscribers are left as they are. Returns how many were confirmed, were confirmed already, are no member of the list, were left alone.';
+comment on function app_public.confirm_list_members(list_id bigint, emails text[]) is 'Confirms the unconfirmed members of the list with these addresses (case-insensitive; duplicates count once; NULL: every member), for consent obtained elsewhere. Unsubscribed members and blocklisted subscribers are left as they are. Returns how many were confirmed, were confirmed already, are no member of the list, were left alone.';
 
 revoke all on function app_public.confirm_list_members(list_id bigint, emails text[]) from public;
 grant execute on function app_public.confirm_list_members(list_id bigint, emails text[]) to :DATABASE_ADMIN;
