@@ -12,7 +12,7 @@
 import type { EmailMessage } from "@azure/communication-email";
 import type { LookUpOutcome, SendOutcome } from "./acs.ts";
 import { confirmationUrl } from "./confirmation-token.ts";
-import { loadSender, type Sender } from "./send-campaign.ts";
+import { loadSender, sleep, type Sender } from "./send-campaign.ts";
 import type { SendingSettings } from "./settings.ts";
 import { TemplateError, escapeHtml, htmlToText } from "./template.ts";
 import { storedUnsubscribeSecret, type Query } from "./unsubscribe-token.ts";
@@ -117,19 +117,6 @@ interface Outcome {
   error?: string;
   retryAfterMs?: number;
   senderSendId: string | null;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 export type ConfirmationSendResult = { result: "finished" | "scheduled" | "stopped"; accepted: number; failed: number };
