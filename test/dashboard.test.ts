@@ -350,6 +350,11 @@ describe("pages", () => {
       const hours = JSON.parse(/<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html)![1]!).series as { opens: number; clicks: number }[];
       expect(hours.reduce((n, h) => n + h.opens, 0)).toBe(r.opens);
       expect(hours.reduce((n, h) => n + h.clicks, 0)).toBe(r.clicks);
+      // Bounces, complaints and unsent messages by reason: every reason app_public.campaign_bounce_reasons gives.
+      const reasons = (await db.pool.query("select kind, events from app_public.campaign_bounce_reasons($1, 10)", [sentId])).rows;
+      expect(reasons.length).toBeGreaterThan(0);
+      const shown = [...html.matchAll(/<tr><th scope="row">(?:Hard bounce|Soft bounce|Complaint|Refused when sent|Skipped)<\/th><td class="url">.*?<\/td><td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
+      expect(shown).toEqual(reasons.map((x) => formatCount(Number(x.events))));
       // Links by clicks: the link of the email, with the rollup's human clicks (one link besides unsubscribe).
       expect(html).toContain("https://example.org/read");
 

@@ -171,6 +171,35 @@ function controls(session: Session, campaignId: string, status: string): string 
   return `<div class="controls" aria-label="Campaign controls" role="group">${actions.map(button).join("")}</div>`;
 }
 
+const REASON_KINDS: Record<string, string> = {
+  hard: "Hard bounce",
+  soft: "Soft bounce",
+  complaint: "Complaint",
+  "send failed": "Refused when sent",
+  skipped: "Skipped",
+};
+
+/** What the bounces, complaints and unsent messages said, most frequent first within each kind. */
+function reasonsTable(report: CampaignReport): string {
+  if (report.reasons.length === 0) return "<p>No bounce, complaint or unsent message.</p>";
+  return `<div class="scroll"><table>
+<caption>The reasons given: the delivery report's status and message, or the error when sending; the 10 most frequent of each kind, the rest as other reasons.</caption>
+<thead><tr><th scope="col">Kind</th><th scope="col">Reason</th><th scope="col" class="num">Times</th><th scope="col">Last</th></tr></thead>
+<tbody>
+${report.reasons
+  .map(
+    (r, i) => `<tr><th scope="row">${e(REASON_KINDS[r.kind] ?? r.kind)}</th><td class="url">${
+      r.reason === null && r.status === null
+        ? // The row of other reasons comes after the first 10 of its kind; before that, none was given.
+          report.reasons.slice(0, i).filter((x) => x.kind === r.kind).length >= 10 ? "<em>other reasons</em>" : "<em>none given</em>"
+        : [r.status, r.reason].filter((x): x is string => !!x).map(e).join(": ")
+    }</td><td class="num">${formatCount(r.events)}</td><td>${formatTime(r.lastAt)}</td></tr>`,
+  )
+  .join("\n")}
+</tbody>
+</table></div>`;
+}
+
 /** The JSON the page's script reads, safe inside a script element (no "<"). */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
 
@@ -257,6 +286,7 @@ ${reasonRow("Still queued", "queued")}
 ${reasonRow("Being sent", "sending")}
 </tbody>
 </table></div>
+${reasonsTable(report)}
 </section>
 <section aria-labelledby="unsubscribes-heading">
 <h2 id="unsubscribes-heading">Unsubscribes and complaints</h2>

@@ -91,8 +91,19 @@ export interface LiveReport {
   series: HourOfEngagement[];
 }
 
+export interface BounceReason {
+  /** hard, soft, complaint, send failed, skipped */
+  kind: string;
+  status: string | null;
+  /** NULL on a kind's row of other reasons (beyond the first ones). */
+  reason: string | null;
+  events: number;
+  lastAt: Date | null;
+}
+
 export interface CampaignReport extends LiveReport {
   links: LinkClicks[];
+  reasons: BounceReason[];
 }
 
 /** The campaign with its rollup (one row each, by primary key), or undefined when it does not exist or is not visible. */
@@ -133,7 +144,10 @@ export async function readLiveReport(client: pg.ClientBase, campaignId: string):
   };
 }
 
-/** The campaign report: the live part and its links by human clicks (at most `limit` links). */
+/**
+ * The campaign report: the live part, its links by human clicks (at most `limit` links), and its bounces,
+ * complaints and messages not sent by reason (app_public.campaign_bounce_reasons, the first 10 of each kind).
+ */
 export async function readCampaignReport(client: pg.ClientBase, campaignId: string, limit = 50): Promise<CampaignReport | undefined> {
   const live = await readLiveReport(client, campaignId);
   if (!live) return undefined;
@@ -147,8 +161,19 @@ export async function readCampaignReport(client: pg.ClientBase, campaignId: stri
      limit $2`,
     [campaignId, limit],
   );
+  const reasons = await client.query(
+    "select kind, status, reason, events, last_at from app_public.campaign_bounce_reasons($1, 10)",
+    [campaignId],
+  );
   return {
     ...live,
+    reasons: reasons.rows.map((r: Row) => ({
+      kind: r.kind as string,
+      status: r.status as string | null,
+      reason: r.reason as string | null,
+      events: count(r.events),
+      lastAt: (r.last_at as Date | null) ?? null,
+    })),
     links: rows.map((r: Row) => ({
       url: r.url as string,
       clicksHuman: count(r.clicks_human),

@@ -2,7 +2,7 @@
 -- human ones. Read from the per-hour summary app_public.campaign_engagement_hourly, kept current by ingestion, when
 -- the database has it; a database without it (before its migration) gets the same numbers from message_events
 -- through the index by campaign and time (message_events_campaign_id_occurred_at_idx), which costs a read of the
--- campaign's engagement events. Engagement that counts nowhere (ignored_reason) and honeypot hits are left out,
+-- campaign's engagement events, in the same UTC hours. Engagement that counts nowhere (ignored_reason) and honeypot hits are left out,
 -- as in link_clicks. Security invoker: the caller's privileges and row level security apply.
 create or replace function app_hidden.campaign_engagement_over_time(campaign_id bigint)
 returns table (hour timestamptz, opens bigint, opens_human bigint, clicks bigint, clicks_human bigint) as $$
@@ -16,7 +16,7 @@ begin
     return;
   end if;
   return query
-    select date_trunc('hour', me.occurred_at),
+    select date_bin('1 hour', me.occurred_at, timestamptz '2000-01-01 00:00+00'),
       count(*) filter (where me.engagement_type = 'view'),
       count(*) filter (where me.engagement_type = 'view' and me.machine_reason is null),
       count(*) filter (where me.engagement_type = 'click'),
