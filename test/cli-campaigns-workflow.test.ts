@@ -9,7 +9,7 @@ import { commandEnvironment, createTestDatabase, type TestDatabase } from "./hel
 import { apiKey, errorOf, startGraphqlServer } from "./helpers/graphql.ts";
 import { runMailroom } from "./helpers/process.ts";
 import { runQueuedJobs, startReceiver, TEST_SECRET, type Receiver } from "./helpers/receiver.ts";
-import { createSender, testSendingSettings } from "./helpers/sending.ts";
+import { QUIET_SANDBOX, createSender, testSendingSettings } from "./helpers/sending.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 let db: TestDatabase;
@@ -45,15 +45,7 @@ async function campaignRow(id: number) {
 beforeAll(async () => {
   db = await createTestDatabase();
   sandbox = await startSandbox({
-    settings: {
-      quotaPerMinute: null,
-      quotaPerHour: null,
-      timeScale: 0.001,
-      statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
-      viewProbability: 0,
-      clickProbability: 0,
-      duplicateShare: 0,
-    },
+    settings: QUIET_SANDBOX,
   });
   receiver = await startReceiver(db.pool);
   await sandbox.subscribe({ endpoint: `${receiver.url}/webhooks/acs?code=${TEST_SECRET}` });

@@ -12,7 +12,7 @@ import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runQueuedJobs, TEST_SECRET } from "./helpers/receiver.ts";
-import { createSender, testSendingSettings } from "./helpers/sending.ts";
+import { QUIET_SANDBOX, createSender, testSendingSettings } from "./helpers/sending.ts";
 
 const SECRET = "browser-test-unsubscribe-secret-0123456789";
 
@@ -24,17 +24,7 @@ let url: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   sandbox = await startSandbox({
-    settings: {
-      quotaPerMinute: null,
-      quotaPerHour: null,
-      timeScale: 0.001,
-      viewProbability: 0,
-      clickProbability: 0,
-      machineOpenProbability: 0,
-      scannerClickProbability: 0,
-      unsubscribeRate: 0,
-      statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
-    },
+    settings: QUIET_SANDBOX,
   });
   server = http.createServer(
     createHttpApp({

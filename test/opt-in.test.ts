@@ -20,7 +20,7 @@ import { commandEnvironment, createTestDatabase, type TestDatabase } from "./hel
 import { apiKey, startGraphqlServer } from "./helpers/graphql.ts";
 import { runMailroom } from "./helpers/process.ts";
 import { runQueuedJobs, TEST_SECRET } from "./helpers/receiver.ts";
-import { createCampaign, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
+import { QUIET_SANDBOX, createCampaign, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
 
 const SECRET = "test-unsubscribe-secret-0123456789-abcdef";
 
@@ -105,19 +105,7 @@ function from(ip: string, init: RequestInit = {}): RequestInit {
 beforeAll(async () => {
   db = await createTestDatabase();
   sandbox = await startSandbox({
-    settings: {
-      quotaPerMinute: null,
-      quotaPerHour: null,
-      timeScale: 0.001,
-      viewProbability: 0,
-      clickProbability: 0,
-      machineOpenProbability: 0,
-      scannerClickProbability: 0,
-      unsubscribeRate: 0,
-      duplicateShare: 0,
-      deliveryDelaySeconds: [0, 1],
-      statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
-    },
+    settings: QUIET_SANDBOX,
   });
   app = await startApp(db.pool, { secret: SECRET, rateWindowSeconds: 600, ratePerIp: 1000, ratePerAddress: 1000 });
   await sandbox.subscribe({ endpoint: `${app.url}/webhooks/acs?code=${TEST_SECRET}`, maxEventsPerBatch: 100 });

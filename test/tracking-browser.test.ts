@@ -10,7 +10,7 @@ import type { SendingSettings } from "../src/sending/settings.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runQueuedJobs, startReceiver, TEST_SECRET, type Receiver } from "./helpers/receiver.ts";
-import { createCampaign, createList, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
+import { QUIET_SANDBOX, createCampaign, createList, createSender, runSending, testSendingSettings } from "./helpers/sending.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 let db: TestDatabase;
@@ -33,18 +33,7 @@ beforeAll(async () => {
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   // No engagement of the sandbox's own: every open and click here is the browser's or the test's.
   sandbox = await startSandbox({
-    settings: {
-      quotaPerMinute: null,
-      quotaPerHour: null,
-      timeScale: 0.001,
-      viewProbability: 0,
-      clickProbability: 0,
-      machineOpenProbability: 0,
-      scannerClickProbability: 0,
-      unsubscribeRate: 0,
-      deliveryDelaySeconds: [0, 1],
-      statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
-    },
+    settings: QUIET_SANDBOX,
   });
   // The tracking secret generated in the database, shared by the send task and the endpoint.
   receiver = await startReceiver(db.pool, { trustProxy: "loopback" });

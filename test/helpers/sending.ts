@@ -2,11 +2,30 @@
 // would, against the sandbox.
 import type pg from "pg";
 import pino from "pino";
+import type { SandboxSettings } from "../../src/sandbox/settings.ts";
 import { DEFAULT_SENDING_SETTINGS, type SendingSettings } from "../../src/sending/settings.ts";
 import { createTaskList } from "../../tasks/index.ts";
 import { superuserQuery, type TestDatabase } from "./database.ts";
 import { runQueuedJobs } from "./receiver.ts";
 import { runMailroom, type MailroomProcess } from "./process.ts";
+
+/**
+ * A sandbox that accepts and delivers every email within a second, with no quotas and no engagement, duplicates or
+ * unsubscribes of its own: whatever opens, clicks or unsubscribes in a test is the test's own doing.
+ */
+export const QUIET_SANDBOX: Partial<SandboxSettings> = {
+  quotaPerMinute: null,
+  quotaPerHour: null,
+  timeScale: 0.001,
+  viewProbability: 0,
+  clickProbability: 0,
+  machineOpenProbability: 0,
+  scannerClickProbability: 0,
+  unsubscribeRate: 0,
+  duplicateShare: 0,
+  deliveryDelaySeconds: [0, 1],
+  statusMix: { Delivered: 1, Expanded: 0, Bounced: 0, Suppressed: 0, FilteredSpam: 0, Quarantined: 0, Failed: 0 },
+};
 
 /** Shortens the quota windows of this database (setting mailroom.quota_time_scale), as the sandbox's timeScale does. */
 export async function prepareSendingDatabase(db: TestDatabase, options: { quotaTimeScale?: number } = {}): Promise<void> {
