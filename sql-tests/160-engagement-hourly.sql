@@ -153,3 +153,14 @@ begin
   assert rows = 'hard|(others)|2; send failed|(others)|2', 'with no reason shown, one row of others per kind: ' || rows;
 end
 $$;
+
+-- attribution_lag_recent: monitor_attribution_lag's numbers over the newest events. Over all of them (there are
+-- fewer than 10,000 here) it agrees with the view; over the newest 3, it counts 3.
+do $$
+begin
+  assert (select jsonb_agg(to_jsonb(v) order by v.is_total, v.attributed_by) from app_public.monitor_attribution_lag as v)
+       = (select jsonb_agg(to_jsonb(r) - 'since' order by r.is_total, r.attributed_by) from app_public.attribution_lag_recent() as r),
+    'over every event of the day: the view''s numbers';
+  assert (select events from app_public.attribution_lag_recent(3) where is_total) = 3, 'the newest 3 events';
+end
+$$;
