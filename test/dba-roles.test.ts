@@ -7,19 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { projectRoot } from "../src/db/migrate.ts";
-import { freePort, runMailroom, type MailroomProcess } from "./helpers/process.ts";
+import { freePort, runMailroom, stopProcesses, type MailroomProcess } from "./helpers/process.ts";
 import { testClient } from "./helpers/pg.ts";
 
 const running: MailroomProcess[] = [];
 let dir: string | undefined;
 
 afterAll(async () => {
-  for (const p of running) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    }
-  }
+  await stopProcesses(running);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { freePort, runMailroom, runNpm, type MailroomProcess } from "./helpers/process.ts";
+import { freePort, runMailroom, runNpm, stopProcesses, type MailroomProcess } from "./helpers/process.ts";
 import { testClient } from "./helpers/pg.ts";
 import { waitFor } from "./helpers/wait.ts";
 
@@ -13,12 +13,7 @@ const running: MailroomProcess[] = [];
 let dir: string | undefined;
 
 afterAll(async () => {
-  for (const p of running) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    }
-  }
+  await stopProcesses(running);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -6,18 +6,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { projectRoot, sqlSourceFiles } from "../src/db/migrate.ts";
-import { freePort, runMailroom, type MailroomProcess } from "./helpers/process.ts";
+import { freePort, runMailroom, stopProcesses, type MailroomProcess } from "./helpers/process.ts";
 
 const running: MailroomProcess[] = [];
 const dirs: string[] = [];
 
 afterEach(async () => {
-  for (const p of running.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    }
-  }
+  await stopProcesses(running);
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, getJson, runMailroom, type MailroomProcess } from "./helpers/process.ts";
+import { freePort, getJson, runMailroom, stopProcesses, type MailroomProcess } from "./helpers/process.ts";
 import { dropDatabase, superuserQuery } from "./helpers/database.ts";
 import { testClient } from "./helpers/pg.ts";
 import { inject } from "vitest";
@@ -16,12 +16,7 @@ const running: MailroomProcess[] = [];
 const dirs: string[] = [];
 
 afterEach(async () => {
-  for (const p of running.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    }
-  }
+  await stopProcesses(running);
   for (const dir of dirs.splice(0)) {
     // A test that killed Mailroom may have left its PostgreSQL running: stop it before removing the files.
     const pidFile = path.join(dir, "pg/data/postmaster.pid");

@@ -91,6 +91,16 @@ function watch(child: ChildProcess): MailroomProcess {
   };
 }
 
+/** Stops (SIGTERM) each process of the array still running, waits for it to exit, and empties the array. */
+export async function stopProcesses(processes: MailroomProcess[]): Promise<void> {
+  for (const p of processes.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill("SIGTERM");
+      await p.exited;
+    }
+  }
+}
+
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
