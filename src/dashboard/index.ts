@@ -125,6 +125,11 @@ export function createDashboardRouter(deps: HttpDependencies): express.Router {
     res.set({ "cache-control": "no-cache", "x-content-type-options": "nosniff" }).type(asset.type).send(asset.body);
   });
 
+  // Browsers ask for it on every site: no icon, and no 404 in their console.
+  router.get("/favicon.ico", (_req, res) => {
+    res.status(204).set("cache-control", "max-age=86400").end();
+  });
+
   // GET /: what runs here and, signed out, the sign-in form; signed in, the campaigns.
   router.get("/", async (req, res) => {
     res.vary("Accept");

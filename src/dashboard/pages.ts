@@ -387,7 +387,7 @@ ${
 <tbody>
 ${senders
   .map(
-    (s) => `<tr><th scope="row">${e(s.name)}<br><span class="muted">${e(s.fromAddress)}</span></th><td class="num">${use(s.sent.minute, s.limits.minute)}</td><td class="num">${use(s.sent.hour, s.limits.hour)}</td><td class="num">${use(s.sent.day, s.limits.day)}</td><td class="num">${formatCount(s.capacityNow)}</td><td>${
+    (s) => `<tr><th scope="row">${e(s.name)}<br><span class="muted">${e(s.fromAddress)}</span></th><td class="num">${use(s.sent.minute, s.limits.minute)}</td><td class="num">${use(s.sent.hour, s.limits.hour)}</td><td class="num">${use(s.sent.day, s.limits.day)}</td><td class="num">${s.capacityNow >= 2147483647 ? "no limit" : formatCount(s.capacityNow)}</td><td>${
       s.pausedUntil ? `paused by Azure (429) until ${formatTime(s.pausedUntil)}` : s.windowOpen ? "sending window open" : "outside its sending window"
     }</td></tr>`,
   )

@@ -38,7 +38,18 @@
       width: chartWidth(),
       height: 260,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
-      scales: { x: { time: true } },
+      scales: {
+        // One hour alone would be drawn across years: show at least the hour before and after it.
+        x: {
+          time: true,
+          range: function (u) {
+            var hours = u.data[0];
+            var first = hours[0], last = hours[hours.length - 1];
+            return first === last ? [first - 3600, last + 3600] : [first, last];
+          },
+        },
+        y: { range: function (u, min, max) { return [0, Math.max(1, Math.ceil(max * 1.1))]; } },
+      },
       series: [
         { label: "Hour (UTC)" },
         { label: "Opens", stroke: "#0b5cad", width: 2, points: { show: true } },
