@@ -432,9 +432,9 @@ ${health.unattributed.map((u) => `<tr><th scope="row">${e(u.sender)}</th><td>${e
     : "<p>None: every event received has found its message.</p>"
 }
 <h2>Attribution lag</h2>
-<p>Seconds from receiving an event to attributing it, over the last day, by the key that matched it.</p>
+<p>Seconds from receiving an event to attributing it, for the newest 10,000 events of the last day, by the key that matched it.</p>
 <div class="scroll"><table>
-<caption>Attribution lag percentiles, last 24 hours.</caption>
+<caption>Attribution lag percentiles of the newest events received in the last 24 hours.</caption>
 <thead><tr><th scope="col">Key</th><th scope="col" class="num">Events</th><th scope="col" class="num">Median</th><th scope="col" class="num">95th percentile</th><th scope="col" class="num">99th percentile</th><th scope="col" class="num">Longest</th></tr></thead>
 <tbody>
 ${health.lag

@@ -300,14 +300,18 @@ export interface Health {
   lag: { attributedBy: string | null; events: number; p50: number | null; p95: number | null; p99: number | null; max: number | null; isTotal: boolean }[];
 }
 
-/** Attribution health: monitor_unattributed_events and monitor_attribution_lag. */
-export async function readHealth(client: pg.ClientBase): Promise<Health> {
+/**
+ * Attribution health: monitor_unattributed_events, and the attribution lag of the newest `sample` events of the
+ * last day (attribution_lag_recent: monitor_attribution_lag's numbers without reading all of a day's events).
+ */
+export async function readHealth(client: pg.ClientBase, sample = 10_000): Promise<Health> {
   const unattributed = await client.query(
     "select sender, age, events, oldest_received_at from app_public.monitor_unattributed_events order by age, sender",
   );
   const lag = await client.query(
     `select attributed_by, events, p50_seconds, p95_seconds, p99_seconds, max_seconds, is_total
-     from app_public.monitor_attribution_lag order by is_total, attributed_by`,
+     from app_public.attribution_lag_recent($1) order by is_total, attributed_by`,
+    [sample],
   );
   const rows = unattributed.rows.map((r: Row) => ({
     sender: r.sender as string,
