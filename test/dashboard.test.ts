@@ -12,6 +12,7 @@ import { createHttpApp } from "../src/http/app.ts";
 import { createWebhookAuthenticator } from "../src/http/webhook-auth.ts";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { formatCount, formatShare } from "../src/dashboard/pages.ts";
+import { dashboardSessionHours } from "../src/dashboard/settings.ts";
 import { createApiKey, revokeApiKey } from "../src/graphql/api-keys.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { endPool, testPool } from "./helpers/pg.ts";
@@ -216,6 +217,15 @@ describe("signing in", () => {
   });
 });
 
+test("DASHBOARD_SESSION_HOURS: 12 by default, fractions allowed, anything else refused naming the variable", () => {
+  expect(dashboardSessionHours({})).toBe(12);
+  expect(dashboardSessionHours({ DASHBOARD_SESSION_HOURS: "0.5" })).toBe(0.5);
+  expect(dashboardSessionHours({ DASHBOARD_SESSION_HOURS: "720" })).toBe(720);
+  for (const value of ["0", "721", "12h", "-1", "abc"]) {
+    expect(() => dashboardSessionHours({ DASHBOARD_SESSION_HOURS: value })).toThrow(`Invalid configuration: DASHBOARD_SESSION_HOURS="${value}"; expected a number of hours from 0.1 to 720`);
+  }
+});
+
 describe("signing out", () => {
   test("ends the session in the database; the old cookie is refused when replayed", async () => {
     const { cookie, token } = await signIn(keys.analyst!);
@@ -410,20 +420,26 @@ describe("pages", () => {
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
-    const nextNumbers = async (): Promise<Record<string, string>> => {
+    /** The next event of the stream (comments and the retry line skipped), or undefined when it ended. */
+    const nextEvent = async (): Promise<{ event: string; data: any } | undefined> => {
       for (;;) {
         const at = buffer.indexOf("\n\n");
         if (at >= 0) {
           const chunk = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
           const event = /^event: (.+)$/m.exec(chunk)?.[1];
-          if (event === "numbers") return JSON.parse(/^data: (.+)$/m.exec(chunk)![1]!).cells;
+          if (event) return { event, data: JSON.parse(/^data: (.+)$/m.exec(chunk)![1]!) };
           continue;
         }
         const { value, done } = await reader.read();
-        if (done) throw new Error("the stream ended");
+        if (done) return undefined;
         buffer += decoder.decode(value, { stream: true });
       }
+    };
+    const nextNumbers = async (): Promise<Record<string, string>> => {
+      const next = await nextEvent();
+      expect(next?.event).toBe("numbers");
+      return next!.data.cells;
     };
     const first = await nextNumbers();
     const before = Number((await db.pool.query("select unsubscribes from app_public.campaign_rollups where campaign_id = $1", [sentId])).rows[0].unsubscribes);
@@ -434,6 +450,18 @@ describe("pages", () => {
     let update = await nextNumbers();
     while (update.unsubscribes === first.unsubscribes) update = await nextNumbers();
     expect(update.unsubscribes).toBe(formatCount(before + 1));
+    // Signed out meanwhile: the next change tells the page so, and the stream ends.
+    const csrf = csrfOf(await (await get("/senders", cookie)).text())!;
+    expect((await post("/sign-out", { csrf }, { cookie })).status).toBe(303);
+    const { rows: more } = await db.pool.query(
+      "select operation_id from app_public.messages where campaign_id = $1 and delivery_status = 'Delivered' order by id offset 1 limit 1",
+      [sentId],
+    );
+    await db.pool.query("select app_private.unsubscribe($1, 'one_click')", [more[0].operation_id]);
+    let last = await nextEvent();
+    while (last?.event === "numbers") last = await nextEvent();
+    expect(last).toEqual({ event: "signed-out", data: { reason: "You signed out of this session. Sign in again." } });
+    expect(await nextEvent()).toBeUndefined();
     controller.abort();
   });
 });
