@@ -11,10 +11,11 @@ import { projectRoot } from "../src/db/migrate.ts";
 import { parseCsv } from "../src/commands/csv.ts";
 import { streamExport } from "../src/commands/export-stream.ts";
 import { listExportQuery } from "../src/commands/exports.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { commandEnvironment, createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { apiKey, startGraphqlServer, type GraphqlServer } from "./helpers/graphql.ts";
 import { testClient } from "./helpers/pg.ts";
 import { runMailroom } from "./helpers/process.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 let db: TestDatabase;
 let api: GraphqlServer;
@@ -25,8 +26,7 @@ interface Message { id: string; subscriber_id: string; recipient: string; intern
 
 /** A user's environment: the database, and its role names (a command migrates first, as every command does). */
 function environment(): Record<string, string> {
-  return { DATABASE_URL: db.ownerUrl, DATABASE_AUTHENTICATOR: db.roles.authenticator, DATABASE_ADMIN: db.roles.admin,
-    DATABASE_READONLY: db.roles.readonly, LOG_LEVEL: "warn" };
+  return { ...commandEnvironment(db), LOG_LEVEL: "warn" };
 }
 
 async function mailroom(...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
@@ -201,6 +201,23 @@ describe("mailroom lists export", () => {
     expect(stderr).toMatch(new RegExp(`^19 rows to ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} in \\d+\\.\\d s\\n$`));
     expect(records(fs.readFileSync(file, "utf8"))).toHaveLength(20);
     expect(fs.readdirSync(dir)).toEqual(["readers.csv"]);
+  });
+
+  it("stopped by Ctrl-C while writing --output, leaves neither the file nor its .partial", async () => {
+    // A list big enough that the export is still writing when the signal comes.
+    const { rows: [big] } = await db.pool.query("insert into app_public.lists (name, opt_in) values ('Everyone', 'single') returning id");
+    await db.pool.query(
+      `with s as (insert into app_public.subscribers (email) select format('everyone%s@example.org', i) from generate_series(1, 100000) as i returning id)
+       insert into app_public.list_memberships (list_id, subscriber_id, status) select $1, id, 'confirmed' from s`,
+      [big.id],
+    );
+    const out = fs.mkdtempSync(path.join(dir, "stopped-"));
+    const file = path.join(out, "everyone.csv");
+    const child = runMailroom(["lists", "export", String(big.id), "--output", file], environment());
+    await waitFor(() => fs.existsSync(`${file}.partial`) && fs.statSync(`${file}.partial`).size > 0, 60_000, "the export writing its .partial file");
+    child.child.kill("SIGINT");
+    expect(await child.exited).toBe(130);
+    expect(fs.readdirSync(out)).toEqual([]);
   });
 
   it("ends quietly with exit 0 when its reader closes stdout (| head -1)", async () => {

@@ -9,13 +9,16 @@
 //   waits for 'drain'. stdout on a pipe blocks in write() instead, which holds the reading back the same way.
 //
 // --output FILE is written to FILE.partial and renamed to FILE once complete (a reader never sees half a file;
-// a failed export leaves nothing). When stdout is closed by its reader (`| head -1`), the export stops, the
+// a failed export, or one stopped by Ctrl-C or another stop signal, leaves nothing). When stdout is closed by its reader (`| head -1`), the export stops, the
 // transaction is rolled back and the command ends quietly with exit code 0.
 import { once } from "node:events";
 import fs from "node:fs";
+import os from "node:os";
 import type { Writable } from "node:stream";
 import type pg from "pg";
 import { count } from "./progress.ts";
+
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Rows per FETCH: big enough to amortise the round trip, small enough to keep memory flat. */
 export const BATCH_ROWS = 2000;
@@ -102,6 +105,13 @@ export async function streamExport(client: pg.Client, query: ExportQuery, option
   };
   out.on("error", onError);
   if (partial !== undefined) await once(out, "open");
+  // Stopped by a signal (Ctrl-C) while writing a file: the half-written file goes too, then the process exits as
+  // the signal would have ended it (an embedded PostgreSQL this command started is stopped on the way out).
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (partial !== undefined) fs.rmSync(partial, { force: true });
+    process.exit(128 + (os.constants.signals[signal] ?? 0));
+  };
+  if (partial !== undefined) for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
 
   let rows = 0;
   let committed = false;
@@ -124,6 +134,7 @@ export async function streamExport(client: pg.Client, query: ExportQuery, option
     await client.query(closed || failure ? "rollback" : "commit");
     committed = true;
   } finally {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
     if (!committed) await client.query("rollback").catch(() => undefined);
     if (partial !== undefined) {
       out.end();
