@@ -139,8 +139,32 @@ async function pageCells(page: Page, names: string[]): Promise<Record<string, st
   return cells;
 }
 
+/**
+ * What every page must have: a language, a viewport, one h1 and no heading level skipped, a label for every input and
+ * select, a scope on every table header cell, a caption on every table, and no page wider than a phone.
+ */
+async function checkAccessible(page: Page): Promise<void> {
+  const facts = (await page.evaluate(`(() => {
+    const headings = [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].map((h) => Number(h.tagName[1]));
+    const unlabelled = [...document.querySelectorAll("input:not([type=hidden]), select")].filter((i) => i.labels.length === 0).map((i) => i.outerHTML);
+    // The chart (uPlot's canvas and legend) is hidden from assistive technology: its table under it stands for it.
+    const shown = (element) => !element.closest('[aria-hidden="true"]');
+    const unscoped = [...document.querySelectorAll("table th")].filter(shown).filter((th) => !th.getAttribute("scope")).map((th) => th.outerHTML);
+    const uncaptioned = [...document.querySelectorAll("table")].filter(shown).filter((t) => !t.caption).length;
+    return { lang: document.documentElement.lang, viewport: !!document.querySelector('meta[name="viewport"]'), headings, unlabelled, unscoped, uncaptioned };
+  })()`)) as { lang: string; viewport: boolean; headings: number[]; unlabelled: string[]; unscoped: string[]; uncaptioned: number };
+  expect(facts).toMatchObject({ lang: "en", viewport: true, unlabelled: [], unscoped: [], uncaptioned: 0 });
+  expect(facts.headings.filter((h) => h === 1)).toHaveLength(1);
+  expect(facts.headings[0]).toBe(1);
+  facts.headings.forEach((level, i) => i > 0 && expect(level - facts.headings[i - 1]!).toBeLessThanOrEqual(1));
+  await page.setViewport(PHONE);
+  expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(PHONE.width);
+  await page.setViewport(DESKTOP);
+}
+
 /** Full-page screenshots at the desktop and the phone width: docs/screenshots/<name>.png and <name>-phone.png. */
 async function screenshots(page: Page, name: string): Promise<void> {
+  await checkAccessible(page);
   await page.setViewport(DESKTOP);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
   await page.setViewport(PHONE);
@@ -302,6 +326,10 @@ test("a campaign page follows the sandbox live; analysts see no control; admins 
   // Keyboard: the first Tab reaches the skip link, which leads to the content.
   await page.keyboard.press("Tab");
   expect(await page.evaluate("document.activeElement.textContent")).toBe("Skip to the content");
+  // Visible once focused: on the page, not above it.
+  expect(await page.evaluate("document.activeElement.getBoundingClientRect().top")).toBeGreaterThanOrEqual(0);
+  await page.keyboard.press("Enter");
+  expect(await page.evaluate("document.activeElement.id")).toBe("main");
   expect(analyst.errors).toEqual([]);
 
   // Signing out ends the session: the pages send the browser to the sign-in form, and the old cookie is refused.
