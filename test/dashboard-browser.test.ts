@@ -141,7 +141,8 @@ async function pageCells(page: Page, names: string[]): Promise<Record<string, st
 
 /**
  * What every page must have: a language, a viewport, one h1 and no heading level skipped, a label for every input and
- * select, a scope on every table header cell, a caption on every table, and no page wider than a phone.
+ * select, a scope on every table header cell, a caption on every table, text contrast of WCAG AA, and no page wider
+ * than a phone.
  */
 async function checkAccessible(page: Page): Promise<void> {
   const facts = (await page.evaluate(`(() => {
@@ -151,9 +152,30 @@ async function checkAccessible(page: Page): Promise<void> {
     const shown = (element) => !element.closest('[aria-hidden="true"]');
     const unscoped = [...document.querySelectorAll("table th")].filter(shown).filter((th) => !th.getAttribute("scope")).map((th) => th.outerHTML);
     const uncaptioned = [...document.querySelectorAll("table")].filter(shown).filter((t) => !t.caption).length;
-    return { lang: document.documentElement.lang, viewport: !!document.querySelector('meta[name="viewport"]'), headings, unlabelled, unscoped, uncaptioned };
-  })()`)) as { lang: string; viewport: boolean; headings: number[]; unlabelled: string[]; unscoped: string[]; uncaptioned: number };
-  expect(facts).toMatchObject({ lang: "en", viewport: true, unlabelled: [], unscoped: [], uncaptioned: 0 });
+    // WCAG AA contrast of every element with text of its own: 4.5:1, or 3:1 for large text.
+    const rgb = (color) => (color.match(/[0-9.]+/g) ?? [0, 0, 0, 0]).map(Number);
+    const luminance = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+      .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (element) => {
+      for (let e = element; e; e = e.parentElement) {
+        const color = rgb(getComputedStyle(e).backgroundColor);
+        if (color.length < 4 || color[3] > 0) return color;
+      }
+      return [255, 255, 255];
+    };
+    const lowContrast = [...document.querySelectorAll("body *")].filter(shown).filter((e) =>
+      [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== "") && e.getClientRects().length > 0,
+    ).flatMap((e) => {
+      const style = getComputedStyle(e);
+      const [l1, l2] = [luminance(rgb(style.color)), luminance(background(e))].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      return ratio < (large ? 3 : 4.5) ? [e.tagName + " " + e.textContent.trim().slice(0, 40) + " " + ratio.toFixed(2)] : [];
+    });
+    return { lang: document.documentElement.lang, viewport: !!document.querySelector('meta[name="viewport"]'), headings, unlabelled, unscoped, uncaptioned, lowContrast };
+  })()`)) as { lang: string; viewport: boolean; headings: number[]; unlabelled: string[]; unscoped: string[]; uncaptioned: number; lowContrast: string[] };
+  expect(facts).toMatchObject({ lang: "en", viewport: true, unlabelled: [], unscoped: [], uncaptioned: 0, lowContrast: [] });
   expect(facts.headings.filter((h) => h === 1)).toHaveLength(1);
   expect(facts.headings[0]).toBe(1);
   facts.headings.forEach((level, i) => i > 0 && expect(level - facts.headings[i - 1]!).toBeLessThanOrEqual(1));
