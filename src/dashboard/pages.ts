@@ -13,6 +13,8 @@ export const formatShare = (part: number, whole: number) => (whole > 0 ? `${((10
 const formatRate = (rate: number | null) => (rate === null ? "–" : `${(100 * rate).toFixed(1)}%`);
 /** A time in UTC, to the minute: 2026-12-06 03:41 UTC. */
 export const formatTime = (at: Date | null) => (at ? `${at.toISOString().slice(0, 16).replace("T", " ")} UTC` : "–");
+/** A time in UTC, to the second (a subscriber's timeline): 2026-12-06 03:41:07 UTC. */
+const formatInstant = (at: Date) => `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 const formatSeconds = (s: number | null) => (s === null ? "–" : s < 10 ? `${s.toFixed(2)} s` : `${Math.round(s)} s`);
 
 export interface Nav {
@@ -360,7 +362,7 @@ ${
 <tbody>
 ${timeline
   .map(
-    (t) => `<tr><th scope="row">${formatTime(t.at)}</th><td>${e(TIMELINE_KINDS[t.kind] ?? t.kind)}</td><td>${
+    (t) => `<tr><th scope="row">${formatInstant(t.at)}</th><td>${e(TIMELINE_KINDS[t.kind] ?? t.kind)}</td><td>${
       t.campaignId ? `<a href="/campaigns/${t.campaignId}">${e(t.campaignName ?? `#${t.campaignId}`)}</a>` : e(t.listName ?? "")
     }</td><td class="url">${what(t)}</td></tr>`,
   )
