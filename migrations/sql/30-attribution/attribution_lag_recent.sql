@@ -15,8 +15,12 @@ returns table (attributed_by text, events bigint, p50_seconds double precision, 
     limit attribution_lag_recent.events
   ),
   lag as (
+    -- Each event's message_events row by primary key (a lateral lookup: a hash join would read the whole table).
     select me.attributed_by, r.received_at, extract(epoch from me.attributed_at - r.received_at)::double precision as seconds
-    from recent as r join app_public.message_events as me on me.raw_event_id = r.id
+    from recent as r
+    cross join lateral (
+      select x.attributed_by, x.attributed_at from app_public.message_events as x where x.raw_event_id = r.id limit 1
+    ) as me
   )
   select l.attributed_by, count(*),
     percentile_cont(0.5) within group (order by l.seconds),
