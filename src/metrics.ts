@@ -52,6 +52,10 @@ export function routeLabel(path: string): string {
   if (path.startsWith("/graphql")) return "/graphql";
   if (path.startsWith("/unsubscribe")) return "/unsubscribe";
   if (path === "/healthz" || path === "/readyz" || path === "/metrics") return path;
+  // The dashboard: its live streams apart, as each lasts as long as its page is open.
+  if (/^\/campaigns\/[^/]+\/live$/.test(path)) return "/campaigns/:id/live";
+  if (path === "/" || path === "/sign-in" || path === "/sign-out" || path === "/subscribers" || path === "/senders"
+    || path === "/health" || path.startsWith("/campaigns") || path.startsWith("/dashboard/")) return "dashboard";
   return "other";
 }
 

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { databaseMetrics } from "../src/metrics.ts";
+import { databaseMetrics, routeLabel } from "../src/metrics.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { createFixtureMessage } from "./helpers/fixture-message.ts";
 import { endPool, testPool } from "./helpers/pg.ts";
@@ -79,6 +79,14 @@ describe("metrics", () => {
     expect(value(attributed, 'mailroom_messages{send_status="queued"}')).toBe(1);
     expect(attributed).toMatch(/^mailroom_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/webhooks\/acs",status="200"\} \d+$/m);
     expect(attributed).toMatch(/^process_cpu_seconds_total /m);
+  });
+
+  test("request durations are labelled by route: the dashboard's pages and its live streams apart", () => {
+    expect(["/", "/sign-in", "/campaigns", "/campaigns/12", "/campaigns/12/cancel", "/senders", "/health", "/subscribers", "/dashboard/assets/uPlot.min.js"].map(routeLabel))
+      .toEqual(Array(9).fill("dashboard"));
+    expect(routeLabel("/campaigns/12/live")).toBe("/campaigns/:id/live");
+    expect(routeLabel("/webhooks/acs")).toBe("/webhooks/acs");
+    expect(routeLabel("/t/o/x")).toBe("other");
   });
 
   test("the database unreachable: mailroom_database_up 0, and the scrape still answers", async () => {
