@@ -14,7 +14,6 @@ import type { Log } from "./log.ts";
 import { startWorker, type Worker } from "./worker.ts";
 import { retentionCronItems } from "./retention.ts";
 import { prepareSending, type SendingRuntime } from "./sending/process.ts";
-import { dashboardSessionHours } from "./dashboard/settings.ts";
 
 export interface MailroomOptions {
   server: boolean;
@@ -263,7 +262,7 @@ export async function startMailroom(config: Config, log: Log, options: MailroomO
         trackingSecrets: config.sending.trackingSecrets,
         trustProxy: config.trustProxy,
         optIn: optInOptions(config),
-        dashboard: graphqlPool && { pool: graphqlPool, roles: database.roles, sessionHours: dashboardSessionHours(process.env), publicUrl: config.sending.publicUrl },
+        dashboard: graphqlPool && { pool: graphqlPool, roles: database.roles, sessionHours: config.dashboardSessionHours, publicUrl: config.sending.publicUrl },
         workerRunning: options.worker ? () => worker?.running() ?? false : undefined,
         shuttingDown: () => shuttingDown,
       });

@@ -35,6 +35,8 @@ export interface Config {
   trackingIpRetentionDays: number | undefined;
   /** TRUST_PROXY: Express's "trust proxy" (which X-Forwarded-For hops give the client's address); false: none. */
   trustProxy: boolean | number | string;
+  /** DASHBOARD_SESSION_HOURS: how long a dashboard sign-in lasts (at most until its API key expires). */
+  dashboardSessionHours: number;
   /** Largest webhook request body accepted (bytes): 413 above it. */
   webhookMaxBodyBytes: number;
   /** Request body bytes all webhook requests together may hold in memory: 503 beyond it. */
@@ -168,6 +170,23 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw invalid(name, raw, `an integer from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+/** DASHBOARD_SESSION_HOURS by default: a sign-in lasts a working day. */
+export const DEFAULT_DASHBOARD_SESSION_HOURS = 12;
+
+/** DASHBOARD_SESSION_HOURS: how long a dashboard sign-in lasts, in hours (0.1 to 720; fractions allowed). */
+export function dashboardSessionHours(env: Env): number {
+  const raw = env.DASHBOARD_SESSION_HOURS?.trim();
+  if (raw === undefined || raw === "") return DEFAULT_DASHBOARD_SESSION_HOURS;
+  const hours = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(hours >= 0.1 && hours <= 720)) {
+    throw new ConfigError(
+      "DASHBOARD_SESSION_HOURS",
+      `Invalid configuration: DASHBOARD_SESSION_HOURS=${JSON.stringify(raw)}; expected a number of hours from 0.1 to 720, such as 12.`,
+    );
+  }
+  return hours;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -338,6 +357,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rawEventRetentionDays: integer(env, "RAW_EVENT_RETENTION_DAYS", 0, 0, 36500) || undefined,
     trackingIpRetentionDays: integer(env, "TRACKING_IP_RETENTION_DAYS", 30, 0, 36500) || undefined,
     trustProxy,
+    dashboardSessionHours: dashboardSessionHours(env),
     webhookMaxBodyBytes,
     webhookMaxBytesInFlight,
     entra,

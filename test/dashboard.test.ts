@@ -12,7 +12,7 @@ import { createHttpApp } from "../src/http/app.ts";
 import { createWebhookAuthenticator } from "../src/http/webhook-auth.ts";
 import { startSandbox, type Sandbox } from "../src/sandbox/index.ts";
 import { formatCount, formatShare } from "../src/dashboard/pages.ts";
-import { dashboardSessionHours } from "../src/dashboard/settings.ts";
+import { dashboardSessionHours } from "../src/config.ts";
 import { createApiKey, revokeApiKey } from "../src/graphql/api-keys.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { endPool, testPool } from "./helpers/pg.ts";
