@@ -101,6 +101,26 @@ do $$ begin
           where c.name = 'B' and h.hour = '2026-11-27T13:00:00Z') = 0, 'the 13:00 hour keeps a row of zeros';
 end $$;
 
+-- An open that arrives before its message (parked in pending_events) counts in its hour once the message appears
+-- (attribute_pending, from the trigger on new messages).
+insert into app_public.subscribers (email) values ('h7@example.org');
+insert into key values (7, 'H', '<' || gen_random_uuid() || '@news.example.com>', gen_random_uuid());
+select pg_temp.azure('early', 7, 'view', '2026-11-27T15:10:00Z');
+do $$ begin
+  assert (select count(*) from app_private.pending_events) = 1, 'the open waits for its message';
+  assert pg_temp.hours('H') = '10:00 2/1/1/1, 11:00 1/1/0/0, 12:00 0/0/3/0, 13:00 1/0/0/0', 'not counted yet: ' || pg_temp.hours('H');
+end $$;
+insert into app_public.messages (campaign_id, subscriber_id, sender_id, recipient, internet_message_id, operation_id,
+                                 send_status, accepted_at)
+select c.id, s.id, c.sender_id, s.email, k.imid, k.opid, 'accepted', '2026-11-27T09:00:00Z'
+from key as k join app_public.campaigns as c on c.name = k.campaign join app_public.subscribers as s on s.email = 'h7@example.org'
+where k.n = 7;
+do $$ begin
+  assert (select count(*) from app_private.pending_events) = 0, 'attributed when its message appeared';
+  assert pg_temp.hours('H') = '10:00 2/1/1/1, 11:00 1/1/0/0, 12:00 0/0/3/0, 13:00 1/0/0/0, 15:00 1/1/0/0',
+    'counted in its hour: ' || pg_temp.hours('H');
+end $$;
+
 -- Every campaign: the hours add up to the rollup, equal the oracle computed from the raw events, survive a
 -- recompute unchanged, and monitor_hourly_engagement shows them.
 do $$
@@ -125,7 +145,7 @@ begin
                          where h.campaign_id = c.id),
       c.name || ': recompute rewrites the same hours (without the rows of zeros)';
   end loop;
-  assert pg_temp.hours('H') = '10:00 2/1/1/1, 11:00 1/1/0/0, 12:00 0/0/3/0, 13:00 1/0/0/0', 'H after recompute';
+  assert pg_temp.hours('H') = '10:00 2/1/1/1, 11:00 1/1/0/0, 12:00 0/0/3/0, 13:00 1/0/0/0, 15:00 1/1/0/0', 'H after recompute';
 end
 $$;
 
