@@ -49,6 +49,40 @@ CREATE TYPE app_private.delivery_report_rank AS (
 COMMENT ON TYPE app_private.delivery_report_rank IS 'The rank of a delivery report, compared field by field: the message''s delivery status is its report of highest rank (see the function app_private.delivery_report_rank).';
 
 --
+-- Name: bulk_confirm_result; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.bulk_confirm_result AS (
+	confirmed integer,
+	already_confirmed integer,
+	not_members integer,
+	left_alone integer
+);
+
+--
+-- Name: TYPE bulk_confirm_result; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.bulk_confirm_result IS 'confirm_list_members: members confirmed now, members confirmed before, addresses that are no member of the list (or no subscriber at all), and members left as they are (unsubscribed, or blocklisted).';
+
+--
+-- Name: confirmation_request_result; Type: TYPE; Schema: app_public; Owner: -
+--
+
+CREATE TYPE app_public.confirmation_request_result AS (
+	queued integer,
+	already_pending integer,
+	sent_recently integer,
+	blocklisted integer
+);
+
+--
+-- Name: TYPE confirmation_request_result; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TYPE app_public.confirmation_request_result IS 'send_confirmations: unconfirmed members sent a confirmation now (queued), those with one waiting or in flight already, those whose last one is more recent than the list''s confirmation_resend_interval, and blocklisted ones (never sent any).';
+
+--
 -- Name: list_member_counts; Type: TYPE; Schema: app_public; Owner: -
 --
 
@@ -174,6 +208,140 @@ $$;
 COMMENT ON FUNCTION app_hidden.authenticate_api_key(key_hash text) IS 'For the authenticator: the key with this SHA-256 (hex), its role, whether it is valid, revoked or expired, and the seconds until it expires (NULL: never); no row for an unknown key.';
 
 --
+-- Name: campaign_engagement_over_time(bigint); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.campaign_engagement_over_time(campaign_id bigint) RETURNS TABLE(hour timestamp with time zone, opens bigint, opens_human bigint, clicks bigint, clicks_human bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select h.hour, h.opens, h.opens_human, h.clicks, h.clicks_human
+  from app_public.campaign_engagement_hourly as h
+  where h.campaign_id = campaign_engagement_over_time.campaign_id
+  order by h.hour
+$$;
+
+--
+-- Name: FUNCTION campaign_engagement_over_time(campaign_id bigint); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.campaign_engagement_over_time(campaign_id bigint) IS 'A campaign''s opens and clicks per hour (all that count, and the human ones), from app_public.campaign_engagement_hourly. For the dashboard''s chart.';
+
+--
+-- Name: confirmation_template_errors(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.confirmation_template_errors(content text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+  select coalesce(array_agg(error order by n), '{}')
+  from (
+    select n, format('unknown field "%s" (a confirmation email knows subscriber.email, subscriber.name, list.id, list.name, confirm_url)', tag[1]) as error
+    from regexp_matches(coalesce(content, ''), '\{\{\{?\s*([^{}]*?)\s*\}?\}\}', 'g') with ordinality as t(tag, n)
+    where tag[1] !~ '^(subscriber\.(email|name)|list\.(id|name)|confirm_url)$'
+    union all
+    select 1000000, 'unbalanced braces: "{{" or "}}" outside a {{ field }}'
+    where regexp_replace(coalesce(content, ''), '\{\{\{\s*[^{}]*?\s*\}\}\}|\{\{(?!\{)\s*[^{}]*?\s*\}\}', '', 'g') ~ '\{\{|\}\}'
+  ) as errors
+$_$;
+
+--
+-- Name: FUNCTION confirmation_template_errors(content text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.confirmation_template_errors(content text) IS 'The errors of a confirmation email''s subject, HTML or text (unknown fields, unbalanced braces); empty when valid. Fields: subscriber.email, subscriber.name, list.id, list.name, confirm_url.';
+
+--
+-- Name: dashboard_session(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.dashboard_session(token_hash text) RETURNS TABLE(state text, api_key_id bigint, key_name text, role text, expires_at timestamp with time zone)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with session as (
+    select s.token_hash, s.api_key_id, k.name, k.role, s.expires_at, s.last_seen_at,
+      case when s.ended_at is not null then 'ended'
+           when s.expires_at <= now() then 'expired'
+           when k.revoked_at is not null then 'key revoked'
+           when k.expires_at <= now() then 'key expired'
+           else 'valid' end as state
+    from app_private.dashboard_sessions as s
+    join app_private.api_keys as k on k.id = s.api_key_id
+    where s.token_hash = dashboard_session.token_hash
+  ), seen as (
+    update app_private.dashboard_sessions as d set last_seen_at = now()
+    from session
+    where d.token_hash = session.token_hash and session.state = 'valid' and session.last_seen_at < now() - interval '1 minute'
+  )
+  select session.state, session.api_key_id, session.name, session.role, session.expires_at from session
+$$;
+
+--
+-- Name: FUNCTION dashboard_session(token_hash text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.dashboard_session(token_hash text) IS 'For the authenticator: the dashboard session of the cookie token with this SHA-256 (hex) and its API key, checked together: state valid, ended, expired, key revoked or key expired; the key''s id, name and role; when the session ends. No row for an unknown token. Notes last_seen_at at most once a minute.';
+
+--
+-- Name: end_dashboard_session(text); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.end_dashboard_session(token_hash text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with ended as (
+    update app_private.dashboard_sessions as s set ended_at = now()
+    where s.token_hash = end_dashboard_session.token_hash and s.ended_at is null
+    returning 1
+  )
+  select exists (select from ended)
+$$;
+
+--
+-- Name: FUNCTION end_dashboard_session(token_hash text); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.end_dashboard_session(token_hash text) IS 'For the authenticator: ends the dashboard session of the cookie token with this SHA-256 (hex) (signing out). True when this call ended it.';
+
+--
+-- Name: start_dashboard_session(text, text, double precision); Type: FUNCTION; Schema: app_hidden; Owner: -
+--
+
+CREATE FUNCTION app_hidden.start_dashboard_session(key_hash text, token_hash text, hours double precision) RETURNS TABLE(state text, api_key_id bigint, key_name text, role text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  key record;
+  ends timestamptz;
+begin
+  select k.id, k.name, k.role, k.expires_at,
+    case when k.revoked_at is not null then 'revoked' when k.expires_at <= now() then 'expired' else 'valid' end as state
+  into key
+  from app_private.api_keys as k
+  where k.key_hash = start_dashboard_session.key_hash;
+  if not found then
+    return;
+  end if;
+  if key.state = 'valid' then
+    -- least() ignores NULL: a key without expiry leaves the session its hours.
+    insert into app_private.dashboard_sessions (token_hash, api_key_id, expires_at)
+    values (start_dashboard_session.token_hash, key.id, least(now() + make_interval(secs => hours * 3600), key.expires_at))
+    returning dashboard_sessions.expires_at into ends;
+  end if;
+  return query select key.state::text, key.id::bigint, key.name::text, key.role::text, ends;
+end;
+$$;
+
+--
+-- Name: FUNCTION start_dashboard_session(key_hash text, token_hash text, hours double precision); Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON FUNCTION app_hidden.start_dashboard_session(key_hash text, token_hash text, hours double precision) IS 'For the authenticator: signs a browser in to the dashboard with the API key of this SHA-256 (hex), when the key is valid, as a session known by the SHA-256 (hex) of its cookie token, lasting `hours` (at most until the key expires). Returns the key''s state (valid, revoked, expired), id, name and role and the session''s end (NULL when not started); no row for an unknown key.';
+
+--
 -- Name: subscriber_email_problem(text); Type: FUNCTION; Schema: app_hidden; Owner: -
 --
 
@@ -192,6 +360,84 @@ $_$;
 --
 
 COMMENT ON FUNCTION app_hidden.subscriber_email_problem(email text) IS 'Why an email address (already trimmed) cannot be a subscriber''s, or NULL when it can: the rule of the subscribers_email_check constraint, also used by import_subscribers and the CSV import to report bad rows.';
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: campaign_engagement_hourly; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.campaign_engagement_hourly (
+    campaign_id bigint NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    opens bigint DEFAULT 0 NOT NULL,
+    opens_human bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    clicks_human bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT campaign_engagement_hourly_hour_check CHECK ((hour = date_bin('01:00:00'::interval, hour, '2000-01-01 00:00:00+00'::timestamp with time zone)))
+)
+WITH (fillfactor='50');
+
+--
+-- Name: TABLE campaign_engagement_hourly; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.campaign_engagement_hourly IS 'A campaign''s opens and clicks per hour, for the chart of opens and clicks over time: the engagement events that count (message_events.ignored_reason NULL), each in the UTC hour of its occurred_at (when the person or machine acted). opens and clicks are all of them, *_human those without a machine_reason, so that over all hours they add up to campaign_rollups.opens, opens_human, clicks and clicks_human. Kept current by the ingestion pipeline in the transaction that attributes or re-derives the events (app_private.add_engagement_hourly); rebuilt by recompute_campaign_rollup; campaign_engagement_hourly_from_events computes it from the raw events. An hour whose events were all re-derived as counting nowhere keeps a row of zeros.';
+
+--
+-- Name: COLUMN campaign_engagement_hourly.hour; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.campaign_engagement_hourly.hour IS 'The start of the hour in UTC: date_bin(''1 hour'', occurred_at, ''2000-01-01 00:00+00''), which unlike date_trunc does not depend on the session''s TimeZone.';
+
+--
+-- Name: COLUMN campaign_engagement_hourly.opens; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.campaign_engagement_hourly.opens IS 'Views that count in this hour, human and machine; opens_human: those judged human.';
+
+--
+-- Name: COLUMN campaign_engagement_hourly.clicks; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.campaign_engagement_hourly.clicks IS 'Clicks that count in this hour (the honeypot link''s included, as machine), human and machine; clicks_human: those judged human.';
+
+--
+-- Name: add_engagement_hourly(app_public.campaign_engagement_hourly[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.add_engagement_hourly(delta app_public.campaign_engagement_hourly[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  if delta is null or cardinality(delta) = 0 then
+    return;
+  end if;
+  perform 1 from app_public.campaign_rollups as r
+  where r.campaign_id in (select d.campaign_id from unnest(delta) as d)
+  order by r.campaign_id
+  for update;
+  insert into app_public.campaign_engagement_hourly as h (campaign_id, hour, opens, opens_human, clicks, clicks_human)
+  select d.campaign_id, d.hour, sum(d.opens), sum(d.opens_human), sum(d.clicks), sum(d.clicks_human)
+  from unnest(delta) as d
+  group by d.campaign_id, d.hour
+  order by d.campaign_id, d.hour
+  on conflict (campaign_id, hour) do update set
+    opens = h.opens + excluded.opens,
+    opens_human = h.opens_human + excluded.opens_human,
+    clicks = h.clicks + excluded.clicks,
+    clicks_human = h.clicks_human + excluded.clicks_human;
+end;
+$$;
+
+--
+-- Name: FUNCTION add_engagement_hourly(delta app_public.campaign_engagement_hourly[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.add_engagement_hourly(delta app_public.campaign_engagement_hourly[]) IS 'Adds per-hour deltas (rows of engagement_hourly_delta_query) to campaign_engagement_hourly: locks the campaigns'' rollup rows (campaign id order), then upserts the hours in key order, so that concurrent ingestion never deadlocks.';
 
 --
 -- Name: add_job(text, json, text, timestamp with time zone, integer, text, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -231,6 +477,7 @@ CREATE FUNCTION app_private.attribute_events(raw_event_ids bigint[]) RETURNS big
 declare
   rederive_ids bigint[];
   unmatched_ids bigint[];
+  hourly_delta app_public.campaign_engagement_hourly[];
 begin
   execute $statement$
     -- Step 1, match: each event to its message, the messages locked.
@@ -443,11 +690,18 @@ begin
         and (c.outranks or c.opens_human + c.opens_machine + c.clicks_human + c.clicks_machine > 0)
     )
     select (select array_agg(c.message_id) filter (where c.rederive) from change as c),
-      (select array_agg(b.raw_event_id) from batch_event as b where b.message_id is null)
-  $statement$
-  into rederive_ids, unmatched_ids
+      (select array_agg(b.raw_event_id) from batch_event as b where b.message_id is null),
+      -- What the recorded events add to campaign_engagement_hourly (engagement_hourly_delta_query: the one rule).
+      (select array_agg(row(h.*)::app_public.campaign_engagement_hourly order by h.campaign_id, h.hour)
+       from ($statement$ || app_private.engagement_hourly_delta_query(
+    'select 1 as sign, campaign_id, occurred_at, kind, engagement_type, machine_reason, ignored_reason from new_event')
+    || ') as h)'
+  into rederive_ids, unmatched_ids, hourly_delta
   using raw_event_ids;
 
+  -- Step 4 continued: the opens and clicks per hour, after the statement whose trigger on messages updated the
+  -- campaigns' rollups (so that the rollup rows are always locked before the hourly rows).
+  perform app_private.add_engagement_hourly(hourly_delta);
   if rederive_ids is not null then
     perform app_private.refresh_messages(rederive_ids);
   end if;
@@ -459,7 +713,7 @@ $_$;
 -- Name: FUNCTION attribute_events(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression; engagement with its source, its request''s and user agent''s reasons, and why it counts nowhere: engagement_ignored_reason), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks that count added as classified by engagement_machine_reason. A click while the message has another (burst rule), and engagement of a campaign tracking both while the message has other engagement, re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages. Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
+COMMENT ON FUNCTION app_private.attribute_events(raw_event_ids bigint[]) IS 'Steps 1 to 3 of ingestion (see attribute_new_events): matches raw events (by id) to messages by the attribution rule, records each once in message_events (with bounces and suppression; engagement with its source, its request''s and user agent''s reasons, and why it counts nowhere: engagement_ignored_reason), and applies them to their messages: a report that outranks the current one by delivery_report_rank, views and clicks that count added as classified by engagement_machine_reason. A click while the message has another (burst rule), and engagement of a campaign tracking both while the message has other engagement, re-derives the message with refresh_messages. Step 4, the rollup, follows from the trigger on messages; then the recorded engagement is added to campaign_engagement_hourly (add_engagement_hourly). Returns the ids of the events (delivery and engagement reports without a problem) that match no message; events of other types or with a problem are left alone.';
 
 --
 -- Name: attribute_new_events(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -478,7 +732,7 @@ begin
     return;
   end if;
   -- Step 5.
-  unmatched_ids = app_private.record_test_send_reports(unmatched_ids);
+  unmatched_ids = app_private.record_other_email_reports(unmatched_ids);
   if cardinality(unmatched_ids) = 0 then
     return;
   end if;
@@ -503,7 +757,7 @@ $$;
 -- Name: FUNCTION attribute_new_events(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.attribute_new_events(raw_event_ids bigint[]) IS 'Ingestion of newly stored raw events (by id), in named steps: match, record and apply to messages (attribute_events), roll up (the trigger on messages), test sends (record_test_send_reports), park in pending_events what matches no message. Called by the statement trigger on raw_events; the file migrations/sql/30-attribution/attribute_new_events.sql documents the steps and their lock order.';
+COMMENT ON FUNCTION app_private.attribute_new_events(raw_event_ids bigint[]) IS 'Ingestion of newly stored raw events (by id), in named steps: match, record and apply to messages (attribute_events), roll up (the trigger on messages), test sends and confirmation emails (record_other_email_reports), park in pending_events what matches no message. Called by the statement trigger on raw_events; the file migrations/sql/30-attribution/attribute_new_events.sql documents the steps and their lock order.';
 
 --
 -- Name: attribute_pending(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
@@ -562,10 +816,6 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.attribute_pending_events() IS 'Attributes the pending (unattributed) events that match a message now, by the attribution rule, with all the effects of attribution; returns how many per key used. Events that still match nothing stay pending.';
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: campaigns; Type: TABLE; Schema: app_public; Owner: -
@@ -626,6 +876,121 @@ $$;
 COMMENT ON FUNCTION app_private.campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text) IS 'The subject (the campaign''s, else its template''s) and bodies (the campaign''s if it has any, else its template''s) that a campaign sends. Used by the check of its content, send_test_email and the sending worker.';
 
 --
+-- Name: campaign_events_from_raw(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.campaign_events_from_raw(campaign_id bigint) RETURNS TABLE(message_id bigint, kind text, status text, bounce_type text, engagement_type text, source text, occurred_at timestamp with time zone, is_machine boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    SET work_mem TO '256MB'
+    SET enable_nestloop TO 'off'
+    AS $$
+  with settings as (select * from app_public.engagement_settings),
+  msg as (
+    select * from app_public.messages as m where m.campaign_id = campaign_events_from_raw.campaign_id
+  ),
+  candidate as materialized (
+    select e.*, app_private.event_kind(e.event_type) as kind
+    from app_public.raw_events as e
+    where e.problem is null and app_private.event_kind(e.event_type) is not null
+      and e.id in (select r.id from app_public.raw_events as r join msg on msg.internet_message_id = r.internet_message_id
+                   union
+                   select r.id from app_public.raw_events as r join msg on msg.operation_id = r.operation_id)
+  ),
+  matched as (
+    select c.id, m.id as message_id, 1 as rank
+    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
+    union all
+    select c.id, m.id, 2
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where lower(m.recipient) = c.recipient
+    union all
+    select c.id, m.id, 3
+    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
+    where c.recipient is null
+  ),
+  attributed as materialized (
+    select c.*, b.message_id, m.accepted_at
+    from (select distinct on (id) id, message_id from matched order by id, rank) as b
+    join candidate as c on c.id = b.id
+    join msg as m on m.id = b.message_id
+  ),
+  report as materialized (
+    select distinct on (a.message_id) a.message_id, a.status, coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at,
+      rule.bounce_type
+    from attributed as a
+    left join app_public.delivery_statuses as ds on ds.status = a.status
+    left join lateral (
+      select r.bounce_type from app_public.bounce_rules as r
+      where r.status = a.status
+        and (r.status_message_pattern is null or coalesce(a.status_message, '') ~* r.status_message_pattern)
+      order by r.position limit 1
+    ) as rule on true
+    where a.kind = 'delivery_report'
+    order by a.message_id, app_private.delivery_report_rank(ds.precedence, coalesce(a.occurred_at, a.event_time, a.received_at),
+                                                            a.status, a.status_message) desc
+  ),
+  tracking as (
+    select c.engagement_tracking from app_public.campaigns as c where c.id = campaign_events_from_raw.campaign_id
+  ),
+  engagement as materialized (
+    select e.*, app_private.engagement_ignored_reason(t.engagement_tracking, e.source, e.engagement_type, e.url) as own_ignored,
+      t.engagement_tracking
+    from (
+      select a.id, a.message_id, a.engagement_type, app_private.tracked_link(a.engagement_context) as url, a.user_agent,
+             a.accepted_at, app_private.engagement_source(a.event_type) as source, coalesce(a.honeypot, false) as honeypot,
+             app_private.request_machine_reason(a.http_method, a.honeypot, a.ip_address) as request_reason,
+             coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
+      from attributed as a where a.kind = 'engagement'
+    ) as e
+    left join tracking as t on true
+  ),
+  duplicate as materialized (
+    select e.id
+    from engagement as e cross join settings as s
+    where e.engagement_tracking = 'both' and e.source = 'azure' and e.own_ignored is null
+      and exists (select 1 from engagement as o
+                  where o.message_id = e.message_id and o.source = 'mailroom' and o.own_ignored is null and not o.honeypot
+                    and o.engagement_type = e.engagement_type and (e.engagement_type = 'view' or o.url = e.url)
+                    and o.occurred_at between e.occurred_at - make_interval(secs => s.source_overlap_seconds)
+                                          and e.occurred_at + make_interval(secs => s.source_overlap_seconds))
+  ),
+  burst as materialized (
+    select e.id, count(distinct o.url) filter (where o.engagement_type = 'click' and o.url is not null) as distinct_links,
+      bool_or(o.honeypot and not e.honeypot) as honeypot_near
+    from engagement as e cross join settings as s
+    join engagement as o on o.message_id = e.message_id
+    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.own_ignored is null
+      and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
+                            and e.occurred_at + make_interval(secs => s.burst_seconds)
+    group by e.id
+  ),
+  agent as materialized (
+    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
+    from (select distinct user_agent from engagement where user_agent is not null) as d
+  ),
+  classified as materialized (
+    select e.message_id, e.engagement_type, e.source, e.occurred_at,
+      app_private.engagement_machine_reason(coalesce(e.request_reason, a.reason), e.occurred_at, e.accepted_at, r.status,
+                                            r.occurred_at, b.distinct_links, b.honeypot_near, s) is not null as is_machine
+    from engagement as e cross join app_public.engagement_settings as s
+    left join agent as a on a.user_agent = e.user_agent
+    left join burst as b on b.id = e.id
+    left join report as r on r.message_id = e.message_id
+    where e.own_ignored is null and e.id not in (select d.id from duplicate as d)
+  )
+  select r.message_id, 'delivery_report', r.status, r.bounce_type, null, null, r.occurred_at, null from report as r
+  union all
+  select c.message_id, 'engagement', null, null, c.engagement_type, c.source, c.occurred_at, c.is_machine from classified as c
+$$;
+
+--
+-- Name: FUNCTION campaign_events_from_raw(campaign_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.campaign_events_from_raw(campaign_id bigint) IS 'A campaign''s delivery reports of highest rank (one per message) and engagement events that count, classified, computed from the raw events by the rules alone (not from message_events): what the oracles campaign_rollup_from_events and campaign_engagement_hourly_from_events add up.';
+
+--
 -- Name: check_campaign_content(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -635,11 +1000,20 @@ CREATE FUNCTION app_private.check_campaign_content(campaign app_public.campaigns
     AS $$
 declare
   content record;
+  errors text[];
 begin
   select * into content from app_private.campaign_content(campaign);
-  perform app_public.check_template('subject', content.subject);
-  perform app_public.check_template('HTML part', content.html_body);
-  perform app_public.check_template('text part', content.text_body);
+  errors := array(
+    select p.part || ' ' || e.error
+    from (values (1, 'subject', content.subject), (2, 'html', content.html_body), (3, 'text', content.text_body)) as p(n, part, body)
+    cross join lateral unnest(app_public.template_errors(p.body)) with ordinality as e(error, m)
+    order by p.n, e.m
+  );
+  if cardinality(errors) > 0 then
+    raise exception 'campaign % has template errors: %', campaign.id, array_to_string(errors, '; ') using errcode = '22023',
+      hint = 'Fields: subscriber.email, subscriber.name, subscriber.id, subscriber.attributes.KEY, list.id, list.name, '
+             'campaign.id, campaign.name, unsubscribe_url; {{ field }} is HTML-escaped, {{{ field }}} is not.';
+  end if;
 end;
 $$;
 
@@ -647,7 +1021,7 @@ $$;
 -- Name: FUNCTION check_campaign_content(campaign app_public.campaigns); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.check_campaign_content(campaign app_public.campaigns) IS 'Raises (22023, naming the part, line and field) when the campaign''s subject (its own, else its template''s) or bodies (its own if it has any, else its template''s) have template errors.';
+COMMENT ON FUNCTION app_private.check_campaign_content(campaign app_public.campaigns) IS 'Raises (22023) "campaign N has template errors: PART line N: ..." with every template error of the campaign''s subject (its own, else its template''s) and bodies (its own if it has any, else its template''s), naming the part, the line and the placeholder.';
 
 --
 -- Name: check_campaign_ready(app_public.campaigns); Type: FUNCTION; Schema: app_private; Owner: -
@@ -669,6 +1043,102 @@ begin
   end if;
 end;
 $$;
+
+--
+-- Name: claim_confirmations(bigint, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.claim_confirmations(sender_id bigint, max_confirmations integer, lease_seconds integer) RETURNS TABLE(confirmation_id bigint, sender_send_id bigint, operation_id uuid, internet_message_id text, recipient text, look_up boolean, subscriber_name text, list_id bigint, list_name text, confirmation_subject text, confirmation_html text, confirmation_text text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+  sender app_public.senders;
+  lease interval := make_interval(secs => lease_seconds);
+  room integer := max_confirmations;
+  take integer;
+  candidates bigint[];
+  sendable bigint[];
+  reservation bigint;
+begin
+  -- The sender's row first, as claim_messages takes it: reservations of every process and of campaigns are
+  -- serialised per sender, and the capacity below sees all of them.
+  select * into sender from app_public.senders as s where s.id = claim_confirmations.sender_id for update;
+  if not found then
+    return;
+  end if;
+
+  -- Confirmations whose outcome is unknown (a 5xx, a timeout, a worker that died) are looked up at ACS when their
+  -- lease ends, never sent again before.
+  return query
+  with in_doubt as (
+    select c.id from app_public.confirmations as c
+    where c.sender_id = sender.id and c.status = 'sending' and c.lease_expires_at <= now()
+    order by c.lease_expires_at, c.id
+    limit room
+    for update skip locked
+  )
+  update app_public.confirmations as c set lease_expires_at = now() + lease
+  from in_doubt
+  where c.id = in_doubt.id
+  returning c.id, c.sender_send_id, c.operation_id, c.internet_message_id, c.recipient, true,
+    null::text, c.list_id, null::text, null::text, null::text, null::text;
+  get diagnostics take = row_count;
+  room := room - take;
+  take := least(room, app_private.sender_capacity(sender));
+  if take <= 0 then
+    return;
+  end if;
+
+  select array_agg(q.id order by q.id) into candidates
+  from (
+    select c.id from app_public.confirmations as c
+    where c.sender_id = sender.id and c.status = 'queued'
+    order by c.id
+    limit take
+    for update skip locked
+  ) as q;
+  if candidates is null then
+    return;
+  end if;
+
+  -- What may no longer be sent is cancelled: its link would confirm nobody now (app_private.confirmation_link_state:
+  -- the member confirmed or left meanwhile, the subscriber was blocklisted, or is no member any more).
+  with state as (
+    select x.id, app_private.confirmation_link_state(x.id) as state from unnest(candidates) as x(id)
+  ),
+  cancelled as (
+    update app_public.confirmations as c
+    set status = 'cancelled', sent_at = now(), error = 'not sent: ' || st.state
+    from state as st
+    where c.id = st.id and st.state <> 'confirmable'
+    returning c.id
+  )
+  select array(select unnest(candidates) except select cancelled.id from cancelled order by 1) into sendable;
+  if cardinality(sendable) = 0 then
+    return;
+  end if;
+
+  insert into app_private.sender_sends (sender_id, sends, ends_at)
+  values (sender.id, cardinality(sendable), now() + lease)
+  returning id into reservation;
+
+  return query
+  update app_public.confirmations as c
+  set status = 'sending', lease_expires_at = now() + lease, send_attempts = c.send_attempts + 1, sender_send_id = reservation
+  from app_public.lists as l, app_public.subscribers as s
+  where c.id = any(sendable) and l.id = c.list_id and s.id = c.subscriber_id
+  returning c.id, reservation, c.operation_id, c.internet_message_id, c.recipient, false,
+    s.name, l.id, l.name, l.confirmation_subject, l.confirmation_html, l.confirmation_text;
+end;
+$$;
+
+--
+-- Name: FUNCTION claim_confirmations(sender_id bigint, max_confirmations integer, lease_seconds integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.claim_confirmations(sender_id bigint, max_confirmations integer, lease_seconds integer) IS 'Claims up to max_confirmations confirmation emails of the sender for one worker, with a lease: first those in doubt whose lease ended (look_up: ask ACS before anything else), then queued ones within the sender''s capacity (quota windows, send window, 429 pause), reserved in app_private.sender_sends like campaign messages. Queued ones that may no longer be sent (the member confirmed or left, the subscriber was blocklisted) are cancelled instead.';
 
 --
 -- Name: claim_messages(bigint, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -802,6 +1272,95 @@ $$;
 COMMENT ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) IS 'Claims up to max_messages of a campaign for one worker, with a lease of lease_seconds (FOR UPDATE SKIP LOCKED, so any number of workers may claim at once). First messages in doubt whose lease ended (look_up: ask ACS before sending again), then, while the campaign is running, queued messages for the senders with capacity (quota windows, send window, 429 pause), reserved in sender_sends with the ids of the messages.';
 
 --
+-- Name: confirm_subscription(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.confirm_subscription(confirmation_id bigint) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  confirmation app_public.confirmations;
+  state text;
+begin
+  select * into confirmation from app_public.confirmations as c where c.id = confirm_subscription.confirmation_id;
+  if not found then
+    return 'not found';
+  end if;
+  -- The membership locked first: a concurrent unsubscribe or confirmation is seen whole.
+  perform 1 from app_public.list_memberships as lm
+  where lm.list_id = confirmation.list_id and lm.subscriber_id = confirmation.subscriber_id
+  for update;
+  state := app_private.confirmation_link_state(confirmation.id);
+  if state <> 'confirmable' then
+    return state;
+  end if;
+  update app_public.list_memberships as lm set status = 'confirmed'
+  where lm.list_id = confirmation.list_id and lm.subscriber_id = confirmation.subscriber_id;
+  update app_public.confirmations as c set confirmed_at = now() where c.id = confirmation.id;
+  return 'confirmed';
+end;
+$$;
+
+--
+-- Name: FUNCTION confirm_subscription(confirmation_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.confirm_subscription(confirmation_id bigint) IS 'The link of a confirmation email, POSTed: confirms the membership when app_private.confirmation_link_state says confirmable, and records confirmed_at on the confirmation; otherwise changes nothing. Returns confirmed or the state that stopped it (already confirmed, unsubscribed, blocklisted, not a member, not found). Idempotent.';
+
+--
+-- Name: confirmation_link_state(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.confirmation_link_state(confirmation_id bigint) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select coalesce((
+    select case
+      when lm.status is null then 'not a member'
+      when s.status <> 'enabled' then 'blocklisted'
+      when lm.status = 'confirmed' then 'already confirmed'
+      when lm.status = 'unconfirmed' then 'confirmable'
+      when c.created_at > coalesce(lm.unsubscribed_at, '-infinity') then 'confirmable'
+      else 'unsubscribed' end
+    from app_public.confirmations as c
+    join app_public.subscribers as s on s.id = c.subscriber_id
+    left join app_public.list_memberships as lm on lm.list_id = c.list_id and lm.subscriber_id = c.subscriber_id
+    where c.id = confirmation_link_state.confirmation_id), 'not found')
+$$;
+
+--
+-- Name: FUNCTION confirmation_link_state(confirmation_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.confirmation_link_state(confirmation_id bigint) IS 'What the link of this confirmation would do now: confirmable, already confirmed, unsubscribed (it left after this email: an old link never subscribes again), blocklisted, not a member, not found. GET /confirm/TOKEN shows it; POST acts on it (confirm_subscription).';
+
+--
+-- Name: confirmations_next_send_at(bigint); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.confirmations_next_send_at(sender_id bigint) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select least(
+    (select min(c.lease_expires_at) from app_public.confirmations as c
+     where c.sender_id = confirmations_next_send_at.sender_id and c.status = 'sending'),
+    (select app_private.sender_available_at(s)
+     from app_public.senders as s
+     where s.id = confirmations_next_send_at.sender_id
+       and exists (select 1 from app_public.confirmations as c
+                   where c.sender_id = confirmations_next_send_at.sender_id and c.status = 'queued')))
+$$;
+
+--
+-- Name: FUNCTION confirmations_next_send_at(sender_id bigint); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.confirmations_next_send_at(sender_id bigint) IS 'When the sender''s confirmation job has work again: the end of the earliest lease of a confirmation in doubt, or when the sender has room again (quota windows, send window, 429 pause) for its queued ones; NULL when it has none.';
+
+--
 -- Name: delivery_report_rank(integer, timestamp with time zone, text, text); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -816,6 +1375,35 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) IS 'The rank of a delivery report (precedence of its status, 0 when unknown; time; status; status message, compared in the C collation): the message''s delivery status is the report of highest rank. Used by attribution, refresh_messages and campaign_rollup_from_events.';
+
+--
+-- Name: engagement_hourly_delta_query(text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.engagement_hourly_delta_query(changes text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  select format($query$
+    select campaign_id, date_bin('1 hour', occurred_at, timestamptz '2000-01-01 00:00+00') as hour,
+      coalesce(sum(sign) filter (where engagement_type = 'view'), 0) as opens,
+      coalesce(sum(sign) filter (where engagement_type = 'view' and machine_reason is null), 0) as opens_human,
+      coalesce(sum(sign) filter (where engagement_type = 'click'), 0) as clicks,
+      coalesce(sum(sign) filter (where engagement_type = 'click' and machine_reason is null), 0) as clicks_human
+    from (%s) as changed
+    where kind = 'engagement' and ignored_reason is null
+    group by 1, 2
+    having sum(sign) filter (where engagement_type = 'view') <> 0
+        or sum(sign) filter (where engagement_type = 'view' and machine_reason is null) <> 0
+        or sum(sign) filter (where engagement_type = 'click') <> 0
+        or sum(sign) filter (where engagement_type = 'click' and machine_reason is null) <> 0
+  $query$, changes)
+$_$;
+
+--
+-- Name: FUNCTION engagement_hourly_delta_query(changes text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.engagement_hourly_delta_query(changes text) IS 'The query of the campaign_engagement_hourly delta of a set of message_events changes (given as a query of sign, campaign_id, occurred_at, kind, engagement_type, machine_reason, ignored_reason): per campaign and UTC hour, the table''s columns. The one definition of what an event counts for per hour, used by attribute_events, refresh_messages and recompute_campaign_rollup.';
 
 --
 -- Name: engagement_ignored_reason(text, text, text, text); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1393,6 +1981,80 @@ $$;
 COMMENT ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) IS 'Pauses a sender for pause_ms (ACS''s Retry-After after a 429) unless it is paused longer already; claims give it no messages until then. Run in its own transaction, before the outcomes are recorded.';
 
 --
+-- Name: queue_confirmation_job(bigint, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.queue_confirmation_job(sender_id bigint, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  delete from graphile_worker._private_jobs as j
+  where j.key = 'send_confirmations:' || queue_confirmation_job.sender_id and j.locked_at is not null;
+  perform app_private.add_job('send_confirmations', json_build_object('senderId', queue_confirmation_job.sender_id),
+                              run_at => queue_confirmation_job.run_at, job_key => 'send_confirmations:' || queue_confirmation_job.sender_id);
+end;
+$$;
+
+--
+-- Name: FUNCTION queue_confirmation_job(sender_id bigint, run_at timestamp with time zone); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.queue_confirmation_job(sender_id bigint, run_at timestamp with time zone) IS 'Queues the job that sends the sender''s confirmation emails (key send_confirmations:ID) for run_at (NULL: now), replacing a waiting one; a locked one is removed rather than left to graphile-worker (as app_private.queue_send_job does for campaigns).';
+
+--
+-- Name: queue_confirmations(bigint, bigint[], text, boolean); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.queue_confirmations(list_id bigint, subscriber_ids bigint[], requested_by text, include_unsubscribed boolean DEFAULT false) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  list app_public.lists;
+  sender app_public.senders;
+  queued integer;
+begin
+  select * into list from app_public.lists as l where l.id = queue_confirmations.list_id;
+  if not found then
+    raise exception 'list % does not exist', queue_confirmations.list_id using errcode = 'P0002';
+  end if;
+  if list.confirmation_sender_id is null then
+    raise exception 'list "%" (%) has no confirmation sender: set one first (mailroom lists set-opt-in % --confirmation-sender ID)',
+      list.name, list.id, list.id using errcode = '55000';
+  end if;
+  select * into strict sender from app_public.senders as s where s.id = list.confirmation_sender_id;
+
+  -- ON CONFLICT: a confirmation queued by a concurrent transaction for the same member (confirmations_pending_key).
+  insert into app_public.confirmations (list_id, subscriber_id, sender_id, recipient, internet_message_id, requested_by)
+  select list.id, s.id, sender.id, s.email, app_private.new_internet_message_id(sender.sending_domain), queue_confirmations.requested_by
+  from app_public.list_memberships as lm
+  join app_public.subscribers as s on s.id = lm.subscriber_id
+  where lm.list_id = list.id
+    and lm.subscriber_id = any(queue_confirmations.subscriber_ids)
+    and (lm.status = 'unconfirmed' or (queue_confirmations.include_unsubscribed and lm.status = 'unsubscribed'))
+    and s.status = 'enabled'
+    and not exists (
+      select 1 from app_public.confirmations as c
+      where c.list_id = list.id and c.subscriber_id = s.id
+        and (c.status in ('queued', 'sending') or c.created_at > now() - list.confirmation_resend_interval))
+  order by s.id
+  on conflict do nothing;
+  get diagnostics queued = row_count;
+  if queued > 0 then
+    perform app_private.queue_confirmation_job(sender.id);
+  end if;
+  return queued;
+end;
+$$;
+
+--
+-- Name: FUNCTION queue_confirmations(list_id bigint, subscriber_ids bigint[], requested_by text, include_unsubscribed boolean); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.queue_confirmations(list_id bigint, subscriber_ids bigint[], requested_by text, include_unsubscribed boolean) IS 'Queues a confirmation email (app_public.confirmations) for each given member of the list who may get one now: unconfirmed (or unsubscribed, with include_unsubscribed), enabled, none waiting or in flight, none requested within the list''s confirmation_resend_interval; then the send job of the list''s confirmation sender. Returns how many were queued. Refuses a list without a confirmation sender (55000).';
+
+--
 -- Name: queue_send_job(bigint, timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1479,6 +2141,156 @@ $$;
 --
 
 COMMENT ON FUNCTION app_private.quota_time_scale() IS 'Length of the quota windows relative to real time (setting mailroom.quota_time_scale, default 1); tests and the sandbox shorten the windows with it, as the sandbox''s timeScale shortens its own.';
+
+--
+-- Name: record_confirmation_outcomes(jsonb, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_confirmation_outcomes(outcomes jsonb, retry_base_ms integer DEFAULT 5000, max_attempts integer DEFAULT 10) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  changed bigint[];
+  looked_up bigint[];
+begin
+  with o as (
+    select (x ->> 'id')::bigint as id, x ->> 'outcome' as outcome, x ->> 'code' as code, x ->> 'error' as error,
+           (x ->> 'retryAfterMs')::bigint as retry_after_ms
+    from jsonb_array_elements(outcomes) as x
+  ),
+  updated as (
+    update app_public.confirmations as c set
+      status = case
+        when o.outcome = 'accepted' then 'accepted'
+        when o.outcome = 'failed' then 'failed'
+        when o.outcome in ('unknown', 'not_looked_up') then 'sending'
+        when o.outcome = 'not_found' and c.send_attempts >= max_attempts then 'failed'
+        else 'queued' end,
+      error = case
+        when o.outcome in ('failed', 'unknown', 'throttled') then left(coalesce(o.code || ': ', '') || coalesce(o.error, ''), 2000)
+        when o.outcome = 'not_found' and c.send_attempts >= max_attempts then 'still unknown to ACS after ' || c.send_attempts || ' attempts'
+        when o.outcome = 'not_found' then 'the operation was unknown to ACS when looked up; queued again'
+        when o.outcome = 'accepted' then null
+        else c.error end,
+      lease_expires_at = case
+        when o.outcome = 'unknown'
+          then now() + least(interval '10 minutes', interval '1 millisecond' * retry_base_ms * power(2, greatest(c.send_attempts - 1, 0)))
+        when o.outcome = 'not_looked_up' then now() + interval '1 millisecond' * coalesce(o.retry_after_ms, 0)
+        end,
+      send_attempts = case when o.outcome in ('throttled', 'not_sent') then greatest(c.send_attempts - 1, 0) else c.send_attempts end,
+      sent_at = case
+        when o.outcome in ('accepted', 'failed') or (o.outcome = 'not_found' and c.send_attempts >= max_attempts) then now()
+        else c.sent_at end
+    from o
+    where c.id = o.id and c.status = 'sending'
+    returning c.id
+  )
+  select array_agg(u.id) into changed from updated as u;
+
+  -- The batch sent now: its reservation ends now and counts what may have counted at ACS.
+  with sent as (
+    select (x ->> 'senderSendId')::bigint as id,
+           count(*) filter (where x ->> 'outcome' not in ('throttled', 'not_sent')) as sends
+    from jsonb_array_elements(outcomes) as x
+    where x ->> 'senderSendId' is not null
+    group by 1
+  ),
+  kept as (
+    update app_private.sender_sends as s set sends = sent.sends, ends_at = now(), settled = true
+    from sent where s.id = sent.id and not s.settled and sent.sends > 0
+  )
+  delete from app_private.sender_sends as s using sent where s.id = sent.id and not s.settled and sent.sends = 0;
+
+  -- Look-ups of a claim whose worker died before recording it: what ACS does not know was never sent and gives
+  -- its slot back; the reservation is settled once none of its confirmations is in doubt.
+  with looked as (
+    select c.sender_send_id as id, count(*) filter (where x ->> 'outcome' = 'not_found') as not_found
+    from jsonb_array_elements(outcomes) as x
+    join app_public.confirmations as c on c.id = (x ->> 'id')::bigint
+    where x ->> 'senderSendId' is null and c.id = any(changed) and c.sender_send_id is not null
+    group by 1
+  ),
+  given_back as (
+    update app_private.sender_sends as s set sends = s.sends - l.not_found
+    from looked as l where s.id = l.id and not s.settled and l.not_found > 0
+  )
+  select array_agg(l.id) into looked_up from looked as l;
+  delete from app_private.sender_sends as s where s.id = any(looked_up) and not s.settled and s.sends <= 0;
+  update app_private.sender_sends as s set settled = true
+  where s.id = any(looked_up) and not s.settled
+    and not exists (select 1 from app_public.confirmations as c where c.sender_send_id = s.id and c.status = 'sending');
+end;
+$$;
+
+--
+-- Name: FUNCTION record_confirmation_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_confirmation_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) IS 'Records what happened to claimed confirmation emails (accepted, failed, unknown, not_found, throttled, not_sent, not_looked_up; see the file) and settles their quota reservations in app_private.sender_sends as record_send_outcomes does for messages. Only confirmations still ''sending'' are changed.';
+
+--
+-- Name: record_other_email_reports(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.record_other_email_reports(raw_event_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  matched_ids bigint[];
+begin
+  with email as (
+    select 'test send' as kind, t.id, t.internet_message_id, t.operation_id, t.delivery_status, t.delivery_status_message, t.delivery_status_at
+    from app_public.test_sends as t
+    union all
+    select 'confirmation', c.id, c.internet_message_id, c.operation_id, c.delivery_status, c.delivery_status_message, c.delivery_status_at
+    from app_public.confirmations as c
+  ),
+  event as (
+    select e.id, m.kind as email_kind, m.id as email_id, app_private.event_kind(e.event_type) as kind, e.status, e.status_message,
+      coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at
+    from app_public.raw_events as e
+    join email as m on m.internet_message_id = e.internet_message_id or m.operation_id = e.operation_id
+    where e.id = any(raw_event_ids)
+  ),
+  -- Each email's best new report, kept only when it ranks above the status the email has.
+  report as (
+    select r.* from (
+      select distinct on (r.email_kind, r.email_id) r.email_kind, r.email_id, r.status, r.status_message, r.occurred_at,
+        app_private.delivery_report_rank(ds.precedence, r.occurred_at, r.status, r.status_message) as rank
+      from event as r left join app_public.delivery_statuses as ds on ds.status = r.status
+      where r.kind = 'delivery_report' and r.status is not null
+      order by r.email_kind, r.email_id, rank desc
+    ) as r
+    join email as m on m.kind = r.email_kind and m.id = r.email_id
+    where m.delivery_status_at is null
+       or r.rank > app_private.delivery_report_rank(
+            (select ds.precedence from app_public.delivery_statuses as ds where ds.status = m.delivery_status),
+            m.delivery_status_at, m.delivery_status, m.delivery_status_message)
+  ),
+  test_send as (
+    update app_public.test_sends as t
+    set delivery_status = r.status, delivery_status_message = r.status_message, delivery_status_at = r.occurred_at
+    from report as r
+    where r.email_kind = 'test send' and t.id = r.email_id
+  ),
+  confirmation as (
+    update app_public.confirmations as c
+    set delivery_status = r.status, delivery_status_message = r.status_message, delivery_status_at = r.occurred_at
+    from report as r
+    where r.email_kind = 'confirmation' and c.id = r.email_id
+  )
+  select array_agg(distinct e.id) into matched_ids from event as e;
+  return array(select unnest(raw_event_ids) except select unnest(matched_ids));
+end;
+$$;
+
+--
+-- Name: FUNCTION record_other_email_reports(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.record_other_email_reports(raw_event_ids bigint[]) IS 'Step 5 of ingestion: delivery reports of test emails and of confirmation emails set the delivery status of their test send or confirmation (the report of highest delivery_report_rank). Returns the ids, among those given, of events that match neither.';
 
 --
 -- Name: record_send_outcomes(jsonb, integer, integer); Type: FUNCTION; Schema: app_private; Owner: -
@@ -1604,53 +2416,6 @@ $$;
 COMMENT ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) IS 'Records what happened to claimed messages, in one statement (see the outcomes in the body), and settles the quota reservations: a batch''s own when it was sent, and for look-ups the reservation of a claim whose worker died before recording it, which gives back the messages ACS does not know. Only messages still ''sending'' are changed. Takes no sender lock (claims take those before message and rollup locks; this takes message, rollup and reservation locks, the reservations in id order), so the two never deadlock.';
 
 --
--- Name: record_test_send_reports(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
---
-
-CREATE FUNCTION app_private.record_test_send_reports(raw_event_ids bigint[]) RETURNS bigint[]
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
-    AS $$
-declare
-  matched_ids bigint[];
-begin
-  with event as (
-    select e.id, t.id as test_send_id, app_private.event_kind(e.event_type) as kind, e.status, e.status_message,
-      coalesce(e.occurred_at, e.event_time, e.received_at) as occurred_at
-    from app_public.raw_events as e
-    join app_public.test_sends as t
-      on t.internet_message_id = e.internet_message_id or t.operation_id = e.operation_id
-    where e.id = any(raw_event_ids)
-  ),
-  report as (
-    select distinct on (r.test_send_id) r.test_send_id, r.status, r.status_message, r.occurred_at,
-      app_private.delivery_report_rank(ds.precedence, r.occurred_at, r.status, r.status_message) as rank
-    from event as r left join app_public.delivery_statuses as ds on ds.status = r.status
-    where r.kind = 'delivery_report' and r.status is not null
-    order by r.test_send_id, rank desc
-  ),
-  updated as (
-    update app_public.test_sends as t
-    set delivery_status = r.status, delivery_status_message = r.status_message, delivery_status_at = r.occurred_at
-    from report as r
-    where t.id = r.test_send_id
-      and (t.delivery_status_at is null
-           or r.rank > app_private.delivery_report_rank(
-                (select ds.precedence from app_public.delivery_statuses as ds where ds.status = t.delivery_status),
-                t.delivery_status_at, t.delivery_status, t.delivery_status_message))
-  )
-  select array_agg(distinct e.id) into matched_ids from event as e;
-  return array(select unnest(raw_event_ids) except select unnest(matched_ids));
-end;
-$$;
-
---
--- Name: FUNCTION record_test_send_reports(raw_event_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
---
-
-COMMENT ON FUNCTION app_private.record_test_send_reports(raw_event_ids bigint[]) IS 'Step 5 of ingestion: delivery reports of test emails set their test send''s delivery status (the report of highest delivery_report_rank). Returns the ids, among those given, of events that match no test send.';
-
---
 -- Name: refresh_messages(bigint[]); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -1659,7 +2424,9 @@ CREATE FUNCTION app_private.refresh_messages(message_ids bigint[]) RETURNS void
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_custom_plan'
     SET enable_seqscan TO 'off'
-    AS $$
+    AS $_$
+declare
+  hourly_delta app_public.campaign_engagement_hourly[];
 begin
   -- A consistent lock order keeps concurrent batches from deadlocking on shared messages.
   perform 1 from app_public.messages where id = any(message_ids) order by id for update;
@@ -1667,10 +2434,12 @@ begin
   -- One pass over the events of the touched messages: engagement is classified (counted or not, with the reason;
   -- machine or human, with the reason: the request, the user agent, too soon after acceptance, a burst of clicks or
   -- a honeypot hit near it), changed reasons are written back, and the message's derived columns are computed from
-  -- the classified events and the delivery reports.
+  -- the classified events and the delivery reports. What the changed classifications change per hour is returned
+  -- (engagement_hourly_delta_query: the one rule) and added to campaign_engagement_hourly after the statement.
+  execute format($statement$
   with settings as materialized (select * from app_public.engagement_settings),
   engagement as materialized (
-    select me.raw_event_id, me.message_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
+    select me.raw_event_id, me.message_id, me.campaign_id, me.engagement_type, me.url, me.occurred_at, me.user_agent_reason,
            me.request_reason, me.honeypot, me.engagement_source, me.machine_reason, me.ignored_reason, m.accepted_at,
            c.engagement_tracking,
            app_private.engagement_ignored_reason(c.engagement_tracking, me.engagement_source, me.engagement_type, me.url)
@@ -1678,7 +2447,7 @@ begin
     from app_public.message_events as me
     join app_public.messages as m on m.id = me.message_id
     join app_public.campaigns as c on c.id = m.campaign_id
-    where me.message_id = any(message_ids) and me.kind = 'engagement'
+    where me.message_id = any($1) and me.kind = 'engagement'
   ),
   duplicate as materialized (
     -- Campaigns tracking both: an Azure open, or click on a link, within source_overlap_seconds of Mailroom's own of
@@ -1727,11 +2496,11 @@ begin
     select distinct on (me.message_id) me.message_id, me.status, me.status_message, me.occurred_at, me.bounce_type
     from app_public.message_events as me
     left join app_public.delivery_statuses as ds on ds.status = me.status
-    where me.message_id = any(message_ids) and me.kind = 'delivery_report'
+    where me.message_id = any($1) and me.kind = 'delivery_report'
     order by me.message_id, app_private.delivery_report_rank(ds.precedence, me.occurred_at, me.status, me.status_message) desc
   ),
   classified as materialized (
-    select e.raw_event_id, e.message_id, e.engagement_type, e.engagement_source, e.occurred_at,
+    select e.raw_event_id, e.message_id, e.campaign_id, e.engagement_type, e.engagement_source, e.occurred_at,
       e.machine_reason as old_reason, e.ignored_reason as old_ignored_reason,
       coalesce(e.own_ignored_reason, d.reason) as ignored_reason,
       -- Engagement that counts nowhere has no machine reason either.
@@ -1744,11 +2513,14 @@ begin
     left join duplicate as d on d.raw_event_id = e.raw_event_id
     left join report as r on r.message_id = e.message_id
   ),
+  changed as materialized (
+    select c.* from classified as c
+    where (c.machine_reason, c.ignored_reason) is distinct from (c.old_reason, c.old_ignored_reason)
+  ),
   reclassified as (
     update app_public.message_events as me set machine_reason = c.machine_reason, ignored_reason = c.ignored_reason
-    from classified as c
+    from changed as c
     where me.raw_event_id = c.raw_event_id
-      and (c.machine_reason, c.ignored_reason) is distinct from (c.old_reason, c.old_ignored_reason)
   ),
   engagement_counts as (
     select c.message_id,
@@ -1777,8 +2549,9 @@ begin
     from app_public.messages as m
     left join report as r on r.message_id = m.id
     left join engagement_counts as e on e.message_id = m.id
-    where m.id = any(message_ids)
-  )
+    where m.id = any($1)
+  ),
+  rederived as (
   update app_public.messages as m set
     delivery_status = d.status, delivery_status_message = d.status_message, delivery_status_at = d.occurred_at,
     bounce_type = d.bounce_type, opens_human = d.opens_human, opens_machine = d.opens_machine,
@@ -1793,15 +2566,28 @@ begin
          m.first_opened_at, m.last_opened_at, m.first_clicked_at, m.last_clicked_at)
         is distinct from
         (d.status, d.status_message, d.occurred_at, d.bounce_type, d.opens_human, d.opens_machine,
-         d.clicks_human, d.clicks_machine, d.opens_human_mailroom, d.clicks_human_mailroom, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at);
+         d.clicks_human, d.clicks_machine, d.opens_human_mailroom, d.clicks_human_mailroom, d.first_opened_at, d.last_opened_at, d.first_clicked_at, d.last_clicked_at)
+  )
+  select array_agg(row(h.*)::app_public.campaign_engagement_hourly order by h.campaign_id, h.hour) from (%s) as h
+  $statement$, app_private.engagement_hourly_delta_query(
+    'select -1 as sign, campaign_id, occurred_at, ''engagement'' as kind, engagement_type, old_reason as machine_reason,
+       old_ignored_reason as ignored_reason from changed
+     union all
+     select 1, campaign_id, occurred_at, ''engagement'', engagement_type, machine_reason, ignored_reason from changed'))
+  into hourly_delta
+  using message_ids;
+
+  -- After the statement, whose trigger on messages took the campaigns' rollup rows (add_engagement_hourly locks
+  -- them first in any case): the rollup rows before the hourly rows, always.
+  perform app_private.add_engagement_hourly(hourly_delta);
 end;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification (counted or ignored, machine or human), counts and times of the given messages from their message_events. The result depends only on the set of events, never on their order.';
+COMMENT ON FUNCTION app_private.refresh_messages(message_ids bigint[]) IS 'Re-derives the delivery status, bounce type, engagement classification (counted or ignored, machine or human), counts and times of the given messages from their message_events, and adds what changed classifications change per hour to campaign_engagement_hourly. The result depends only on the set of events, never on their order.';
 
 --
 -- Name: release_jobs_of_dead_workers(timestamp with time zone); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2235,6 +3021,115 @@ $_$;
 COMMENT ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text) IS 'Keeps one event that cannot be stored as jsonb or under its own keys: its text as received in raw_events.event_text, with the problem and its delivery''s schema, receivedAt, deliveryCount and subscriptionName (read as ingest_events reads them); no effects follow. Idempotent like ingest_events: the id and source when they are short enough for the index, else a SHA-256 digest of them (or of the text).';
 
 --
+-- Name: subscribe(bigint, text, text); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.subscribe(list_id bigint, email text, name text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+  list app_public.lists;
+  address text := btrim(email);
+  problem text := app_hidden.subscriber_email_problem(btrim(email));
+  subscriber app_public.subscribers;
+  membership app_public.list_memberships;
+  queued integer;
+begin
+  select * into list from app_public.lists as l where l.id = subscribe.list_id and l.public_subscribe;
+  if not found then
+    raise exception 'list % does not exist or takes no public subscriptions', subscribe.list_id using errcode = 'P0002';
+  end if;
+  if problem is not null then
+    raise exception '%', problem using errcode = '22023';
+  end if;
+
+  insert into app_public.subscribers (email, name) values (address, left(coalesce(btrim(subscribe.name), ''), 200))
+  on conflict ((lower(email))) do nothing
+  returning * into subscriber;
+  if not found then
+    select * into strict subscriber from app_public.subscribers as s where lower(s.email) = lower(address);
+  end if;
+  if subscriber.status <> 'enabled' then
+    return 'blocklisted: nothing done';
+  end if;
+
+  insert into app_public.list_memberships (list_id, subscriber_id, status)
+  values (list.id, subscriber.id, case when list.opt_in = 'single' then 'confirmed' else 'unconfirmed' end)
+  on conflict do nothing
+  returning * into membership;
+  if found then
+    if list.opt_in = 'single' then
+      return 'subscribed';
+    end if;
+    queued := app_private.queue_confirmations(list.id, array[subscriber.id], 'subscribe form');
+    return 'new member: confirmation queued';
+  end if;
+
+  select * into strict membership from app_public.list_memberships as lm
+  where lm.list_id = list.id and lm.subscriber_id = subscriber.id;
+  if membership.status = 'confirmed' or (membership.status = 'unconfirmed' and list.opt_in = 'single') then
+    return 'already a member: nothing done';
+  elsif membership.status = 'unsubscribed' and list.confirmation_sender_id is null then
+    return 'unsubscribed, and the list has no confirmation sender: nothing done';
+  end if;
+  queued := app_private.queue_confirmations(list.id, array[subscriber.id], 'subscribe form', include_unsubscribed => true);
+  return format('%s member: %s', membership.status,
+                case when queued > 0 then 'confirmation queued' else 'a confirmation is waiting or was requested recently' end);
+end;
+$$;
+
+--
+-- Name: FUNCTION subscribe(list_id bigint, email text, name text); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.subscribe(list_id bigint, email text, name text) IS 'The public subscribe form: adds the address to the list (a new subscriber if needed) and queues a confirmation email (double opt-in), or confirms at once (single opt-in); leaves confirmed members and blocklisted subscribers alone and sends them nothing; an unsubscribed member gets a confirmation whose link alone brings them back. Returns what it did, for the log: the HTTP answer is the same in every case.';
+
+--
+-- Name: take_subscribe_allowance(text[], integer[], integer); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.take_subscribe_allowance(keys text[], limits integer[], window_seconds integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  window_length interval := make_interval(secs => window_seconds);
+  wait_until timestamptz;
+begin
+  delete from app_private.subscribe_rate_limits as r
+  where r.key in (select o.key from app_private.subscribe_rate_limits as o where o.window_start <= now() - window_length limit 100);
+
+  with asked as (
+    select k.key, k.maximum from unnest(keys, limits) as k(key, maximum)
+  ),
+  counted as (
+    -- In key order, so that two requests sharing keys never deadlock.
+    insert into app_private.subscribe_rate_limits as r (key, window_start, hits)
+    select a.key, now(), 1 from asked as a order by a.key
+    on conflict (key) do update
+      set hits = case when r.window_start > now() - window_length then r.hits + 1 else 1 end,
+          window_start = case when r.window_start > now() - window_length then r.window_start else now() end
+    returning r.key, r.hits, r.window_start
+  )
+  select max(c.window_start + window_length) into wait_until
+  from counted as c join asked as a on a.key = c.key
+  where c.hits > a.maximum;
+  if wait_until is null then
+    return 0;
+  end if;
+  return greatest(1, ceil(extract(epoch from wait_until - now())))::integer;
+end;
+$$;
+
+--
+-- Name: FUNCTION take_subscribe_allowance(keys text[], limits integer[], window_seconds integer); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.take_subscribe_allowance(keys text[], limits integer[], window_seconds integer) IS 'Counts one request of the public subscribe form against each key: at most limits[i] per window of window_seconds, opened by the key''s first request. Returns 0 when every key is within its limit, else the seconds until the window of the exceeded key ends (Retry-After).';
+
+--
 -- Name: tg__add_job(); Type: FUNCTION; Schema: app_private; Owner: -
 --
 
@@ -2472,6 +3367,45 @@ begin
   return new;
 end;
 $$;
+
+--
+-- Name: tg_lists__check_confirmation(); Type: FUNCTION; Schema: app_private; Owner: -
+--
+
+CREATE FUNCTION app_private.tg_lists__check_confirmation() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  part record;
+  errors text[];
+begin
+  for part in
+    select * from (values ('subject', new.confirmation_subject), ('HTML part', new.confirmation_html), ('text part', new.confirmation_text)) as p(name, content)
+    where p.content is not null
+  loop
+    if btrim(part.content) = '' then
+      raise exception 'the confirmation % of list "%" is empty (NULL gives the built-in one)', part.name, new.name using errcode = '22023';
+    end if;
+    errors := app_hidden.confirmation_template_errors(part.content);
+    if cardinality(errors) > 0 then
+      raise exception 'the confirmation % of list "%" has errors: %', part.name, new.name, array_to_string(errors, '; ')
+        using errcode = '22023';
+    end if;
+    if part.name <> 'subject' and part.content !~ '\{\{\{?\s*confirm_url\s*\}?\}\}' then
+      raise exception 'the confirmation % of list "%" has no {{ confirm_url }}: the person could not confirm', part.name, new.name
+        using errcode = '22023';
+    end if;
+  end loop;
+  return new;
+end;
+$$;
+
+--
+-- Name: FUNCTION tg_lists__check_confirmation(); Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON FUNCTION app_private.tg_lists__check_confirmation() IS 'Trigger: refuses a list whose confirmation subject, HTML or text has template errors, or whose HTML or text part lacks {{ confirm_url }}.';
 
 --
 -- Name: tg_messages__attribute_pending(); Type: FUNCTION; Schema: app_private; Owner: -
@@ -2957,6 +3891,46 @@ $$;
 COMMENT ON FUNCTION app_private.uuid_v7() IS 'A version 7 UUID (RFC 9562): Unix time in milliseconds, then 74 random bits (of gen_random_uuid). Ordered by creation time, so that the unique indexes on messages grow at their right edge instead of at random pages.';
 
 --
+-- Name: attribution_lag_recent(integer); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.attribution_lag_recent(events integer DEFAULT 10000) RETURNS TABLE(attributed_by text, events bigint, p50_seconds double precision, p95_seconds double precision, p99_seconds double precision, max_seconds double precision, is_total boolean, since timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with recent as materialized (
+    select e.id, e.received_at from app_public.raw_events as e
+    where e.received_at > now() - interval '1 day'
+    order by e.received_at desc
+    limit attribution_lag_recent.events
+  ),
+  lag as (
+    -- Each event's message_events row by primary key (a lateral lookup: a hash join would read the whole table).
+    select me.attributed_by, r.received_at, extract(epoch from me.attributed_at - r.received_at)::double precision as seconds
+    from recent as r
+    cross join lateral (
+      select x.attributed_by, x.attributed_at from app_public.message_events as x where x.raw_event_id = r.id limit 1
+    ) as me
+  )
+  select l.attributed_by, count(*),
+    percentile_cont(0.5) within group (order by l.seconds),
+    percentile_cont(0.95) within group (order by l.seconds),
+    percentile_cont(0.99) within group (order by l.seconds),
+    max(l.seconds),
+    grouping(l.attributed_by) = 1,
+    min(l.received_at)
+  from lag as l
+  group by rollup (l.attributed_by)
+  order by grouping(l.attributed_by), l.attributed_by
+$$;
+
+--
+-- Name: FUNCTION attribution_lag_recent(events integer); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.attribution_lag_recent(events integer) IS 'Seconds from receiving an event to attributing it, as monitor_attribution_lag, over the most recently received `events` events of the last day (default 10,000): per key (attributed_by) and for all keys (is_total), with the oldest receipt in the sample (since). Reads the newest events by index, so it costs milliseconds whatever the day''s volume; for the dashboard''s health page.';
+
+--
 -- Name: subscribers; Type: TABLE; Schema: app_public; Owner: -
 --
 
@@ -3010,6 +3984,72 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) IS 'Blocklists a subscriber: no campaign will send to them (messages still queued are skipped by the sender).';
+
+--
+-- Name: campaign_bounce_reasons(bigint, integer); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.campaign_bounce_reasons(campaign_id bigint, max_reasons integer DEFAULT 20) RETURNS TABLE(kind text, status text, reason text, events bigint, last_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  with reason as (
+    select b.bounce_type as kind, b.status, b.detail as reason, count(*) as events, max(b.occurred_at) as last_at
+    from app_public.bounces as b
+    where b.campaign_id = campaign_bounce_reasons.campaign_id
+    group by b.bounce_type, b.status, b.detail
+    union all
+    select case m.send_status when 'failed' then 'send failed' else 'skipped' end, null,
+      case m.send_status when 'failed' then m.last_error else m.send_status_reason end,
+      count(*), max(m.updated_at)
+    from app_public.messages as m
+    where m.campaign_id = campaign_bounce_reasons.campaign_id and m.send_status in ('failed', 'skipped')
+    group by 1, 3
+  ),
+  ranked as (
+    select r.*, row_number() over (partition by r.kind order by r.events desc, r.status, r.reason) as position
+    from reason as r
+  )
+  select r.kind, case when r.position <= max_reasons then r.status end,
+    case when r.position <= max_reasons then r.reason end, sum(r.events)::bigint, max(r.last_at)
+  from ranked as r
+  group by r.kind, case when r.position <= max_reasons then r.position end,
+    case when r.position <= max_reasons then r.status end, case when r.position <= max_reasons then r.reason end
+  order by array_position(array['hard', 'soft', 'complaint', 'send failed', 'skipped'], r.kind),
+    case when r.position <= max_reasons then r.position end nulls last
+$$;
+
+--
+-- Name: FUNCTION campaign_bounce_reasons(campaign_id bigint, max_reasons integer); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.campaign_bounce_reasons(campaign_id bigint, max_reasons integer) IS 'A campaign''s bounces (hard, soft), complaints and messages not sent (send failed, skipped) by reason: status and status message, error, or why skipped; how many and the latest. The first max_reasons reasons of each kind, the rest in one row with reason NULL. Reads bounces by campaign and only the failed and skipped messages (partial index), never the whole ledger.';
+
+--
+-- Name: campaign_engagement_hourly_from_events(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.campaign_engagement_hourly_from_events(campaign_id bigint) RETURNS SETOF app_public.campaign_engagement_hourly
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select campaign_engagement_hourly_from_events.campaign_id,
+    date_bin('1 hour', e.occurred_at, timestamptz '2000-01-01 00:00+00') as hour,
+    count(*) filter (where e.engagement_type = 'view') as opens,
+    count(*) filter (where e.engagement_type = 'view' and not e.is_machine) as opens_human,
+    count(*) filter (where e.engagement_type = 'click') as clicks,
+    count(*) filter (where e.engagement_type = 'click' and not e.is_machine) as clicks_human
+  from app_private.campaign_events_from_raw(campaign_engagement_hourly_from_events.campaign_id) as e
+  where e.kind = 'engagement'
+  group by 2
+  order by 2
+$$;
+
+--
+-- Name: FUNCTION campaign_engagement_hourly_from_events(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.campaign_engagement_hourly_from_events(campaign_id bigint) IS 'A campaign''s opens and clicks per UTC hour computed from scratch from the raw events (the rules alone, as campaign_rollup_from_events), without reading message_events or campaign_engagement_hourly: the oracle the maintained table is checked against. Hours with nothing that counts are left out. Slow (reads the raw events); for checks and repair.';
 
 --
 -- Name: campaign_rollups; Type: TABLE; Schema: app_public; Owner: -
@@ -3066,100 +4106,12 @@ CREATE FUNCTION app_public.campaign_rollup_from_events(campaign_id bigint) RETUR
     SET work_mem TO '256MB'
     SET enable_nestloop TO 'off'
     AS $$
-  with settings as (select * from app_public.engagement_settings),
-  msg as (
+  with msg as (
     select * from app_public.messages as m where m.campaign_id = campaign_rollup_from_events.campaign_id
   ),
-  candidate as materialized (
-    select e.*, app_private.event_kind(e.event_type) as kind
-    from app_public.raw_events as e
-    where e.problem is null and app_private.event_kind(e.event_type) is not null
-      and e.id in (select r.id from app_public.raw_events as r join msg on msg.internet_message_id = r.internet_message_id
-                   union
-                   select r.id from app_public.raw_events as r join msg on msg.operation_id = r.operation_id)
-  ),
-  matched as (
-    select c.id, m.id as message_id, 1 as rank
-    from candidate as c join app_public.messages as m on m.internet_message_id = c.internet_message_id
-    union all
-    select c.id, m.id, 2
-    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
-    where lower(m.recipient) = c.recipient
-    union all
-    select c.id, m.id, 3
-    from candidate as c join app_public.messages as m on m.operation_id = c.operation_id
-    where c.recipient is null
-  ),
-  attributed as materialized (
-    select c.*, b.message_id, m.accepted_at
-    from (select distinct on (id) id, message_id from matched order by id, rank) as b
-    join candidate as c on c.id = b.id
-    join msg as m on m.id = b.message_id
-  ),
-  report as materialized (
-    select distinct on (a.message_id) a.message_id, a.status, coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at,
-      rule.bounce_type
-    from attributed as a
-    left join app_public.delivery_statuses as ds on ds.status = a.status
-    left join lateral (
-      select r.bounce_type from app_public.bounce_rules as r
-      where r.status = a.status
-        and (r.status_message_pattern is null or coalesce(a.status_message, '') ~* r.status_message_pattern)
-      order by r.position limit 1
-    ) as rule on true
-    where a.kind = 'delivery_report'
-    order by a.message_id, app_private.delivery_report_rank(ds.precedence, coalesce(a.occurred_at, a.event_time, a.received_at),
-                                                            a.status, a.status_message) desc
-  ),
-  tracking as (
-    select c.engagement_tracking from app_public.campaigns as c where c.id = campaign_rollup_from_events.campaign_id
-  ),
-  engagement as materialized (
-    select e.*, app_private.engagement_ignored_reason(t.engagement_tracking, e.source, e.engagement_type, e.url) as own_ignored,
-      t.engagement_tracking
-    from (
-      select a.id, a.message_id, a.engagement_type, app_private.tracked_link(a.engagement_context) as url, a.user_agent,
-             a.accepted_at, app_private.engagement_source(a.event_type) as source, coalesce(a.honeypot, false) as honeypot,
-             app_private.request_machine_reason(a.http_method, a.honeypot, a.ip_address) as request_reason,
-             coalesce(a.occurred_at, a.event_time, a.received_at) as occurred_at
-      from attributed as a where a.kind = 'engagement'
-    ) as e
-    left join tracking as t on true
-  ),
-  duplicate as materialized (
-    select e.id
-    from engagement as e cross join settings as s
-    where e.engagement_tracking = 'both' and e.source = 'azure' and e.own_ignored is null
-      and exists (select 1 from engagement as o
-                  where o.message_id = e.message_id and o.source = 'mailroom' and o.own_ignored is null and not o.honeypot
-                    and o.engagement_type = e.engagement_type and (e.engagement_type = 'view' or o.url = e.url)
-                    and o.occurred_at between e.occurred_at - make_interval(secs => s.source_overlap_seconds)
-                                          and e.occurred_at + make_interval(secs => s.source_overlap_seconds))
-  ),
-  burst as materialized (
-    select e.id, count(distinct o.url) filter (where o.engagement_type = 'click' and o.url is not null) as distinct_links,
-      bool_or(o.honeypot and not e.honeypot) as honeypot_near
-    from engagement as e cross join settings as s
-    join engagement as o on o.message_id = e.message_id
-    where e.engagement_type = 'click' and o.engagement_type = 'click' and o.own_ignored is null
-      and o.occurred_at between e.occurred_at - make_interval(secs => s.burst_seconds)
-                            and e.occurred_at + make_interval(secs => s.burst_seconds)
-    group by e.id
-  ),
-  agent as materialized (
-    select d.user_agent, app_private.user_agent_machine_reason(d.user_agent) as reason
-    from (select distinct user_agent from engagement where user_agent is not null) as d
-  ),
-  classified as materialized (
-    select e.message_id, e.engagement_type, e.source,
-      app_private.engagement_machine_reason(coalesce(e.request_reason, a.reason), e.occurred_at, e.accepted_at, r.status,
-                                            r.occurred_at, b.distinct_links, b.honeypot_near, s) is not null as is_machine
-    from engagement as e cross join app_public.engagement_settings as s
-    left join agent as a on a.user_agent = e.user_agent
-    left join burst as b on b.id = e.id
-    left join report as r on r.message_id = e.message_id
-    where e.own_ignored is null and e.id not in (select d.id from duplicate as d)
-  ),
+  event as (select * from app_private.campaign_events_from_raw(campaign_rollup_from_events.campaign_id)),
+  report as (select * from event as e where e.kind = 'delivery_report'),
+  classified as (select * from event as e where e.kind = 'engagement'),
   per_message as (
     select m.id, m.send_status, r.status as delivery_status, r.bounce_type,
       count(*) filter (where c.engagement_type = 'view' and not c.is_machine) as opens_human,
@@ -3255,15 +4207,133 @@ CREATE FUNCTION app_public.check_template(part text, content text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
 declare
-  errors text[] := app_public.template_errors(content);
+  errors text[] := array(select part || ' ' || e.error
+                         from unnest(app_public.template_errors(content)) with ordinality as e(error, n)
+                         order by e.n);
 begin
   if cardinality(errors) > 0 then
-    raise exception 'the % of the campaign has errors: %', part, array_to_string(errors, '; ') using errcode = '22023',
+    raise exception 'template errors: %', array_to_string(errors, '; ') using errcode = '22023',
       hint = 'Fields: subscriber.email, subscriber.name, subscriber.id, subscriber.attributes.KEY, list.id, list.name, '
              'campaign.id, campaign.name, unsubscribe_url; {{ field }} is HTML-escaped, {{{ field }}} is not.';
   end if;
 end;
 $$;
+
+--
+-- Name: FUNCTION check_template(part text, content text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.check_template(part text, content text) IS 'Raises (22023) "template errors: PART line N: ..." with every error of the text (app_public.template_errors), each prefixed with the part given ("subject", "html", "text").';
+
+--
+-- Name: confirm_all_list_members(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.confirm_all_list_members(list_id bigint) RETURNS app_public.bulk_confirm_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+begin
+  return app_public.confirm_list_members(confirm_all_list_members.list_id, null);
+end;
+$$;
+
+--
+-- Name: FUNCTION confirm_all_list_members(list_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.confirm_all_list_members(list_id bigint) IS 'Confirms every unconfirmed member of the list whose subscriber is enabled (consent obtained elsewhere); unsubscribed members and blocklisted subscribers are left as they are. Returns the counts as confirm_list_members does (not_members is 0).';
+
+--
+-- Name: confirm_list_members(bigint, text[]); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.confirm_list_members(list_id bigint, emails text[]) RETURNS app_public.bulk_confirm_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  result app_public.bulk_confirm_result;
+begin
+  perform 1 from app_public.lists as l where l.id = confirm_list_members.list_id;
+  if not found then
+    raise exception 'list % does not exist', confirm_list_members.list_id using errcode = 'P0002';
+  end if;
+  with given as (
+    select distinct lower(btrim(e)) as email from unnest(confirm_list_members.emails) as e where btrim(e) <> ''
+  ),
+  -- The addresses given, each with its membership if any; without addresses (NULL), every member of the list.
+  member as (
+    select g.email, s.id as subscriber_id, s.status as subscriber_status, lm.status
+    from given as g
+    left join app_public.subscribers as s on lower(s.email) = g.email
+    left join app_public.list_memberships as lm on lm.list_id = confirm_list_members.list_id and lm.subscriber_id = s.id
+    union all
+    select s.email, s.id, s.status, lm.status
+    from app_public.list_memberships as lm join app_public.subscribers as s on s.id = lm.subscriber_id
+    where confirm_list_members.emails is null and lm.list_id = confirm_list_members.list_id
+  ),
+  confirmed as (
+    update app_public.list_memberships as lm set status = 'confirmed'
+    from member as m
+    where lm.list_id = confirm_list_members.list_id and lm.subscriber_id = m.subscriber_id
+      and m.status = 'unconfirmed' and m.subscriber_status = 'enabled'
+    returning 1
+  )
+  select (select count(*) from confirmed),
+         count(*) filter (where m.status = 'confirmed'),
+         count(*) filter (where m.status is null),
+         count(*) filter (where m.status = 'unsubscribed' or (m.status = 'unconfirmed' and m.subscriber_status <> 'enabled'))
+  into result.confirmed, result.already_confirmed, result.not_members, result.left_alone
+  from member as m;
+  return result;
+end;
+$$;
+
+--
+-- Name: FUNCTION confirm_list_members(list_id bigint, emails text[]); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.confirm_list_members(list_id bigint, emails text[]) IS 'Confirms the unconfirmed members of the list with these addresses (case-insensitive; duplicates count once; NULL: every member), for consent obtained elsewhere. Unsubscribed members and blocklisted subscribers are left as they are. Returns how many were confirmed, were confirmed already, are no member of the list, were left alone.';
+
+--
+-- Name: duplicate_campaign(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.duplicate_campaign(campaign_id bigint, name text DEFAULT NULL::text) RETURNS app_public.campaigns
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  original app_public.campaigns;
+  new_campaign app_public.campaigns;
+begin
+  select * into original from app_public.campaigns as c where c.id = duplicate_campaign.campaign_id;
+  if not found then
+    raise exception 'campaign % does not exist', duplicate_campaign.campaign_id using errcode = 'P0002';
+  end if;
+  if duplicate_campaign.name is not null and btrim(duplicate_campaign.name) = '' then
+    raise exception 'the name of a campaign cannot be empty' using errcode = '22023';
+  end if;
+
+  insert into app_public.campaigns (name, template_id, sender_id, subject, html_body, text_body, engagement_tracking)
+  values (coalesce(btrim(duplicate_campaign.name), original.name || ' (copy)'), original.template_id, original.sender_id,
+          original.subject, original.html_body, original.text_body, original.engagement_tracking)
+  returning * into new_campaign;
+
+  insert into app_public.campaign_lists (campaign_id, list_id)
+  select new_campaign.id, cl.list_id from app_public.campaign_lists as cl where cl.campaign_id = original.id;
+  insert into app_public.campaign_senders (campaign_id, sender_id)
+  select new_campaign.id, cs.sender_id from app_public.campaign_senders as cs where cs.campaign_id = original.id;
+  return new_campaign;
+end;
+$$;
+
+--
+-- Name: FUNCTION duplicate_campaign(campaign_id bigint, name text); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.duplicate_campaign(campaign_id bigint, name text) IS 'Creates a draft campaign like the given one (any status): the same template, subject, bodies, sender, additional senders (campaign_senders), lists and engagement_tracking; named name, else "<name> (copy)". Nothing of the original''s sending is copied (schedule, times, messages, numbers, test sends). Returns the new campaign.';
 
 --
 -- Name: import_subscribers(app_public.subscriber_import_row[], bigint, text, boolean); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3374,7 +4444,15 @@ CREATE TABLE app_public.lists (
     opt_in text DEFAULT 'double'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT lists_opt_in_check CHECK ((opt_in = ANY (ARRAY['single'::text, 'double'::text])))
+    confirmation_sender_id bigint,
+    confirmation_subject text,
+    confirmation_html text,
+    confirmation_text text,
+    confirmation_resend_interval interval DEFAULT '01:00:00'::interval NOT NULL,
+    public_subscribe boolean DEFAULT false NOT NULL,
+    CONSTRAINT lists_confirmation_resend_interval_check CHECK ((confirmation_resend_interval >= '00:01:00'::interval)),
+    CONSTRAINT lists_opt_in_check CHECK ((opt_in = ANY (ARRAY['single'::text, 'double'::text]))),
+    CONSTRAINT lists_public_subscribe_check CHECK (((NOT public_subscribe) OR (opt_in = 'single'::text) OR (confirmation_sender_id IS NOT NULL)))
 );
 
 --
@@ -3382,6 +4460,42 @@ CREATE TABLE app_public.lists (
 --
 
 COMMENT ON TABLE app_public.lists IS 'Mailing lists. Double opt-in lists send to confirmed members only; single opt-in lists to every member not unsubscribed.';
+
+--
+-- Name: COLUMN lists.confirmation_sender_id; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.lists.confirmation_sender_id IS 'The sender of the list''s confirmation emails (double opt-in). Without one, no confirmation can be sent.';
+
+--
+-- Name: COLUMN lists.confirmation_subject; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.lists.confirmation_subject IS 'Subject of the confirmation email; NULL: "Please confirm your subscription to {{ list.name }}". Fields: subscriber.email, subscriber.name, list.id, list.name, confirm_url.';
+
+--
+-- Name: COLUMN lists.confirmation_html; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.lists.confirmation_html IS 'HTML part of the confirmation email; NULL: the built-in one (unless only confirmation_text is set). Must contain {{ confirm_url }} when set.';
+
+--
+-- Name: COLUMN lists.confirmation_text; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.lists.confirmation_text IS 'Text part of the confirmation email; NULL: derived from the HTML part. Must contain {{ confirm_url }} when set.';
+
+--
+-- Name: COLUMN lists.confirmation_resend_interval; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.lists.confirmation_resend_interval IS 'A member is sent another confirmation email only this long after the previous one was requested (at least a minute).';
+
+--
+-- Name: COLUMN lists.public_subscribe; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.lists.public_subscribe IS 'Whether anyone may subscribe through the public form GET/POST /subscribe/LIST_ID (off by default). A double opt-in list needs a confirmation sender for it.';
 
 --
 -- Name: lists_member_counts(app_public.lists); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3462,6 +4576,15 @@ begin
   if rollup.campaign_id is null then
     insert into app_public.campaign_rollups (campaign_id) values (recompute_campaign_rollup.campaign_id) returning * into rollup;
   end if;
+  -- The opens and clicks per hour, rewritten from the events by the rule of the incremental path
+  -- (engagement_hourly_delta_query), after the rollup row (the lock order of add_engagement_hourly).
+  delete from app_public.campaign_engagement_hourly as h where h.campaign_id = recompute_campaign_rollup.campaign_id;
+  execute 'insert into app_public.campaign_engagement_hourly select * from ('
+    || app_private.engagement_hourly_delta_query(
+         'select 1 as sign, me.campaign_id, me.occurred_at, me.kind, me.engagement_type, me.machine_reason, me.ignored_reason
+          from app_public.message_events as me where me.campaign_id = $1')
+    || ') as delta order by hour'
+  using campaign_id;
   return rollup;
 end;
 $_$;
@@ -3470,7 +4593,7 @@ $_$;
 -- Name: FUNCTION recompute_campaign_rollup(campaign_id bigint); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) IS 'Repairs a campaign: re-derives its messages'' state from their events (refresh_messages) and rewrites its rollup from its messages (rollup_delta_query, the rule of the incremental path). Returns the new rollup. campaign_rollup_from_events computes the same numbers independently, from the raw events.';
+COMMENT ON FUNCTION app_public.recompute_campaign_rollup(campaign_id bigint) IS 'Repairs a campaign: re-derives its messages'' state from their events (refresh_messages) and rewrites its rollup from its messages (rollup_delta_query, the rule of the incremental path) and its opens and clicks per hour from its events (engagement_hourly_delta_query). Returns the new rollup. campaign_rollup_from_events computes the same numbers independently, from the raw events.';
 
 --
 -- Name: record_complaint(bigint, text); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3562,6 +4685,59 @@ $$;
 --
 
 COMMENT ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) IS 'Schedules a draft (or reschedules a scheduled) campaign; queues start_scheduled_campaign {"campaignId": id} to run then.';
+
+--
+-- Name: send_confirmations(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.send_confirmations(list_id bigint) RETURNS app_public.confirmation_request_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+declare
+  list app_public.lists;
+  result app_public.confirmation_request_result;
+  eligible bigint[];
+begin
+  select * into list from app_public.lists as l where l.id = send_confirmations.list_id;
+  if not found then
+    raise exception 'list % does not exist', send_confirmations.list_id using errcode = 'P0002';
+  end if;
+  if list.opt_in <> 'double' then
+    raise exception 'list "%" (%) is single opt-in: its members need no confirmation', list.name, list.id using errcode = '55000';
+  end if;
+  if list.confirmation_sender_id is null then
+    raise exception 'list "%" (%) has no confirmation sender: set one first (mailroom lists set-opt-in % --confirmation-sender ID)',
+      list.name, list.id, list.id using errcode = '55000';
+  end if;
+  with member as (
+    select lm.subscriber_id, s.status <> 'enabled' as blocklisted,
+      exists (select 1 from app_public.confirmations as c
+              where c.list_id = list.id and c.subscriber_id = lm.subscriber_id and c.status in ('queued', 'sending')) as pending,
+      exists (select 1 from app_public.confirmations as c
+              where c.list_id = list.id and c.subscriber_id = lm.subscriber_id
+                and c.created_at > now() - list.confirmation_resend_interval) as recent
+    from app_public.list_memberships as lm
+    join app_public.subscribers as s on s.id = lm.subscriber_id
+    where lm.list_id = list.id and lm.status = 'unconfirmed'
+  )
+  select count(*) filter (where not m.blocklisted and m.pending),
+         count(*) filter (where not m.blocklisted and not m.pending and m.recent),
+         count(*) filter (where m.blocklisted),
+         array_agg(m.subscriber_id order by m.subscriber_id) filter (where not m.blocklisted and not m.pending and not m.recent)
+  into result.already_pending, result.sent_recently, result.blocklisted, eligible
+  from member as m;
+  result.queued := case when eligible is null then 0
+                        else app_private.queue_confirmations(list.id, eligible, 'admin') end;
+  return result;
+end;
+$$;
+
+--
+-- Name: FUNCTION send_confirmations(list_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.send_confirmations(list_id bigint) IS 'Queues a confirmation email, through the list''s confirmation sender and its quotas, to each unconfirmed member of a double opt-in list who has none waiting or in flight and none requested within the list''s confirmation_resend_interval (blocklisted subscribers never get one). Returns how many were queued and why the others were not.';
 
 --
 -- Name: test_sends; Type: TABLE; Schema: app_public; Owner: -
@@ -3705,9 +4881,10 @@ CREATE FUNCTION app_public.senders_quota_use(sender app_public.senders) RETURNS 
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
   select u.minute_sent, u.hour_sent, u.day_sent,
-    greatest(0, sender.per_minute_limit - u.minute_sent),
-    greatest(0, sender.per_hour_limit - u.hour_sent),
-    greatest(0, sender.per_day_limit - u.day_sent),
+    -- greatest() ignores NULL: without the case, no quota (NULL) would read as nothing left (0).
+    case when sender.per_minute_limit is not null then greatest(0, sender.per_minute_limit - u.minute_sent) end,
+    case when sender.per_hour_limit is not null then greatest(0, sender.per_hour_limit - u.hour_sent) end,
+    case when sender.per_day_limit is not null then greatest(0, sender.per_day_limit - u.day_sent) end,
     app_private.sender_capacity(sender),
     (select t.paused_until from app_private.sender_throttles as t where t.sender_id = sender.id and t.paused_until > now()),
     app_public.sender_window_open(sender)
@@ -3815,28 +4992,122 @@ $$;
 COMMENT ON FUNCTION app_public.start_campaign(campaign_id bigint) IS 'Starts a draft or scheduled campaign: fixes its engagement_tracking (its own, else its sender''s), creates one message per recipient (with its Message-ID and operation id) and queues the graphile-worker job send_campaign {"campaignId": id}, in one transaction. Fails when the campaign is already started, cancelled, has no sender, no lists or no recipients.';
 
 --
+-- Name: subscriber_timeline(bigint); Type: FUNCTION; Schema: app_public; Owner: -
+--
+
+CREATE FUNCTION app_public.subscriber_timeline(subscriber_id bigint) RETURNS TABLE(at timestamp with time zone, kind text, campaign_id bigint, campaign_name text, message_id bigint, list_id bigint, list_name text, status text, detail text, bounce_type text, url text, machine boolean, machine_reason text, source text, ignored_reason text, raw_event_id bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+  select t.at, t.kind, t.campaign_id, c.name, t.message_id, t.list_id, l.name, t.status, t.detail, t.bounce_type,
+    t.url, t.machine, t.machine_reason, t.source, t.ignored_reason, t.raw_event_id
+  from (
+    select coalesce(m.accepted_at, m.created_at) as at, 'message' as kind, 1 as rank, m.campaign_id, m.id as message_id,
+      null::bigint as list_id, m.send_status as status, coalesce(m.send_status_reason, m.last_error) as detail,
+      null::text as bounce_type, null::text as url, null::boolean as machine, null::text as machine_reason,
+      null::text as source, null::text as ignored_reason, null::bigint as raw_event_id, null::bigint as row_id
+    from app_public.messages as m
+    where m.subscriber_id = subscriber_timeline.subscriber_id
+
+    union all
+    select me.occurred_at,
+      case when me.kind = 'delivery_report' then 'delivery_report' when me.engagement_type = 'view' then 'open'
+           else coalesce(me.engagement_type, 'engagement') end,
+      case when me.kind = 'delivery_report' then 2 when me.engagement_type = 'view' then 3 else 4 end,
+      me.campaign_id, me.message_id, null, me.status, me.status_message, me.bounce_type, me.url,
+      case when me.kind = 'engagement' then me.machine_reason is not null end, me.machine_reason,
+      me.engagement_source, me.ignored_reason, me.raw_event_id, null
+    from app_public.messages as m
+    join app_public.message_events as me on me.message_id = m.id
+    where m.subscriber_id = subscriber_timeline.subscriber_id
+
+    union all
+    select u.created_at, 'unsubscribe', 5, u.campaign_id, u.message_id, null, null, null, null, null, null, null,
+      u.source, null, null, u.id
+    from app_public.unsubscribes as u
+    where u.subscriber_id = subscriber_timeline.subscriber_id
+
+    union all
+    select b.occurred_at, case when b.bounce_type = 'complaint' then 'complaint' else 'bounce' end,
+      case when b.bounce_type = 'complaint' then 6 else 7 end,
+      b.campaign_id, b.message_id, null, b.status, b.detail, nullif(b.bounce_type, 'complaint'), null, null, null,
+      null, null, null, b.id
+    from app_public.bounces as b
+    where b.subscriber_id = subscriber_timeline.subscriber_id
+      and b.raw_event_id is null
+
+    union all
+    select x.at, x.kind, x.rank, null, null, lm.list_id, lm.status, null, null, null, null, null, null, null, null, null
+    from app_public.list_memberships as lm
+    cross join lateral (values
+      (lm.created_at, 'list_joined', 8),
+      (lm.confirmed_at, 'list_confirmed', 9),
+      (lm.unsubscribed_at, 'list_unsubscribed', 10)
+    ) as x(at, kind, rank)
+    where lm.subscriber_id = subscriber_timeline.subscriber_id
+      and x.at is not null
+  ) as t
+  left join app_public.campaigns as c on c.id = t.campaign_id
+  left join app_public.lists as l on l.id = t.list_id
+  order by t.at, t.rank, t.message_id nulls first, t.list_id nulls first, t.raw_event_id nulls first, t.row_id nulls first
+$$;
+
+--
+-- Name: FUNCTION subscriber_timeline(subscriber_id bigint); Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON FUNCTION app_public.subscriber_timeline(subscriber_id bigint) IS 'Everything that happened to one subscriber, in time order, one row per fact: messages sent (kind message, with the send status), delivery reports, opens and clicks (url; machine and machine_reason, NULL reason = human; source azure or mailroom; ignored_reason when it counts nowhere), unsubscribes (source), complaints, bounces recorded without a delivery report, and list membership changes (list_joined, list_confirmed, list_unsubscribed). campaign_id and message_id say which campaign and message a row belongs to. Security invoker: the caller''s privileges and row level security apply.';
+
+--
 -- Name: template_errors(text); Type: FUNCTION; Schema: app_public; Owner: -
 --
 
 CREATE FUNCTION app_public.template_errors(content text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     AS $_$
-  select coalesce(array_agg(error order by n), '{}')
-  from (
-    select n, format('unknown field "%s"', tag[1]) as error
-    from regexp_matches(coalesce(content, ''), '\{\{\{?\s*([^{}]*?)\s*\}?\}\}', 'g') with ordinality as t(tag, n)
-    where tag[1] !~ '^(subscriber\.(email|name|id|attributes\.[A-Za-z0-9_-]+)|list\.(id|name)|campaign\.(id|name)|unsubscribe_url)$'
-    union all
-    select 1000000, 'unbalanced braces: "{{" or "}}" outside a {{ field }}'
-    where regexp_replace(coalesce(content, ''), '\{\{\{\s*[^{}]*?\s*\}\}\}|\{\{(?!\{)\s*[^{}]*?\s*\}\}', '', 'g') ~ '\{\{|\}\}'
-  ) as errors
+declare
+  -- {{{ field }}} (inserted as is) or {{ field }} (HTML-escaped in the HTML part); group 1 or 2 is the field.
+  tag constant text := '\{\{\{\s*([^{}]*?)\s*\}\}\}|\{\{(?!\{)\s*([^{}]*?)\s*\}\}';
+  fields constant text := '^(subscriber\.(email|name|id|attributes\.[A-Za-z0-9_-]+)|list\.(id|name)|campaign\.(id|name)|unsubscribe_url)$';
+  source constant text := coalesce(content, '');
+  errors text[] := '{}';
+  at integer := 1;      -- the first character not read yet
+  found integer;        -- where the next placeholder starts; 0 when there is none
+  between text;         -- the literal text from `at` to the next placeholder (or the end)
+  stray integer;
+  placeholder text;
+  field text;
+  before text;
+begin
+  loop
+    found := regexp_instr(source, tag, at);
+    between := substr(source, at, case when found = 0 then length(source) + 1 - at else found - at end);
+    stray := regexp_instr(between, '\{\{|\}\}');
+    if stray > 0 then
+      before := left(source, at + stray - 2);
+      errors := errors || format('line %s: unbalanced braces: "%s" outside a {{ field }}',
+                                 1 + length(before) - length(replace(before, E'\n', '')), substr(between, stray, 2));
+    end if;
+    exit when found = 0;
+    placeholder := regexp_substr(source, tag, at);
+    field := coalesce(regexp_substr(source, tag, at, 1, '', 1), regexp_substr(source, tag, at, 1, '', 2));
+    if field !~ fields then
+      before := left(source, found - 1);
+      errors := errors || format('line %s: unknown field "%s" in %s',
+                                 1 + length(before) - length(replace(before, E'\n', '')), field,
+                                 regexp_replace(placeholder, '\s+', ' ', 'g'));
+    end if;
+    at := found + length(placeholder);
+  end loop;
+  return errors;
+end;
 $_$;
 
 --
 -- Name: FUNCTION template_errors(content text); Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON FUNCTION app_public.template_errors(content text) IS 'The errors of a template text (subject, HTML or text part): unknown fields and unbalanced braces; empty when valid.';
+COMMENT ON FUNCTION app_public.template_errors(content text) IS 'The errors of a template text (subject, HTML or text part), each "line N: ...": unknown fields with the placeholder as written, and unbalanced braces; empty when valid. The same list as the renderer''s (src/sending/template.ts).';
 
 --
 -- Name: unblocklist_subscriber(bigint); Type: FUNCTION; Schema: app_public; Owner: -
@@ -3890,6 +5161,31 @@ $$;
 COMMENT ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) IS 'Turns a scheduled campaign back into a draft.';
 
 --
+-- Name: sender_failure_rates; Type: VIEW; Schema: app_hidden; Owner: -
+--
+
+CREATE VIEW app_hidden.sender_failure_rates WITH (security_invoker='true') AS
+ SELECT s.id AS sender_id,
+    w.name AS window_name,
+    w.since,
+    count(c.id) AS campaigns,
+    (COALESCE(sum(r.accepted), (0)::numeric))::bigint AS accepted,
+    (COALESCE(sum(((r.bounced_hard + r.bounced_soft) + r.suppressed)), (0)::numeric))::bigint AS failed,
+    round((sum(((r.bounced_hard + r.bounced_soft) + r.suppressed)) / NULLIF(sum(r.accepted), (0)::numeric)), 4) AS failure_rate,
+    COALESCE(((sum(((r.bounced_hard + r.bounced_soft) + r.suppressed)) / NULLIF(sum(r.accepted), (0)::numeric)) >= 0.02), false) AS above_threshold
+   FROM (((app_public.senders s
+     CROSS JOIN ( VALUES ('24 hours'::text,(now() - '24:00:00'::interval)), ('7 days'::text,(now() - '7 days'::interval))) w(name, since))
+     LEFT JOIN app_public.campaigns c ON (((c.sender_id = s.id) AND (c.started_at IS NOT NULL) AND (COALESCE(c.finished_at, c.cancelled_at, 'infinity'::timestamp with time zone) >= w.since))))
+     LEFT JOIN app_public.campaign_rollups r ON ((r.campaign_id = c.id)))
+  GROUP BY s.id, w.name, w.since;
+
+--
+-- Name: VIEW sender_failure_rates; Type: COMMENT; Schema: app_hidden; Owner: -
+--
+
+COMMENT ON VIEW app_hidden.sender_failure_rates IS 'Per sender and window (24 hours, 7 days): the campaigns sending in the window, their accepted messages, those that bounced or were suppressed (failed), failed / accepted (failure_rate) and whether it is 2% or more (above_threshold: Azure asks for less before raising sending limits). From campaign_rollups; a window counts whole campaigns.';
+
+--
 -- Name: api_keys; Type: TABLE; Schema: app_private; Owner: -
 --
 
@@ -3941,6 +5237,27 @@ CREATE TABLE app_private.applied_sql_sources (
 --
 
 COMMENT ON TABLE app_private.applied_sql_sources IS 'Each application of the files under migrations/sql (functions, views, triggers): their SHA-256 and the last migration applied before them. Mailroom applies them again at start when either differs.';
+
+--
+-- Name: dashboard_sessions; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.dashboard_sessions (
+    token_hash text NOT NULL,
+    api_key_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    CONSTRAINT dashboard_sessions_check CHECK ((expires_at > created_at)),
+    CONSTRAINT dashboard_sessions_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: TABLE dashboard_sessions; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.dashboard_sessions IS 'Dashboard sign-ins: the SHA-256 (hex) of the session cookie''s token, the API key signed in with (its role decides what the pages show and allow, through the same roles and row-level security as GraphQL), when it expires and when it was ended by signing out.';
 
 --
 -- Name: pending_events; Type: TABLE; Schema: app_private; Owner: -
@@ -3999,7 +5316,7 @@ COMMENT ON TABLE app_private.sender_sends IS 'Batches of messages handed to a se
 -- Name: COLUMN sender_sends.message_ids; Type: COMMENT; Schema: app_private; Owner: -
 --
 
-COMMENT ON COLUMN app_private.sender_sends.message_ids IS 'While unsettled: the claimed messages whose outcome is not known yet (ids of app_public.messages). NULL once settled.';
+COMMENT ON COLUMN app_private.sender_sends.message_ids IS 'While unsettled: the claimed messages whose outcome is not known yet (ids of app_public.messages). NULL once settled, and for batches of confirmation emails (app_public.confirmations.sender_send_id names their batch).';
 
 --
 -- Name: sender_sends_id_seq; Type: SEQUENCE; Schema: app_private; Owner: -
@@ -4046,6 +5363,22 @@ CREATE TABLE app_private.signing_secrets (
 --
 
 COMMENT ON TABLE app_private.signing_secrets IS 'Secrets generated on first use and shared by every process (unsubscribe: HMAC key of the List-Unsubscribe tokens). UNSUBSCRIBE_SECRET, when set, is used instead.';
+
+--
+-- Name: subscribe_rate_limits; Type: TABLE; Schema: app_private; Owner: -
+--
+
+CREATE TABLE app_private.subscribe_rate_limits (
+    key text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    hits integer NOT NULL
+);
+
+--
+-- Name: TABLE subscribe_rate_limits; Type: COMMENT; Schema: app_private; Owner: -
+--
+
+COMMENT ON TABLE app_private.subscribe_rate_limits IS 'Requests to the public subscribe form per key (ip:ADDRESS, or email:SHA-256 of the lower-case address) in the window opened by the key''s first request (window_start); rows of ended windows are removed as new requests come (app_private.take_subscribe_allowance).';
 
 --
 -- Name: bounce_policies; Type: TABLE; Schema: app_public; Owner: -
@@ -4237,6 +5570,78 @@ COMMENT ON TABLE app_public.campaign_status_transitions IS 'The legal changes of
 
 ALTER TABLE app_public.campaigns ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME app_public.campaigns_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: confirmations; Type: TABLE; Schema: app_public; Owner: -
+--
+
+CREATE TABLE app_public.confirmations (
+    id bigint NOT NULL,
+    list_id bigint NOT NULL,
+    subscriber_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    recipient text NOT NULL,
+    internet_message_id text NOT NULL,
+    operation_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    requested_by text NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    error text,
+    send_attempts integer DEFAULT 0 NOT NULL,
+    lease_expires_at timestamp with time zone,
+    sender_send_id bigint,
+    delivery_status text,
+    delivery_status_message text,
+    delivery_status_at timestamp with time zone,
+    confirmed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT confirmations_internet_message_id_check CHECK ((internet_message_id ~ '^<[0-9a-f-]{36}@[a-z0-9.-]+>$'::text)),
+    CONSTRAINT confirmations_requested_by_check CHECK ((requested_by = ANY (ARRAY['admin'::text, 'subscribe form'::text]))),
+    CONSTRAINT confirmations_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'accepted'::text, 'failed'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: TABLE confirmations; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON TABLE app_public.confirmations IS 'Confirmation emails of double opt-in: one per request, to one member of one list, through the list''s confirmation sender and its quotas, with its own Message-ID and operation id. Not messages: in no campaign and no rollup; their delivery reports set delivery_status.';
+
+--
+-- Name: COLUMN confirmations.requested_by; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.confirmations.requested_by IS 'admin (send_confirmations) or subscribe form (the public form).';
+
+--
+-- Name: COLUMN confirmations.status; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.confirmations.status IS 'queued (waiting for the sender''s quota or send window), sending (handed to ACS, or in doubt until its lease ends and it is looked up), accepted (ACS answered 202), failed (see error), cancelled (the member was confirmed, left or was blocklisted before it was sent).';
+
+--
+-- Name: COLUMN confirmations.sender_send_id; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.confirmations.sender_send_id IS 'The quota reservation (app_private.sender_sends) it was sent under.';
+
+--
+-- Name: COLUMN confirmations.confirmed_at; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.confirmations.confirmed_at IS 'When its link confirmed the membership (POST).';
+
+--
+-- Name: confirmations_id_seq; Type: SEQUENCE; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.confirmations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_public.confirmations_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -4813,7 +6218,8 @@ CREATE VIEW app_public.monitor_attribution_lag WITH (security_invoker='true') AS
     percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (me.attributed_at - e.received_at)))::double precision)) AS p50_seconds,
     percentile_cont((0.95)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (me.attributed_at - e.received_at)))::double precision)) AS p95_seconds,
     percentile_cont((0.99)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (me.attributed_at - e.received_at)))::double precision)) AS p99_seconds,
-    max(EXTRACT(epoch FROM (me.attributed_at - e.received_at))) AS max_seconds
+    max(EXTRACT(epoch FROM (me.attributed_at - e.received_at))) AS max_seconds,
+    (GROUPING(me.attributed_by) = 1) AS is_total
    FROM (app_public.message_events me
      JOIN app_public.raw_events e ON ((e.id = me.raw_event_id)))
   WHERE (me.attributed_at > (now() - '1 day'::interval))
@@ -4823,7 +6229,19 @@ CREATE VIEW app_public.monitor_attribution_lag WITH (security_invoker='true') AS
 -- Name: VIEW monitor_attribution_lag; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON VIEW app_public.monitor_attribution_lag IS 'Seconds from receiving an event to attributing it, over the last day, per key used (and overall: attributed_by NULL).';
+COMMENT ON VIEW app_public.monitor_attribution_lag IS 'Seconds from receiving an event to attributing it, over the last day, per key used (attributed_by), and over all keys together (the row with is_total true, attributed_by NULL).';
+
+--
+-- Name: COLUMN monitor_attribution_lag.attributed_by; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.monitor_attribution_lag.attributed_by IS 'The key the events were attributed by: internet_message_id, operation_id_and_recipient, operation_id; NULL on the row of all keys (is_total).';
+
+--
+-- Name: COLUMN monitor_attribution_lag.is_total; Type: COMMENT; Schema: app_public; Owner: -
+--
+
+COMMENT ON COLUMN app_public.monitor_attribution_lag.is_total IS 'True on the one row that counts the events attributed by every key together.';
 
 --
 -- Name: monitor_engagement_last_hour; Type: VIEW; Schema: app_public; Owner: -
@@ -4852,21 +6270,20 @@ COMMENT ON VIEW app_public.monitor_engagement_last_hour IS 'Opens and clicks in 
 --
 
 CREATE VIEW app_public.monitor_hourly_engagement WITH (security_invoker='true') AS
- SELECT me.campaign_id,
-    date_trunc('hour'::text, me.occurred_at) AS hour,
-    count(*) FILTER (WHERE ((me.engagement_type = 'view'::text) AND (me.machine_reason IS NULL))) AS opens_human,
-    count(*) FILTER (WHERE (me.engagement_type = 'view'::text)) AS opens,
-    count(*) FILTER (WHERE ((me.engagement_type = 'click'::text) AND (me.machine_reason IS NULL))) AS clicks_human,
-    count(*) FILTER (WHERE (me.engagement_type = 'click'::text)) AS clicks
-   FROM app_public.message_events me
-  WHERE ((me.kind = 'engagement'::text) AND (me.ignored_reason IS NULL))
-  GROUP BY me.campaign_id, (date_trunc('hour'::text, me.occurred_at));
+ SELECT h.campaign_id,
+    h.hour,
+    h.opens_human,
+    h.opens,
+    h.clicks_human,
+    h.clicks
+   FROM app_public.campaign_engagement_hourly h
+  WHERE ((h.opens <> 0) OR (h.clicks <> 0));
 
 --
 -- Name: VIEW monitor_hourly_engagement; Type: COMMENT; Schema: app_public; Owner: -
 --
 
-COMMENT ON VIEW app_public.monitor_hourly_engagement IS 'Opens and clicks per campaign and hour, for charts.';
+COMMENT ON VIEW app_public.monitor_hourly_engagement IS 'Opens and clicks per campaign and UTC hour, for charts: the rows of campaign_engagement_hourly with something in them.';
 
 --
 -- Name: monitor_message_id_coverage; Type: VIEW; Schema: app_public; Owner: -
@@ -5102,6 +6519,13 @@ ALTER TABLE ONLY app_private.applied_sql_sources
     ADD CONSTRAINT applied_sql_sources_pkey PRIMARY KEY (sha256, migration);
 
 --
+-- Name: dashboard_sessions dashboard_sessions_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.dashboard_sessions
+    ADD CONSTRAINT dashboard_sessions_pkey PRIMARY KEY (token_hash);
+
+--
 -- Name: pending_events pending_events_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
 --
 
@@ -5135,6 +6559,13 @@ ALTER TABLE ONLY app_private.sender_throttles
 
 ALTER TABLE ONLY app_private.signing_secrets
     ADD CONSTRAINT signing_secrets_pkey PRIMARY KEY (name);
+
+--
+-- Name: subscribe_rate_limits subscribe_rate_limits_pkey; Type: CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.subscribe_rate_limits
+    ADD CONSTRAINT subscribe_rate_limits_pkey PRIMARY KEY (key);
 
 --
 -- Name: bounce_policies bounce_policies_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
@@ -5172,6 +6603,13 @@ ALTER TABLE ONLY app_public.bounces
     ADD CONSTRAINT bounces_raw_event_id_key UNIQUE (raw_event_id);
 
 --
+-- Name: campaign_engagement_hourly campaign_engagement_hourly_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_engagement_hourly
+    ADD CONSTRAINT campaign_engagement_hourly_pkey PRIMARY KEY (campaign_id, hour);
+
+--
 -- Name: campaign_lists campaign_lists_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -5205,6 +6643,13 @@ ALTER TABLE ONLY app_public.campaign_status_transitions
 
 ALTER TABLE ONLY app_public.campaigns
     ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
+
+--
+-- Name: confirmations confirmations_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.confirmations
+    ADD CONSTRAINT confirmations_pkey PRIMARY KEY (id);
 
 --
 -- Name: delivery_statuses delivery_statuses_pkey; Type: CONSTRAINT; Schema: app_public; Owner: -
@@ -5326,6 +6771,12 @@ ALTER TABLE ONLY app_public.unsubscribes
     ADD CONSTRAINT unsubscribes_pkey PRIMARY KEY (id);
 
 --
+-- Name: dashboard_sessions_api_key_id_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX dashboard_sessions_api_key_id_idx ON app_private.dashboard_sessions USING btree (api_key_id);
+
+--
 -- Name: pending_events_internet_message_id_idx; Type: INDEX; Schema: app_private; Owner: -
 --
 
@@ -5348,6 +6799,18 @@ CREATE INDEX sender_sends_open_idx ON app_private.sender_sends USING btree (send
 --
 
 CREATE INDEX sender_sends_sender_id_ends_at_idx ON app_private.sender_sends USING btree (sender_id, ends_at);
+
+--
+-- Name: subscribe_rate_limits_window_start_idx; Type: INDEX; Schema: app_private; Owner: -
+--
+
+CREATE INDEX subscribe_rate_limits_window_start_idx ON app_private.subscribe_rate_limits USING btree (window_start);
+
+--
+-- Name: bounces_campaign_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX bounces_campaign_id_idx ON app_public.bounces USING btree (campaign_id);
 
 --
 -- Name: bounces_message_id_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -5386,10 +6849,52 @@ CREATE INDEX campaigns_sender_id_idx ON app_public.campaigns USING btree (sender
 CREATE INDEX campaigns_template_id_idx ON app_public.campaigns USING btree (template_id);
 
 --
+-- Name: confirmations_internet_message_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX confirmations_internet_message_id_key ON app_public.confirmations USING btree (internet_message_id);
+
+--
+-- Name: confirmations_list_id_subscriber_id_created_at_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX confirmations_list_id_subscriber_id_created_at_idx ON app_public.confirmations USING btree (list_id, subscriber_id, created_at);
+
+--
+-- Name: confirmations_operation_id_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX confirmations_operation_id_key ON app_public.confirmations USING btree (operation_id);
+
+--
+-- Name: confirmations_pending_key; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE UNIQUE INDEX confirmations_pending_key ON app_public.confirmations USING btree (list_id, subscriber_id) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text]));
+
+--
+-- Name: confirmations_sender_id_status_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX confirmations_sender_id_status_idx ON app_public.confirmations USING btree (sender_id, id) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text]));
+
+--
+-- Name: confirmations_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX confirmations_subscriber_id_idx ON app_public.confirmations USING btree (subscriber_id);
+
+--
 -- Name: list_memberships_subscriber_id_idx; Type: INDEX; Schema: app_public; Owner: -
 --
 
 CREATE INDEX list_memberships_subscriber_id_idx ON app_public.list_memberships USING btree (subscriber_id);
+
+--
+-- Name: lists_confirmation_sender_id_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX lists_confirmation_sender_id_idx ON app_public.lists USING btree (confirmation_sender_id);
 
 --
 -- Name: machine_ip_ranges_range_idx; Type: INDEX; Schema: app_public; Owner: -
@@ -5404,6 +6909,12 @@ CREATE INDEX machine_ip_ranges_range_idx ON app_public.machine_ip_ranges USING g
 CREATE INDEX message_events_campaign_id_occurred_at_idx ON app_public.message_events USING btree (campaign_id, occurred_at);
 
 --
+-- Name: message_events_counted_clicks_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX message_events_counted_clicks_idx ON app_public.message_events USING btree (campaign_id, url, message_id) INCLUDE (machine_reason) WHERE ((kind = 'engagement'::text) AND (engagement_type = 'click'::text) AND (ignored_reason IS NULL) AND (NOT honeypot));
+
+--
 -- Name: message_events_message_id_idx; Type: INDEX; Schema: app_public; Owner: -
 --
 
@@ -5414,6 +6925,12 @@ CREATE INDEX message_events_message_id_idx ON app_public.message_events USING bt
 --
 
 CREATE UNIQUE INDEX messages_internet_message_id_key ON app_public.messages USING btree (internet_message_id);
+
+--
+-- Name: messages_not_sent_idx; Type: INDEX; Schema: app_public; Owner: -
+--
+
+CREATE INDEX messages_not_sent_idx ON app_public.messages USING btree (campaign_id) WHERE (send_status = ANY (ARRAY['failed'::text, 'skipped'::text]));
 
 --
 -- Name: messages_operation_id_key; Type: INDEX; Schema: app_public; Owner: -
@@ -5632,6 +7149,12 @@ CREATE TRIGGER _200_status BEFORE UPDATE ON app_public.campaigns FOR EACH ROW EX
 CREATE TRIGGER _200_status_changed BEFORE INSERT OR UPDATE OF status ON app_public.list_memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_list_memberships__status_changed();
 
 --
+-- Name: lists _300_check_confirmation; Type: TRIGGER; Schema: app_public; Owner: -
+--
+
+CREATE TRIGGER _300_check_confirmation BEFORE INSERT OR UPDATE OF confirmation_subject, confirmation_html, confirmation_text ON app_public.lists FOR EACH ROW EXECUTE FUNCTION app_private.tg_lists__check_confirmation();
+
+--
 -- Name: campaigns _300_check_content; Type: TRIGGER; Schema: app_public; Owner: -
 --
 
@@ -5678,6 +7201,13 @@ CREATE TRIGGER _900_rollup_update AFTER UPDATE ON app_public.messages REFERENCIN
 --
 
 CREATE TRIGGER _950_attribute_pending AFTER INSERT ON app_public.messages REFERENCING NEW TABLE AS new_messages FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_messages__attribute_pending();
+
+--
+-- Name: dashboard_sessions dashboard_sessions_api_key_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
+--
+
+ALTER TABLE ONLY app_private.dashboard_sessions
+    ADD CONSTRAINT dashboard_sessions_api_key_id_fkey FOREIGN KEY (api_key_id) REFERENCES app_private.api_keys(id) ON DELETE CASCADE;
 
 --
 -- Name: sender_secrets sender_secrets_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_private; Owner: -
@@ -5729,6 +7259,13 @@ ALTER TABLE ONLY app_public.bounces
     ADD CONSTRAINT bounces_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
 
 --
+-- Name: campaign_engagement_hourly campaign_engagement_hourly_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.campaign_engagement_hourly
+    ADD CONSTRAINT campaign_engagement_hourly_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES app_public.campaigns(id) ON DELETE CASCADE;
+
+--
 -- Name: campaign_lists campaign_lists_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -5778,6 +7315,27 @@ ALTER TABLE ONLY app_public.campaigns
     ADD CONSTRAINT campaigns_template_id_fkey FOREIGN KEY (template_id) REFERENCES app_public.templates(id) ON DELETE SET NULL;
 
 --
+-- Name: confirmations confirmations_list_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.confirmations
+    ADD CONSTRAINT confirmations_list_id_fkey FOREIGN KEY (list_id) REFERENCES app_public.lists(id) ON DELETE CASCADE;
+
+--
+-- Name: confirmations confirmations_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.confirmations
+    ADD CONSTRAINT confirmations_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES app_public.senders(id) ON DELETE CASCADE;
+
+--
+-- Name: confirmations confirmations_subscriber_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.confirmations
+    ADD CONSTRAINT confirmations_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
+
+--
 -- Name: list_memberships list_memberships_list_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
 --
 
@@ -5790,6 +7348,13 @@ ALTER TABLE ONLY app_public.list_memberships
 
 ALTER TABLE ONLY app_public.list_memberships
     ADD CONSTRAINT list_memberships_subscriber_id_fkey FOREIGN KEY (subscriber_id) REFERENCES app_public.subscribers(id) ON DELETE CASCADE;
+
+--
+-- Name: lists lists_confirmation_sender_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
+--
+
+ALTER TABLE ONLY app_public.lists
+    ADD CONSTRAINT lists_confirmation_sender_id_fkey FOREIGN KEY (confirmation_sender_id) REFERENCES app_public.senders(id);
 
 --
 -- Name: test_sends test_sends_campaign_id_fkey; Type: FK CONSTRAINT; Schema: app_public; Owner: -
@@ -5852,6 +7417,12 @@ ALTER TABLE app_public.bounce_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app_public.bounces ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: campaign_engagement_hourly; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.campaign_engagement_hourly ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: campaign_lists; Type: ROW SECURITY; Schema: app_public; Owner: -
 --
 
@@ -5880,6 +7451,12 @@ ALTER TABLE app_public.campaign_status_transitions ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app_public.campaigns ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: confirmations; Type: ROW SECURITY; Schema: app_public; Owner: -
+--
+
+ALTER TABLE app_public.confirmations ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: bounce_rules delete_admin; Type: POLICY; Schema: app_public; Owner: -
@@ -6092,6 +7669,12 @@ CREATE POLICY select_all ON app_public.bounce_rules FOR SELECT TO mailroom_admin
 CREATE POLICY select_all ON app_public.bounces FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
 
 --
+-- Name: campaign_engagement_hourly select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.campaign_engagement_hourly FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
 -- Name: campaign_lists select_all; Type: POLICY; Schema: app_public; Owner: -
 --
 
@@ -6120,6 +7703,12 @@ CREATE POLICY select_all ON app_public.campaign_status_transitions FOR SELECT TO
 --
 
 CREATE POLICY select_all ON app_public.campaigns FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
+
+--
+-- Name: confirmations select_all; Type: POLICY; Schema: app_public; Owner: -
+--
+
+CREATE POLICY select_all ON app_public.confirmations FOR SELECT TO mailroom_admin, mailroom_readonly USING (true);
 
 --
 -- Name: delivery_statuses select_all; Type: POLICY; Schema: app_public; Owner: -
@@ -6346,11 +7935,60 @@ REVOKE ALL ON FUNCTION app_hidden.authenticate_api_key(key_hash text) FROM PUBLI
 GRANT ALL ON FUNCTION app_hidden.authenticate_api_key(key_hash text) TO mailroom_authenticator;
 
 --
+-- Name: FUNCTION campaign_engagement_over_time(campaign_id bigint); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.campaign_engagement_over_time(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.campaign_engagement_over_time(campaign_id bigint) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_hidden.campaign_engagement_over_time(campaign_id bigint) TO mailroom_readonly;
+
+--
+-- Name: FUNCTION confirmation_template_errors(content text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.confirmation_template_errors(content text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.confirmation_template_errors(content text) TO mailroom_admin;
+
+--
+-- Name: FUNCTION dashboard_session(token_hash text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.dashboard_session(token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.dashboard_session(token_hash text) TO mailroom_authenticator;
+
+--
+-- Name: FUNCTION end_dashboard_session(token_hash text); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.end_dashboard_session(token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.end_dashboard_session(token_hash text) TO mailroom_authenticator;
+
+--
+-- Name: FUNCTION start_dashboard_session(key_hash text, token_hash text, hours double precision); Type: ACL; Schema: app_hidden; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_hidden.start_dashboard_session(key_hash text, token_hash text, hours double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_hidden.start_dashboard_session(key_hash text, token_hash text, hours double precision) TO mailroom_authenticator;
+
+--
 -- Name: FUNCTION subscriber_email_problem(email text); Type: ACL; Schema: app_hidden; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_hidden.subscriber_email_problem(email text) TO mailroom_admin;
+
+--
+-- Name: TABLE campaign_engagement_hourly; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.campaign_engagement_hourly TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.campaign_engagement_hourly TO mailroom_readonly;
+
+--
+-- Name: FUNCTION add_engagement_hourly(delta app_public.campaign_engagement_hourly[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.add_engagement_hourly(delta app_public.campaign_engagement_hourly[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION add_job(identifier text, payload json, queue_name text, run_at timestamp with time zone, max_attempts integer, job_key text, priority integer); Type: ACL; Schema: app_private; Owner: -
@@ -6438,6 +8076,12 @@ GRANT INSERT(engagement_tracking),UPDATE(engagement_tracking) ON TABLE app_publi
 REVOKE ALL ON FUNCTION app_private.campaign_content(campaign app_public.campaigns, OUT subject text, OUT html_body text, OUT text_body text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION campaign_events_from_raw(campaign_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.campaign_events_from_raw(campaign_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_campaign_content(campaign app_public.campaigns); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6450,16 +8094,46 @@ REVOKE ALL ON FUNCTION app_private.check_campaign_content(campaign app_public.ca
 REVOKE ALL ON FUNCTION app_private.check_campaign_ready(campaign app_public.campaigns) FROM PUBLIC;
 
 --
+-- Name: FUNCTION claim_confirmations(sender_id bigint, max_confirmations integer, lease_seconds integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.claim_confirmations(sender_id bigint, max_confirmations integer, lease_seconds integer) FROM PUBLIC;
+
+--
 -- Name: FUNCTION claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.claim_messages(campaign_id bigint, max_messages integer, lease_seconds integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION confirm_subscription(confirmation_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.confirm_subscription(confirmation_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION confirmation_link_state(confirmation_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.confirmation_link_state(confirmation_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION confirmations_next_send_at(sender_id bigint); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.confirmations_next_send_at(sender_id bigint) FROM PUBLIC;
+
+--
 -- Name: FUNCTION delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.delivery_report_rank(precedence integer, occurred_at timestamp with time zone, status text, status_message text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION engagement_hourly_delta_query(changes text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.engagement_hourly_delta_query(changes text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION engagement_ignored_reason(engagement_tracking text, engagement_source text, engagement_type text, url text); Type: ACL; Schema: app_private; Owner: -
@@ -6589,6 +8263,18 @@ REVOKE ALL ON FUNCTION app_private.normalize_internet_message_id(value text) FRO
 REVOKE ALL ON FUNCTION app_private.pause_sender(sender_id bigint, pause_ms bigint, reason text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION queue_confirmation_job(sender_id bigint, run_at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.queue_confirmation_job(sender_id bigint, run_at timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION queue_confirmations(list_id bigint, subscriber_ids bigint[], requested_by text, include_unsubscribed boolean); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.queue_confirmations(list_id bigint, subscriber_ids bigint[], requested_by text, include_unsubscribed boolean) FROM PUBLIC;
+
+--
 -- Name: FUNCTION queue_send_job(campaign_id bigint, run_at timestamp with time zone); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6613,16 +8299,22 @@ REVOKE ALL ON FUNCTION app_private.queued_test_send(test_send_id bigint) FROM PU
 REVOKE ALL ON FUNCTION app_private.quota_time_scale() FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_confirmation_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_confirmation_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION record_other_email_reports(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.record_other_email_reports(raw_event_ids bigint[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer); Type: ACL; Schema: app_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION app_private.record_send_outcomes(outcomes jsonb, retry_base_ms integer, max_attempts integer) FROM PUBLIC;
-
---
--- Name: FUNCTION record_test_send_reports(raw_event_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION app_private.record_test_send_reports(raw_event_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION refresh_messages(message_ids bigint[]); Type: ACL; Schema: app_private; Owner: -
@@ -6776,6 +8468,18 @@ REVOKE ALL ON FUNCTION app_private.start_scheduled_campaign(campaign_id bigint) 
 REVOKE ALL ON FUNCTION app_private.store_unreadable_event(event_text text, event_id text, source text, delivery jsonb, problem text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION subscribe(list_id bigint, email text, name text); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.subscribe(list_id bigint, email text, name text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION take_subscribe_allowance(keys text[], limits integer[], window_seconds integer); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.take_subscribe_allowance(keys text[], limits integer[], window_seconds integer) FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg__add_job(); Type: ACL; Schema: app_private; Owner: -
 --
 
@@ -6834,6 +8538,12 @@ REVOKE ALL ON FUNCTION app_private.tg_campaigns__status() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app_private.tg_list_memberships__status_changed() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_lists__check_confirmation(); Type: ACL; Schema: app_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_private.tg_lists__check_confirmation() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_messages__attribute_pending(); Type: ACL; Schema: app_private; Owner: -
@@ -6926,6 +8636,14 @@ REVOKE ALL ON FUNCTION app_private.user_agent_machine_reason(user_agent text) FR
 REVOKE ALL ON FUNCTION app_private.uuid_v7() FROM PUBLIC;
 
 --
+-- Name: FUNCTION attribution_lag_recent(events integer); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.attribution_lag_recent(events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.attribution_lag_recent(events integer) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.attribution_lag_recent(events integer) TO mailroom_readonly;
+
+--
 -- Name: TABLE subscribers; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -6964,6 +8682,22 @@ REVOKE ALL ON FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) FRO
 GRANT ALL ON FUNCTION app_public.blocklist_subscriber(subscriber_id bigint) TO mailroom_admin;
 
 --
+-- Name: FUNCTION campaign_bounce_reasons(campaign_id bigint, max_reasons integer); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.campaign_bounce_reasons(campaign_id bigint, max_reasons integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.campaign_bounce_reasons(campaign_id bigint, max_reasons integer) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.campaign_bounce_reasons(campaign_id bigint, max_reasons integer) TO mailroom_readonly;
+
+--
+-- Name: FUNCTION campaign_engagement_hourly_from_events(campaign_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.campaign_engagement_hourly_from_events(campaign_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.campaign_engagement_hourly_from_events(campaign_id bigint) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.campaign_engagement_hourly_from_events(campaign_id bigint) TO mailroom_readonly;
+
+--
 -- Name: TABLE campaign_rollups; Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -6991,6 +8725,27 @@ GRANT ALL ON FUNCTION app_public.cancel_campaign(campaign_id bigint) TO mailroom
 
 REVOKE ALL ON FUNCTION app_public.check_template(part text, content text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.check_template(part text, content text) TO mailroom_admin;
+
+--
+-- Name: FUNCTION confirm_all_list_members(list_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.confirm_all_list_members(list_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.confirm_all_list_members(list_id bigint) TO mailroom_admin;
+
+--
+-- Name: FUNCTION confirm_list_members(list_id bigint, emails text[]); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.confirm_list_members(list_id bigint, emails text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.confirm_list_members(list_id bigint, emails text[]) TO mailroom_admin;
+
+--
+-- Name: FUNCTION duplicate_campaign(campaign_id bigint, name text); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.duplicate_campaign(campaign_id bigint, name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.duplicate_campaign(campaign_id bigint, name text) TO mailroom_admin;
 
 --
 -- Name: FUNCTION import_subscribers(subscribers app_public.subscriber_import_row[], list_id bigint, membership_status text, update_existing boolean); Type: ACL; Schema: app_public; Owner: -
@@ -7023,6 +8778,42 @@ GRANT INSERT(description),UPDATE(description) ON TABLE app_public.lists TO mailr
 --
 
 GRANT INSERT(opt_in),UPDATE(opt_in) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.confirmation_sender_id; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(confirmation_sender_id),UPDATE(confirmation_sender_id) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.confirmation_subject; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(confirmation_subject),UPDATE(confirmation_subject) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.confirmation_html; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(confirmation_html),UPDATE(confirmation_html) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.confirmation_text; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(confirmation_text),UPDATE(confirmation_text) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.confirmation_resend_interval; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(confirmation_resend_interval),UPDATE(confirmation_resend_interval) ON TABLE app_public.lists TO mailroom_admin;
+
+--
+-- Name: COLUMN lists.public_subscribe; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT INSERT(public_subscribe),UPDATE(public_subscribe) ON TABLE app_public.lists TO mailroom_admin;
 
 --
 -- Name: FUNCTION lists_member_counts(list app_public.lists); Type: ACL; Schema: app_public; Owner: -
@@ -7066,6 +8857,13 @@ GRANT ALL ON FUNCTION app_public.resume_campaign(campaign_id bigint) TO mailroom
 
 REVOKE ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.schedule_campaign(campaign_id bigint, start_at timestamp with time zone) TO mailroom_admin;
+
+--
+-- Name: FUNCTION send_confirmations(list_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.send_confirmations(list_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.send_confirmations(list_id bigint) TO mailroom_admin;
 
 --
 -- Name: TABLE test_sends; Type: ACL; Schema: app_public; Owner: -
@@ -7112,6 +8910,14 @@ REVOKE ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) FROM PUBLIC
 GRANT ALL ON FUNCTION app_public.start_campaign(campaign_id bigint) TO mailroom_admin;
 
 --
+-- Name: FUNCTION subscriber_timeline(subscriber_id bigint); Type: ACL; Schema: app_public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app_public.subscriber_timeline(subscriber_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app_public.subscriber_timeline(subscriber_id bigint) TO mailroom_admin;
+GRANT ALL ON FUNCTION app_public.subscriber_timeline(subscriber_id bigint) TO mailroom_readonly;
+
+--
 -- Name: FUNCTION template_errors(content text); Type: ACL; Schema: app_public; Owner: -
 --
 
@@ -7131,6 +8937,13 @@ GRANT ALL ON FUNCTION app_public.unblocklist_subscriber(subscriber_id bigint) TO
 
 REVOKE ALL ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION app_public.unschedule_campaign(campaign_id bigint) TO mailroom_admin;
+
+--
+-- Name: TABLE sender_failure_rates; Type: ACL; Schema: app_hidden; Owner: -
+--
+
+GRANT SELECT ON TABLE app_hidden.sender_failure_rates TO mailroom_admin;
+GRANT SELECT ON TABLE app_hidden.sender_failure_rates TO mailroom_readonly;
 
 --
 -- Name: TABLE bounce_policies; Type: ACL; Schema: app_public; Owner: -
@@ -7270,6 +9083,19 @@ GRANT SELECT ON TABLE app_public.campaign_status_transitions TO mailroom_readonl
 --
 
 GRANT SELECT,USAGE ON SEQUENCE app_public.campaigns_id_seq TO mailroom_admin;
+
+--
+-- Name: TABLE confirmations; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT ON TABLE app_public.confirmations TO mailroom_admin;
+GRANT SELECT ON TABLE app_public.confirmations TO mailroom_readonly;
+
+--
+-- Name: SEQUENCE confirmations_id_seq; Type: ACL; Schema: app_public; Owner: -
+--
+
+GRANT SELECT,USAGE ON SEQUENCE app_public.confirmations_id_seq TO mailroom_admin;
 
 --
 -- Name: TABLE delivery_statuses; Type: ACL; Schema: app_public; Owner: -

@@ -12,6 +12,12 @@ export const MailroomSmartTagsPlugin = jsonPgSmartTags({
           campaign_rollups_campaign_id_fkey: { tags: { foreignFieldName: "rollup", fieldName: "campaign" } },
         },
       },
+      // Per hour of a campaign: campaign.engagementHourly rather than campaignEngagementHourliesByCampaignId.
+      "app_public.campaign_engagement_hourly": {
+        constraint: {
+          campaign_engagement_hourly_campaign_id_fkey: { tags: { foreignFieldName: "engagementHourly", fieldName: "campaign" } },
+        },
+      },
       // Views carry no keys; these give them a primary key (cursor pagination, stable order) and a
       // relation to their campaign, so a campaign reads its rates and hourly engagement directly.
       "app_public.campaign_stats": {
