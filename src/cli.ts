@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // mailroom <command>: start (everything in one process), server, worker, migrate, db-env.
 import os from "node:os";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateDatabase } from "./db/migrate.ts";
 import { createLog } from "./log.ts";
@@ -57,6 +57,19 @@ const modes: Record<string, MailroomOptions> = {
   worker: { server: false, worker: true, migrate: true },
 };
 
+/** The configuration from the environment, or undefined after printing why it is invalid (one line). */
+function configOrReason(): Config | undefined {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   // Shorter names kept: `api-key VERB` is `api-keys VERB`, `import-subscribers` is `subscribers import`.
   if (argv[0] === "api-key") argv = ["api-keys", ...argv.slice(1)];
@@ -78,16 +91,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(`mailroom ${command}: unknown command "${verb}"\n\n${nounHelp(command, nounCommands)}`);
       return EXIT.usage;
     }
-    let config;
-    try {
-      config = loadConfig();
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        console.error(error.message);
-        return EXIT.usage;
-      }
-      throw error;
-    }
+    const config = configOrReason();
+    if (!config) return EXIT.usage;
     return runCliCommand(found, argv.slice(2), config, createLog(config.logLevel, config.logFormat));
   }
   if (command === "sandbox") {
@@ -96,16 +101,8 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const signal of STOP_SIGNALS) process.on(signal, () => onStopSignal(signal));
   process.on("uncaughtException", (error, origin) => onFatalError(error, origin));
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = configOrReason();
+  if (!config) return EXIT.usage;
   const log = createLog(config.logLevel, config.logFormat);
 
   const demo = command === "demo" || (command === "start" && argv.includes("--demo"));

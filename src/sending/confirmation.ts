@@ -10,9 +10,8 @@
 // recognised and counted in no campaign. Its content is the list's (confirmation_subject, _html, _text) or the
 // built-in one; fields: subscriber.email, subscriber.name, list.id, list.name, confirm_url.
 import type { EmailMessage } from "@azure/communication-email";
-import type { LookUpOutcome, SendOutcome } from "./acs.ts";
 import { confirmationUrl } from "./confirmation-token.ts";
-import { loadSender, sleep, type Sender } from "./send-campaign.ts";
+import { loadSender, sleep, type Outcome, type Sender } from "./send-campaign.ts";
 import type { SendingSettings } from "./settings.ts";
 import { TemplateError, escapeHtml, htmlToText } from "./template.ts";
 import { storedUnsubscribeSecret, type Query } from "./unsubscribe-token.ts";
@@ -108,15 +107,6 @@ export function confirmationMessage(row: ClaimedConfirmation, senderAddress: str
     // Nobody's opens or clicks are counted for a confirmation, and Azure must not rewrite its link.
     disableUserEngagementTracking: true,
   };
-}
-
-interface Outcome {
-  id: string;
-  outcome: SendOutcome["outcome"] | LookUpOutcome["outcome"] | "not_sent" | "not_looked_up";
-  code?: string;
-  error?: string;
-  retryAfterMs?: number;
-  senderSendId: string | null;
 }
 
 export type ConfirmationSendResult = { result: "finished" | "scheduled" | "stopped"; accepted: number; failed: number };

@@ -31,7 +31,8 @@ export interface ClaimedMessage {
   list_name: string | null;
 }
 
-interface Outcome {
+/** What became of one send: a message's (record_send_outcomes) or a confirmation's (record_confirmation_outcomes). */
+export interface Outcome {
   id: string;
   // not_sent: a new send never handed to ACS (queued again). not_looked_up: a message in doubt whose look-up
   // was never made (it stays in doubt, looked up again after retryAfterMs, at once without).
