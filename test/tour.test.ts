@@ -104,6 +104,19 @@ test("the README's tour: from an empty data directory to a sent campaign, its nu
   }
   expect(fs.readFileSync(path.join(cwd, "preview", "message.html"), "utf8")).toContain("Hello Ada Lovelace,");
   expect(fs.readFileSync(path.join(cwd, "preview", "headers.txt"), "utf8")).toMatch(/^Subject: News for Ada Lovelace$/m);
+  // The API key printed for the dashboard signs in there.
+  const key = /\b(mrk_[A-Za-z0-9_-]+)/.exec(output("bin/mailroom api-keys create").stdout)?.[1];
+  expect(key).toBeDefined();
+  const url = /"url":"(http:\/\/[^"]+)"/.exec(server!.output())![1];
+  const signIn = await fetch(`${url}/sign-in`, {
+    method: "POST", redirect: "manual", body: new URLSearchParams({ apiKey: key! }),
+    headers: { origin: url!, "content-type": "application/x-www-form-urlencoded" },
+  });
+  expect(signIn.headers.get("set-cookie")).toMatch(/^mailroom_session=/);
+  const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+  const campaigns = await fetch(`${url}/campaigns`, { headers: { cookie } });
+  expect(campaigns.status).toBe(200);
+  expect(await campaigns.text()).toContain("December news");
 
   // The ledger, read directly.
   const credentials = JSON.parse(fs.readFileSync(path.join(env.MAILROOM_DATA_DIR!, "credentials.json"), "utf8")) as { owner: string };
