@@ -3,6 +3,7 @@
 // prints what changed. The old names `campaign-status` and `recompute` run the same commands (src/cli.ts).
 import type pg from "pg";
 import { notFound, print, usageError, type Command } from "./command.ts";
+import { inTransaction } from "./database.ts";
 import { count } from "./progress.ts";
 
 type Row = Record<string, string | number | null>;
@@ -219,22 +220,17 @@ export interface RecomputeResult {
 
 export async function recompute(client: pg.Client, id: string): Promise<RecomputeResult> {
   const campaign = await campaignHeader(client, id);
-  await client.query("begin");
-  try {
+  return inTransaction(client, async () => {
     const before = (await client.query<Row>("select * from app_public.campaign_rollups where campaign_id = $1 for update", [id])).rows[0];
     const after = (await client.query<Row>("select * from app_public.recompute_campaign_rollup($1)", [id])).rows[0]!;
     // recompute re-derives each message's state; the ones it changed carry this transaction's time.
     const messagesChanged = Number((await client.query(
       "select count(*) from app_public.messages where campaign_id = $1 and updated_at >= now()", [id])).rows[0].count);
-    await client.query("commit");
     const changed = ROLLUP_COLUMNS
       .map((column) => ({ column, before: Number(before?.[column] ?? 0), after: Number(after[column] ?? 0) }))
       .filter((c) => c.before !== c.after);
     return { campaign, after: plain(after, ["campaign_id", ...ROLLUP_COLUMNS]), changed, messagesChanged };
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 export const statusCommand: Command = {

@@ -5,6 +5,7 @@
 // as they are: a refusal exits 4 with the database's message, an unknown campaign 3.
 import type pg from "pg";
 import { formatTable, notFound, print, usageError, type Command, type CommandContext } from "./command.ts";
+import { inTransaction } from "./database.ts";
 import { campaignIdArgument, rate, recomputeCommand, statusCommand } from "./campaign-numbers.ts";
 import { findByIdOrName, LISTS } from "./lists.ts";
 import { count } from "./progress.ts";
@@ -221,21 +222,16 @@ as "show" does; --json prints it as JSON.`,
       for (const sender of o.sender!) senders.push(await findByIdOrName<Named>(client, SENDERS, sender));
       const listIds = [...new Set(lists.map((l) => l.id))];
       const additionalSenderIds = [...new Set(senders.slice(1).map((s) => s.id))].filter((id) => id !== senders[0]!.id);
-      await client.query("begin");
-      let id: string;
-      try {
-        id = (await client.query<{ id: string }>(
+      const id = await inTransaction(client, async () => {
+        const created = (await client.query<{ id: string }>(
           `insert into app_public.campaigns (name, template_id, sender_id, subject, engagement_tracking)
            values ($1, $2, $3, $4, $5) returning id`,
           [o.name!.trim(), template.id, senders[0]!.id, o.subject ?? "", tracking ?? null],
         )).rows[0]!.id;
-        await client.query("insert into app_public.campaign_lists (campaign_id, list_id) select $1, unnest($2::bigint[])", [id, listIds]);
-        await client.query("insert into app_public.campaign_senders (campaign_id, sender_id) select $1, unnest($2::bigint[])", [id, additionalSenderIds]);
-        await client.query("commit");
-      } catch (error) {
-        await client.query("rollback").catch(() => undefined);
-        throw error;
-      }
+        await client.query("insert into app_public.campaign_lists (campaign_id, list_id) select $1, unnest($2::bigint[])", [created, listIds]);
+        await client.query("insert into app_public.campaign_senders (campaign_id, sender_id) select $1, unnest($2::bigint[])", [created, additionalSenderIds]);
+        return created;
+      });
       await printCampaign(context, client, id, (c) => `Created campaign ${c.id} (a draft). Next: mailroom campaigns test-send ${c.id} --to YOU, then mailroom campaigns start ${c.id}`);
     });
   },

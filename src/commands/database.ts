@@ -36,6 +36,19 @@ export async function withDatabase<T>(config: Config, log: Log, work: (client: p
   }
 }
 
+/** Runs work in one transaction on the client: committed when it returns, rolled back when it throws (the error passes on). */
+export async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  await client.query("begin");
+  try {
+    const result = await work();
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Runs a command's body: a CommandError is printed as one line and gives exit code 2. */
 export async function runCommand(body: () => Promise<number>): Promise<number> {
   try {

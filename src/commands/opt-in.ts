@@ -8,6 +8,7 @@
 import type pg from "pg";
 import { CsvParser, type CsvRecord } from "./csv.ts";
 import { formatRecord, notFound, print, readTextFile, usageError, type Command, type CommandContext } from "./command.ts";
+import { inTransaction } from "./database.ts";
 import { findList } from "./lists.ts";
 
 
@@ -238,8 +239,7 @@ Prints how many were confirmed, were confirmed already, are not members of the l
     const result = await context.database(async (client) => {
       const list = await findList(client, o.list!);
       const totals = { confirmed: 0, already_confirmed: 0, not_members: 0, left_alone: 0 };
-      await client.query("begin");
-      try {
+      await inTransaction(client, async () => {
         const calls = o.all ? [undefined] : Array.from({ length: Math.ceil(addresses.length / CONFIRM_CHUNK) }, (_, i) => addresses.slice(i * CONFIRM_CHUNK, (i + 1) * CONFIRM_CHUNK));
         for (const chunk of calls) {
           const { rows } = chunk === undefined
@@ -247,11 +247,7 @@ Prints how many were confirmed, were confirmed already, are not members of the l
             : await client.query<typeof totals>("select * from app_public.confirm_list_members($1, $2)", [list.id, chunk]);
           for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += Number(rows[0][key]);
         }
-        await client.query("commit");
-      } catch (error) {
-        await client.query("rollback").catch(() => undefined);
-        throw error;
-      }
+      });
       return {
         listId: list.id,
         listName: list.name,

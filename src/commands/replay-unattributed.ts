@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import type pg from "pg";
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
-import { runCommand, withDatabase } from "./database.ts";
+import { inTransaction, runCommand, withDatabase } from "./database.ts";
 import { count } from "./progress.ts";
 
 export interface ReplayResult {
@@ -16,20 +16,15 @@ export interface ReplayResult {
 }
 
 export async function replayUnattributed(client: pg.Client): Promise<ReplayResult> {
-  await client.query("begin");
-  try {
+  return inTransaction(client, async () => {
     // attribute_pending_events takes the attribution lock first, so count after it, in the same transaction.
     const { rows } = await client.query<{ attributed_by: string; events: string }>(
       "select attributed_by, events from app_private.attribute_pending_events()");
     const attributed = Object.fromEntries(rows.map((r) => [r.attributed_by, Number(r.events)]));
     const attributedTotal = Object.values(attributed).reduce((a, b) => a + b, 0);
     const after = Number((await client.query("select count(*) from app_private.pending_events")).rows[0].count);
-    await client.query("commit");
     return { before: after + attributedTotal, attributed, attributedTotal, after };
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 export async function runReplayUnattributedCommand(args: string[], config: Config, log: Log): Promise<number> {

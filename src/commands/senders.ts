@@ -8,6 +8,7 @@
 import type pg from "pg";
 import { parseAcsConnectionString } from "../config.ts";
 import { formatRecord, formatTable, print, refused, usageError, type Command, type OptionValues } from "./command.ts";
+import { inTransaction } from "./database.ts";
 import { findByIdOrName, type Named } from "./lists.ts";
 
 export const SENDERS: Named = { table: "app_public.senders", what: "sender", listCommand: "mailroom senders list", alsoBy: "from_address" };
@@ -186,27 +187,26 @@ function senderRefusal(error: unknown, values: Record<string, unknown>): never {
 }
 
 async function writeSender(client: pg.ClientBase, id: string | undefined, values: Record<string, unknown>, secret: { value: string; endpoint: string } | undefined, removeSecret: boolean): Promise<string> {
-  await client.query("begin");
   try {
-    let senderId = id;
-    if (secret) values.acs_endpoint = secret.endpoint;
-    else if (removeSecret) values.acs_endpoint = null;
-    const names = Object.keys(values);
-    if (senderId === undefined) {
-      const { rows } = await client.query<{ id: string }>(
-        `insert into app_public.senders (${names.join(", ")}) values (${names.map((_, i) => `$${i + 1}`).join(", ")}) returning id`,
-        names.map((n) => values[n]));
-      senderId = rows[0]!.id;
-    } else if (names.length > 0) {
-      await client.query(`update app_public.senders set ${names.map((n, i) => `${n} = $${i + 2}`).join(", ")} where id = $1`,
-        [senderId, ...names.map((n) => values[n])]);
-    }
-    if (secret) await client.query("select app_public.set_sender_connection_string($1, $2)", [senderId, secret.value]);
-    if (removeSecret) await client.query("delete from app_private.sender_secrets where sender_id = $1", [senderId]);
-    await client.query("commit");
-    return senderId;
+    return await inTransaction(client, async () => {
+      let senderId = id;
+      if (secret) values.acs_endpoint = secret.endpoint;
+      else if (removeSecret) values.acs_endpoint = null;
+      const names = Object.keys(values);
+      if (senderId === undefined) {
+        const { rows } = await client.query<{ id: string }>(
+          `insert into app_public.senders (${names.join(", ")}) values (${names.map((_, i) => `$${i + 1}`).join(", ")}) returning id`,
+          names.map((n) => values[n]));
+        senderId = rows[0]!.id;
+      } else if (names.length > 0) {
+        await client.query(`update app_public.senders set ${names.map((n, i) => `${n} = $${i + 2}`).join(", ")} where id = $1`,
+          [senderId, ...names.map((n) => values[n])]);
+      }
+      if (secret) await client.query("select app_public.set_sender_connection_string($1, $2)", [senderId, secret.value]);
+      if (removeSecret) await client.query("delete from app_private.sender_secrets where sender_id = $1", [senderId]);
+      return senderId;
+    });
   } catch (error) {
-    await client.query("rollback").catch(() => undefined);
     senderRefusal(error, values);
   }
 }

@@ -190,16 +190,9 @@ Options:
       if (!yes && !(await confirm(`Delete subscriber ${subscriber.id} ${subscriber.email}, ${lists.length} list membership${lists.length === 1 ? "" : "s"}, ${counts.bounces} bounce${counts.bounces === 1 ? "" : "s"} and ${counts.unsubscribes} unsubscription${counts.unsubscribes === 1 ? "" : "s"}? [y/N] `))) {
         return undefined;
       }
-      await client.query("begin");
-      try {
-        // The trigger takes advisory lock 'subscriber deletion' and refuses when a campaign started meanwhile
-        // wrote messages for them (23503: a refusal with its message).
-        await client.query("delete from app_public.subscribers where id = $1", [subscriber.id]);
-        await client.query("commit");
-      } catch (error) {
-        await client.query("rollback").catch(() => undefined);
-        throw error;
-      }
+      // The trigger takes advisory lock 'subscriber deletion' and refuses when a campaign started meanwhile
+      // wrote messages for them (23503: a refusal with its message).
+      await client.query("delete from app_public.subscribers where id = $1", [subscriber.id]);
       return { subscriber, memberships: lists.length, bounces: counts.bounces, unsubscribes: counts.unsubscribes };
     });
     if (!result) {

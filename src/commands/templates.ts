@@ -11,6 +11,7 @@
 // (exit 4) with the database's message, and nothing is written.
 import type pg from "pg";
 import { formatRecord, formatTable, print, readTextFile, refused, usageError, type Command, type OptionValues } from "./command.ts";
+import { inTransaction } from "./database.ts";
 import { findByIdOrName, type Named } from "./lists.ts";
 
 export const TEMPLATES: Named = { table: "app_public.templates", what: "template", listCommand: "mailroom templates list" };
@@ -61,25 +62,24 @@ function parts(options: OptionValues): Partial<Pick<TemplateRow, "name" | "subje
 
 /** Checks the parts given with app_public.check_template, then writes them; one transaction. */
 async function writeTemplate(client: pg.ClientBase, id: string | undefined, values: ReturnType<typeof parts>): Promise<string> {
-  await client.query("begin");
   try {
-    for (const [column, part] of [["subject", "subject"], ["html_body", "HTML part"], ["text_body", "text part"]] as const) {
-      if (values[column] !== undefined) await client.query("select app_public.check_template($1, $2)", [part, values[column]]);
-    }
-    const names = Object.keys(values) as (keyof typeof values)[];
-    let templateId = id;
-    if (templateId === undefined) {
-      templateId = (await client.query<{ id: string }>(
-        `insert into app_public.templates (${names.join(", ")}) values (${names.map((_, i) => `$${i + 1}`).join(", ")}) returning id`,
-        names.map((n) => values[n]))).rows[0]!.id;
-    } else {
-      await client.query(`update app_public.templates set ${names.map((n, i) => `${n} = $${i + 2}`).join(", ")} where id = $1`,
-        [templateId, ...names.map((n) => values[n])]);
-    }
-    await client.query("commit");
-    return templateId;
+    return await inTransaction(client, async () => {
+      for (const [column, part] of [["subject", "subject"], ["html_body", "HTML part"], ["text_body", "text part"]] as const) {
+        if (values[column] !== undefined) await client.query("select app_public.check_template($1, $2)", [part, values[column]]);
+      }
+      const names = Object.keys(values) as (keyof typeof values)[];
+      let templateId = id;
+      if (templateId === undefined) {
+        templateId = (await client.query<{ id: string }>(
+          `insert into app_public.templates (${names.join(", ")}) values (${names.map((_, i) => `$${i + 1}`).join(", ")}) returning id`,
+          names.map((n) => values[n]))).rows[0]!.id;
+      } else {
+        await client.query(`update app_public.templates set ${names.map((n, i) => `${n} = $${i + 2}`).join(", ")} where id = $1`,
+          [templateId, ...names.map((n) => values[n])]);
+      }
+      return templateId;
+    });
   } catch (error) {
-    await client.query("rollback").catch(() => undefined);
     const { code, hint } = error as { code?: string; hint?: string };
     // A template error: the database's message, and its hint (the fields there are).
     if (code === "22023") throw refused(`${(error as Error).message}${hint ? `\n${hint}` : ""}`);
