@@ -89,19 +89,6 @@ export async function campaignDetail(client: pg.Client, id: string): Promise<Cam
   return rows[0]!.campaign;
 }
 
-/**
- * Runs a query calling a campaign function: its "campaign N does not exist" (P0002) becomes exit 3; the other
- * rules' errors become refusals, exit 4 (command.ts).
- */
-async function callCampaignFunction<R extends pg.QueryResultRow>(client: pg.Client, sql: string, values: unknown[]): Promise<R[]> {
-  try {
-    return (await client.query<R>(sql, values)).rows;
-  } catch (error) {
-    if ((error as { code?: string }).code === "P0002") throw notFound((error as Error).message);
-    throw error;
-  }
-}
-
 type Named = { id: string; name: string };
 
 function when(value: string | null): string {
@@ -318,8 +305,8 @@ a template error, an invalid address). --json prints the test send {id, status, 
       throw usageError(`--timeout ${JSON.stringify(timeoutText)}: expected a number of seconds from 1 to 3600`);
     }
     return context.database(async (client) => {
-      let testSend = (await callCampaignFunction<{ test_send: Record<string, unknown> }>(client,
-        "select to_jsonb(t) as test_send from app_public.send_test_email($1, $2) as t", [id, to]))[0]!.test_send;
+      let testSend = (await client.query<{ test_send: Record<string, unknown> }>(
+        "select to_jsonb(t) as test_send from app_public.send_test_email($1, $2) as t", [id, to])).rows[0]!.test_send;
       if (!context.options["no-wait"]) {
         if (!context.json) console.error(`Test email ${testSend.id} to ${testSend.recipient} queued; waiting for the worker to send it ...`);
         const deadline = Date.now() + timeoutSeconds * 1000;
@@ -353,7 +340,7 @@ function statusChange(verb: string, summary: string, help: string, sql: string, 
     async run(context) {
       const id = campaignIdArgument(context.positionals[0]);
       await context.database(async (client) => {
-        await callCampaignFunction(client, sql, [id]);
+        await client.query(sql, [id]);
         await printCampaign(context, client, id, done);
       });
     },
@@ -409,7 +396,7 @@ unknown campaign, 4 for a time in the past or a campaign that cannot be started.
     if (at === undefined) throw usageError("missing --at ISO-TIME");
     const startAt = parseIsoTime(at);
     await context.database(async (client) => {
-      await callCampaignFunction(client, "select app_public.schedule_campaign($1, $2)", [id, startAt.toISOString()]);
+      await client.query("select app_public.schedule_campaign($1, $2)", [id, startAt.toISOString()]);
       await printCampaign(context, client, id, (c) => `Scheduled campaign ${c.id} for ${when(c.scheduled_at)}; the worker starts it then.`);
     });
   },
@@ -430,8 +417,7 @@ sending (schedule, times, messages, numbers, test emails).
   async run(context) {
     const id = campaignIdArgument(context.positionals[0]);
     await context.database(async (client) => {
-      const copyId = (await callCampaignFunction<{ id: string }>(client,
-        "select (app_public.duplicate_campaign($1, $2)).id", [id, context.options.name ?? null]))[0]!.id;
+      const copyId = (await client.query<{ id: string }>("select (app_public.duplicate_campaign($1, $2)).id", [id, context.options.name ?? null])).rows[0]!.id;
       await printCampaign(context, client, copyId, (c) => `Created campaign ${c.id}, a draft like campaign ${id}.`);
     });
   },

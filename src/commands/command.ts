@@ -65,11 +65,14 @@ export function refused(message: string): CommandError {
 
 /**
  * A database error raised by a rule (a check constraint, a function's `raise exception`, a unique violation, a
- * permission) becomes a refusal with the database's message; anything else stays an unexpected failure.
+ * permission) becomes a refusal with the database's message; a function's "... does not exist" (P0002,
+ * no_data_found, as start_campaign or confirm_list_members raise it) becomes not found; anything else stays an
+ * unexpected failure.
  */
 export function refusalFromDatabase(error: unknown): CommandError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return undefined;
+  if (code === "P0002") return notFound((error as Error).message);
   // 22: data exception, 23: integrity constraint, P0001: raise exception, 42501: insufficient privilege,
   // 55000: object not in prerequisite state.
   if (code.startsWith("22") || code.startsWith("23") || code === "P0001" || code === "42501" || code === "55000") {
